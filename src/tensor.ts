@@ -1,0 +1,116 @@
+/**
+ * Host tensors: the one in-memory array type shared by file formats, parameters, the runtime
+ * and generated modules. Data is row-major (C order), like NumPy and Flax.
+ */
+
+export const DTYPES = [
+  "float32", "float16", "bfloat16", "float64",
+  "int8", "int16", "int32", "int64",
+  "uint8", "uint16", "uint32", "uint64",
+  "bool",
+] as const;
+export type DType = (typeof DTYPES)[number];
+
+/** The TypedArray that holds each dtype. float16 and bfloat16 are kept as raw 16-bit words. */
+export interface DataOfMap {
+  float32: Float32Array;
+  float16: Uint16Array;
+  bfloat16: Uint16Array;
+  float64: Float64Array;
+  int8: Int8Array;
+  int16: Int16Array;
+  int32: Int32Array;
+  int64: BigInt64Array;
+  uint8: Uint8Array;
+  uint16: Uint16Array;
+  uint32: Uint32Array;
+  uint64: BigUint64Array;
+  bool: Uint8Array;
+}
+export type DataOf<D extends DType> = DataOfMap[D];
+export type TypedArray = DataOfMap[DType];
+
+export interface Tensor<D extends DType = DType, S extends readonly number[] = readonly number[]> {
+  readonly dtype: D;
+  readonly shape: S;
+  readonly data: DataOf<D>;
+}
+
+const CTORS: { [D in DType]: new (n: number) => DataOf<D> } = {
+  float32: Float32Array,
+  float16: Uint16Array,
+  bfloat16: Uint16Array,
+  float64: Float64Array,
+  int8: Int8Array,
+  int16: Int16Array,
+  int32: Int32Array,
+  int64: BigInt64Array,
+  uint8: Uint8Array,
+  uint16: Uint16Array,
+  uint32: Uint32Array,
+  uint64: BigUint64Array,
+  bool: Uint8Array,
+};
+
+export const BYTES_PER_ELEMENT: { [D in DType]: number } = {
+  float32: 4, float16: 2, bfloat16: 2, float64: 8,
+  int8: 1, int16: 2, int32: 4, int64: 8,
+  uint8: 1, uint16: 2, uint32: 4, uint64: 8,
+  bool: 1,
+};
+
+export function isDType(x: unknown): x is DType {
+  return typeof x === "string" && (DTYPES as readonly string[]).includes(x);
+}
+
+export function isFloatDType(d: DType): boolean {
+  return d === "float32" || d === "float16" || d === "bfloat16" || d === "float64";
+}
+
+export function isIntDType(d: DType): boolean {
+  return d.startsWith("int") || d.startsWith("uint");
+}
+
+export function numElements(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** Allocate (or wrap) the storage for a tensor of this dtype and shape. */
+export function allocate<D extends DType>(dtype: D, n: number): DataOf<D> {
+  return new CTORS[dtype](n);
+}
+
+/**
+ * Build a tensor. With no data the tensor is zero-filled. Data may be a TypedArray of the
+ * right kind (used as is) or a plain array of numbers/bigints (copied).
+ */
+export function tensor<D extends DType, const S extends readonly number[]>(
+  dtype: D,
+  shape: S,
+  data?: DataOf<D> | ArrayLike<number> | ArrayLike<bigint>,
+): Tensor<D, S> {
+  if (!isDType(dtype)) throw new TypeError(`unknown dtype ${String(dtype)}`);
+  for (const d of shape) {
+    if (!Number.isSafeInteger(d) || d < 0) throw new RangeError(`invalid dimension ${d} in shape [${shape.join(", ")}]`);
+  }
+  const n = numElements(shape);
+  let out: DataOf<D>;
+  if (data === undefined) {
+    out = allocate(dtype, n);
+  } else if (ArrayBuffer.isView(data) && data.constructor === CTORS[dtype]) {
+    out = data as DataOf<D>;
+  } else {
+    out = allocate(dtype, n);
+    const big = dtype === "int64" || dtype === "uint64";
+    const src = data as ArrayLike<number | bigint>;
+    if (src.length !== n) throw new RangeError(`tensor of shape [${shape.join(", ")}] needs ${n} values, got ${src.length}`);
+    for (let i = 0; i < n; i++) {
+      const v = src[i]!;
+      (out as unknown as (number | bigint)[])[i] = big ? BigInt(v) : Number(v);
+    }
+  }
+  if (out.length !== n) throw new RangeError(`tensor of shape [${shape.join(", ")}] needs ${n} values, got ${out.length}`);
+  return { dtype, shape: Object.freeze([...shape]) as unknown as S, data: out };
+}
