@@ -1,0 +1,91 @@
+/**
+ * The normalized model (IR): every default resolved, Flax's canonicalization done, every
+ * value's shape inferred. Codegen, summary and the runtime all read this and nothing else.
+ */
+import type { Initializer } from "../params/initializers.js";
+import type { Expr, Shape } from "../shapes/expr.js";
+import type { DType } from "../tensor.js";
+
+export interface TensorType {
+  readonly dtype: DType;
+  readonly shape: Shape;
+}
+
+export interface ParamSpec {
+  /** Local name within the layer: kernel, bias, embedding. */
+  readonly name: string;
+  /** Flax's stored shape. */
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  readonly init: Initializer;
+  /** The shape handed to the initializer (LinearGeneral initializes a flat 2-D kernel). */
+  readonly initShape: readonly number[];
+}
+
+export interface Cost {
+  readonly macs: Expr;
+  readonly flops: Expr;
+}
+
+export interface IrLayer<A = unknown> {
+  readonly name: string;
+  readonly type: string;
+  /** Position in the spec's layer list. */
+  readonly index: number;
+  /** JSON pointer of the layer in the spec. */
+  readonly pointer: string;
+  /** Value names read by the layer (model inputs or earlier layers). */
+  readonly inputs: readonly string[];
+  readonly attrs: A;
+  readonly output: TensorType;
+  readonly params: readonly ParamSpec[];
+  readonly cost: Cost;
+}
+
+export interface IrInput {
+  readonly name: string;
+  readonly type: TensorType;
+  readonly pointer: string;
+}
+
+export interface DimConstraint {
+  readonly min: number;
+  readonly max?: number;
+}
+
+export interface IrOutput {
+  /** The output's name (a map key in `outputs`, else the layer name). */
+  readonly name: string;
+  /** The value it exposes. */
+  readonly value: string;
+}
+
+export interface IrModel {
+  readonly file: string;
+  readonly model: string;
+  readonly description?: string;
+  readonly inputs: readonly IrInput[];
+  readonly dims: Readonly<Record<string, DimConstraint>>;
+  readonly layers: readonly IrLayer[];
+  readonly outputs: readonly IrOutput[];
+}
+
+/** Full parameter name as in `nnx.state(model)` flattened: `<layer>.<param>`. */
+export function paramName(layer: IrLayer, p: ParamSpec): string {
+  return `${layer.name}.${p.name}`;
+}
+
+/** The type of every value (inputs and layer outputs) by name. */
+export function valueTypes(m: IrModel): Map<string, TensorType> {
+  const out = new Map<string, TensorType>();
+  for (const i of m.inputs) out.set(i.name, i.type);
+  for (const l of m.layers) out.set(l.name, l.output);
+  return out;
+}
+
+/** Every symbolic dim the model's inputs use, in first-use order. */
+export function modelSymbols(m: IrModel): string[] {
+  const seen: string[] = [];
+  for (const i of m.inputs) for (const d of i.type.shape) for (const s of d.symbols()) if (!seen.includes(s)) seen.push(s);
+  return seen;
+}

@@ -1,0 +1,38 @@
+/** Embed.attend with a named Embed's table (tied weights): query (..., F) · E^T -> (..., N). */
+import type { TensorType } from "../ir/model.js";
+import { Expr, product } from "../shapes/expr.js";
+import { didYouMean } from "../util/suggest.js";
+import { f32, requireFloatInput } from "./common.js";
+import type { Built, LayerContext, LayerKind } from "./kind.js";
+
+export interface AttendAttrs {
+  /** The Embed layer whose table is used. */
+  embed: string;
+  numEmbeddings: number;
+  features: number;
+}
+
+function build(f: Readonly<Record<string, unknown>>, [x]: readonly TensorType[], ctx: LayerContext): Built<AttendAttrs> | undefined {
+  const input = x!;
+  const name = f["embed"] as string;
+  const target = ctx.layerFields(name);
+  if (!target || target["type"] !== "Embed") {
+    ctx.error("NNX2019", "embed", target ? `"${name}" is a ${String(target["type"])} layer, not an Embed` : `no layer named "${name}"`, target ? undefined : didYouMean(name, ctx.embedNames()));
+    return undefined;
+  }
+  if (!requireFloatInput(ctx, input, "attend")) return undefined;
+  const features = target["features"] as number;
+  const numEmbeddings = target["num_embeddings"] as number;
+  const last = input.shape[input.shape.length - 1];
+  if (!last) {
+    ctx.error("NNX2009", "input", "attend needs a query of rank >= 1, got a scalar");
+    return undefined;
+  }
+  if (!ctx.require([last], ([v]) => v !== features, "NNX2019", "embed", () => `the query's last dim is ${last.toString()} but Embed "${name}" has ${features} features`)) return undefined;
+  const shape = [...input.shape.slice(0, -1), Expr.const(numEmbeddings)];
+  const macs = product(shape).mul(features);
+  return { attrs: { embed: name, numEmbeddings, features }, output: f32(shape), params: [], cost: { macs, flops: macs.mul(2) } };
+}
+
+export const attend: LayerKind<AttendAttrs> = { types: ["attend"], arity: "one", build };
+

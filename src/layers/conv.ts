@@ -1,0 +1,167 @@
+/**
+ * flax.nnx.Conv: channels-last N-D convolution (NHWC input, HWIO kernel).
+ * Rank comes only from len(kernel_size); leading dims beyond one are batch dims, and an
+ * input with no batch dim gets a batch of one, as Flax does.
+ */
+import type { TensorType } from "../ir/model.js";
+import { Expr, product } from "../shapes/expr.js";
+import { readMask } from "./mask.js";
+import { checkFloat32Fields, checkLength, f32, makeParams, requireFloatInput, staticDim, toTuple } from "./common.js";
+import type { Built, LayerContext, LayerKind } from "./kind.js";
+
+export type ConvPadding =
+  | { kind: "SAME" | "SAME_LOWER" | "VALID" | "CIRCULAR" | "REFLECT" | "CAUSAL" }
+  | { kind: "explicit"; pads: [number, number][] };
+
+export interface ConvAttrs {
+  inFeatures: number;
+  outFeatures: number;
+  kernelSize: number[];
+  strides: number[];
+  inputDilation: number[];
+  kernelDilation: number[];
+  padding: ConvPadding;
+  featureGroupCount: number;
+  useBias: boolean;
+  /** Row-major values in the kernel's shape, multiplied into the kernel. */
+  mask?: Float32Array;
+  /** How many leading batch dims the input has (0 = unbatched). */
+  batchDims: number;
+}
+
+/** Flax's canonicalize_padding, with YAML lists standing in for Python tuples. */
+function canonicalPadding(ctx: LayerContext, p: unknown, rank: number): ConvPadding | undefined {
+  if (typeof p === "string") return { kind: p as "SAME" };
+  if (typeof p === "number") return { kind: "explicit", pads: Array.from({ length: rank }, () => [p, p] as [number, number]) };
+  const list = p as (number | number[])[];
+  if (list.length !== rank) {
+    ctx.error(
+      "NNX2007",
+      "padding",
+      `padding has ${list.length} entr${list.length === 1 ? "y" : "ies"} but the convolution is ${rank}-D`,
+      rank === 1 ? "a 1-D pair is written [[low, high]]" : `give ${rank} entries, each an int or a [low, high] pair`,
+    );
+    return undefined;
+  }
+  return { kind: "explicit", pads: list.map((e) => (typeof e === "number" ? [e, e] : [e[0]!, e[1]!])) };
+}
+
+/** Output size of one spatial axis, as lax.conv_general_dilated computes it. */
+function spatialOut(n: Expr, k: number, s: number, ld: number, rd: number, pad: ConvPadding, i: number): Expr {
+  const keff = (k - 1) * rd + 1;
+  switch (pad.kind) {
+    case "SAME":
+    case "SAME_LOWER":
+    case "CIRCULAR":
+    case "REFLECT":
+    case "CAUSAL":
+      // All of these pad to keep ceil(n / s) outputs (CIRCULAR/REFLECT/CAUSAL pad keff - 1 in total).
+      return n.ceildiv(s);
+    case "VALID":
+      return n.sub(keff).floordiv(s).add(1);
+    case "explicit": {
+      const [lo, hi] = pad.pads[i]!;
+      const dilated = ld === 1 ? n : n.sub(1).mul(ld).add(1);
+      return dilated.add(lo + hi - keff).floordiv(s).add(1);
+    }
+  }
+}
+
+function build(f: Readonly<Record<string, unknown>>, [x]: readonly TensorType[], ctx: LayerContext): Built<ConvAttrs> | undefined {
+  const input = x!;
+  if (!checkFloat32Fields(ctx, f) || !requireFloatInput(ctx, input, "Conv")) return undefined;
+  const kernelSize = toTuple(f["kernel_size"], 1);
+  const rank = kernelSize.length;
+  const strides = toTuple(f["strides"], rank);
+  const inputDilation = toTuple(f["input_dilation"], rank);
+  const kernelDilation = toTuple(f["kernel_dilation"], rank);
+  const outFeatures = (f["out_features"] ?? f["features"]) as number | undefined;
+  let ok = true;
+  if (outFeatures === undefined || (f["out_features"] !== undefined && f["features"] !== undefined)) {
+    ctx.error("NNX2024", undefined, outFeatures === undefined ? "Conv needs out_features (or its alias features)" : "give out_features or features, not both");
+    ok = false;
+  }
+  ok = checkLength(ctx, "strides", strides, rank, "kernel_size") && ok;
+  ok = checkLength(ctx, "input_dilation", inputDilation, rank, "kernel_size") && ok;
+  ok = checkLength(ctx, "kernel_dilation", kernelDilation, rank, "kernel_size") && ok;
+  const padding = canonicalPadding(ctx, f["padding"], rank);
+  if (!padding) ok = false;
+  if (padding && padding.kind === "CAUSAL" && rank !== 1) {
+    ctx.error("NNX2003", "padding", `CAUSAL padding is only implemented for 1-D convolutions, but kernel_size has ${rank} entries`, `use padding SAME, or a 1-D kernel_size such as [${kernelSize[0]}]`);
+    ok = false;
+  }
+  if (padding && padding.kind !== "explicit" && inputDilation.some((d) => d !== 1)) {
+    const named = ctx.given("padding") ? "padding" : "input_dilation";
+    ctx.error(
+      "NNX2006",
+      named,
+      `string padding ${padding.kind} cannot be combined with input_dilation [${inputDilation.join(", ")}] (JAX: "String padding is not implemented for transposed convolution using this op")`,
+      "give explicit padding pairs, e.g. padding: [[1, 1]]",
+    );
+    ok = false;
+  }
+  if (input.shape.length < rank + 1) {
+    ctx.error("NNX2009", "input", `Conv with kernel_size of ${rank} entries needs an input of rank >= ${rank + 1} (spatial dims + features), got rank ${input.shape.length}`);
+    return undefined;
+  }
+  const groups = f["feature_group_count"] as number;
+  const inDim = input.shape[input.shape.length - 1]!;
+  const inFeatures = staticDim(ctx, inDim, "in_features", "the input's feature (last) dim");
+  if (inFeatures === undefined || !ok || outFeatures === undefined || !padding) return undefined;
+  if (f["in_features"] !== undefined && f["in_features"] !== inFeatures) {
+    ctx.error("NNX2010", "in_features", `in_features is ${String(f["in_features"])} but the input has ${inFeatures} features (last dim)`, `set in_features: ${inFeatures} or remove it`);
+    return undefined;
+  }
+  if (inFeatures % groups !== 0) {
+    ctx.error("NNX2004", "feature_group_count", `feature_group_count ${groups} does not divide in_features ${inFeatures}`);
+    ok = false;
+  }
+  if (outFeatures % groups !== 0) {
+    ctx.error("NNX2005", "feature_group_count", `feature_group_count ${groups} does not divide out_features ${outFeatures}`);
+    ok = false;
+  }
+  const kernelShape = [...kernelSize, Math.floor(inFeatures / groups), outFeatures];
+  let mask: Float32Array | undefined;
+  if (f["mask"] !== null && f["mask"] !== undefined) {
+    const m = readMask(ctx, f["mask"]);
+    if (!m) return undefined;
+    if (m.shape.length !== kernelShape.length || m.shape.some((d, i) => d !== kernelShape[i])) {
+      ctx.error("NNX2008", "mask", `mask has shape [${m.shape.join(", ")}] but the kernel has shape [${kernelShape.join(", ")}]`, "the mask must have the kernel's shape: kernel_size + [in_features // feature_group_count, out_features]");
+      return undefined;
+    }
+    mask = m.values;
+  }
+  if (!ok) return undefined;
+
+  const batchDims = input.shape.length - (rank + 1);
+  const spatialIn = input.shape.slice(batchDims, batchDims + rank);
+  const spatial = spatialIn.map((n, i) => spatialOut(n, kernelSize[i]!, strides[i]!, inputDilation[i]!, kernelDilation[i]!, padding, i));
+  for (let i = 0; i < rank; i++) {
+    const fine = ctx.require([spatial[i]!], ([v]) => v! < 1, "NNX2023", "kernel_size", (v) =>
+      `${v === "all" ? "the" : "for some allowed sizes the"} output size of spatial axis ${i} is ${spatial[i]!.toString()}, which is less than 1 (input ${spatialIn[i]!.toString()}, kernel ${kernelSize[i]}, padding ${padding.kind})`,
+    );
+    if (!fine) return undefined;
+    if (padding.kind === "REFLECT") {
+      const keff = (kernelSize[i]! - 1) * kernelDilation[i]! + 1;
+      const big = Math.floor(keff / 2);
+      if (!ctx.require([spatialIn[i]!], ([n]) => n! <= big, "NNX2034", "padding", () => `REFLECT pads ${big} on spatial axis ${i}, which needs more than ${big} elements there, got ${spatialIn[i]!.toString()}`)) return undefined;
+    }
+  }
+  const params = makeParams(ctx, [
+    { name: "kernel", shape: kernelShape, initField: "kernel_init", init: f["kernel_init"] },
+    ...(f["use_bias"] ? [{ name: "bias", shape: [outFeatures], initField: "bias_init", init: f["bias_init"] }] : []),
+  ]);
+  if (!params) return undefined;
+  const outShape = [...input.shape.slice(0, batchDims), ...spatial, Expr.const(outFeatures)];
+  const taps = kernelSize.reduce((a, b) => a * b, 1) * (inFeatures / groups);
+  const macs = product(outShape).mul(taps);
+  const attrs: ConvAttrs = { inFeatures, outFeatures, kernelSize, strides, inputDilation, kernelDilation, padding, featureGroupCount: groups, useBias: f["use_bias"] as boolean, batchDims };
+  if (mask) attrs.mask = mask;
+  return { attrs, output: f32(outShape), params, cost: { macs, flops: macs.mul(2) } };
+}
+
+export const conv: LayerKind<ConvAttrs> = {
+  types: ["Conv"],
+  arity: "one",
+  build,
+};

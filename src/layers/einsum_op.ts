@@ -1,0 +1,29 @@
+/** Stateless jnp.einsum between activations (attention scores, weighted sums). */
+import type { TensorType } from "../ir/model.js";
+import { f32, requireFloatInput } from "./common.js";
+import { einsumMacs, einsumOutputShape, einsumStructure, isProblem, parseEinsum } from "./einsum_equation.js";
+import type { Built, LayerContext, LayerKind } from "./kind.js";
+
+export interface EinsumOpAttrs {
+  /** Spaces removed, ellipses expanded. */
+  equation: string;
+}
+
+function build(f: Readonly<Record<string, unknown>>, inputs: readonly TensorType[], ctx: LayerContext): Built<EinsumOpAttrs> | undefined {
+  if (!inputs.every((t) => requireFloatInput(ctx, t, "einsum"))) return undefined;
+  const eq = f["equation"] as string;
+  const structural = einsumStructure(eq, inputs.length);
+  if (structural) {
+    ctx.error(structural.code, "equation", structural.message, structural.hint);
+    return undefined;
+  }
+  const parsed = parseEinsum(eq, inputs.map((t) => t.shape));
+  if (isProblem(parsed)) {
+    ctx.error(parsed.code, "equation", `${parsed.message} (inputs ${inputs.map((t) => `[${t.shape.map(String).join(", ")}]`).join(", ")})`, parsed.hint);
+    return undefined;
+  }
+  const macs = einsumMacs(parsed);
+  return { attrs: { equation: parsed.expanded }, output: f32(einsumOutputShape(parsed)), params: [], cost: { macs, flops: macs.mul(2) } };
+}
+
+export const einsumOp: LayerKind<EinsumOpAttrs> = { types: ["einsum"], arity: "many", build };

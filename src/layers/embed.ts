@@ -1,0 +1,35 @@
+/**
+ * flax.nnx.Embed: a row lookup in an (N, F) table. Indices in [-N, -1] wrap once; any other
+ * index outside [0, N) gives a NaN row (jnp.take's fill mode); N == 1 broadcasts the row.
+ */
+import type { TensorType } from "../ir/model.js";
+import { Expr } from "../shapes/expr.js";
+import { isIntDType } from "../tensor.js";
+import { checkFloat32Fields, f32, makeParams, ZERO } from "./common.js";
+import type { Built, LayerContext, LayerKind } from "./kind.js";
+
+export interface EmbedAttrs {
+  numEmbeddings: number;
+  features: number;
+}
+
+function build(f: Readonly<Record<string, unknown>>, [x]: readonly TensorType[], ctx: LayerContext): Built<EmbedAttrs> | undefined {
+  const input = x!;
+  if (!checkFloat32Fields(ctx, f)) return undefined;
+  if (!isIntDType(input.dtype)) {
+    ctx.error("NNX2018", ctx.given("input") ? "input" : undefined, `Embed needs an integer input, got ${input.dtype}`, "declare the token input with an integer dtype such as int32");
+    return undefined;
+  }
+  const numEmbeddings = f["num_embeddings"] as number;
+  const features = f["features"] as number;
+  const params = makeParams(ctx, [{ name: "embedding", shape: [numEmbeddings, features], initField: "embedding_init", init: f["embedding_init"] }]);
+  if (!params) return undefined;
+  return {
+    attrs: { numEmbeddings, features },
+    output: f32([...input.shape, Expr.const(features)]),
+    params,
+    cost: { macs: ZERO, flops: ZERO },
+  };
+}
+
+export const embed: LayerKind<EmbedAttrs> = { types: ["Embed"], arity: "one", build };

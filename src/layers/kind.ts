@@ -1,0 +1,52 @@
+/**
+ * What every layer kind provides. One file per kind implements it: canonicalization, the
+ * shape rule, parameter shapes and initializers, the cost count, and the lowering to the
+ * runtime graph live together, so adding a layer touches one file.
+ */
+import type { Cost, IrLayer, ParamSpec, TensorType } from "../ir/model.js";
+import type { Lowering } from "../runtime/lowering.js";
+import type { Expr } from "../shapes/expr.js";
+import type { Verdict, DimTable } from "../shapes/dims.js";
+
+export interface LayerContext {
+  /** The layer's resolved name. */
+  readonly name: string;
+  /** The spec's directory, for files a layer names (a mask file). */
+  readonly specDir: string;
+  readonly dims: DimTable;
+  /** Report at a field of the layer (or the layer itself when field is undefined). */
+  error(code: string, field: string | undefined, message: string, hint?: string): void;
+  warn(code: string, field: string | undefined, message: string, hint?: string): void;
+  /**
+   * Check a rule over symbolic values: an error when `fails` holds for every allowed value,
+   * a warning when for some. Returns false only on an error.
+   */
+  require(exprs: readonly Expr[], fails: (values: number[]) => boolean, code: string, field: string | undefined, message: (v: Verdict) => string, hint?: string): boolean;
+  /** Whether the spec gave this field (rather than the schema default). */
+  given(field: string): boolean;
+  /** Another layer of the model by name, built or not yet built (for attend). */
+  layerFields(name: string): Readonly<Record<string, unknown>> | undefined;
+  /** Names of the model's Embed layers, for suggestions. */
+  embedNames(): string[];
+}
+
+export interface Built<A> {
+  readonly attrs: A;
+  readonly output: TensorType;
+  readonly params: readonly ParamSpec[];
+  readonly cost: Cost;
+}
+
+export interface LayerKind<A = unknown> {
+  /** The `type` names this kind implements. */
+  readonly types: readonly string[];
+  /** Whether `input` is one value name or a list of them. */
+  readonly arity: "one" | "many";
+  /**
+   * Canonicalize the fields (defaults already merged from the schema), check every rule
+   * against the input types, and infer the output. Undefined after reporting an error.
+   */
+  build(fields: Readonly<Record<string, unknown>>, inputs: readonly TensorType[], ctx: LayerContext): Built<A> | undefined;
+  /** Emit the layer into the runtime graph; returns the output value's name. */
+  lower?(layer: IrLayer<A>, inputs: readonly string[], g: Lowering): string;
+}

@@ -1,0 +1,44 @@
+/** Conv masks: a nested list in the spec, or {file: mask.npy} relative to the spec. */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { readNpy } from "../io/npy.js";
+import type { LayerContext } from "./kind.js";
+
+export interface Mask {
+  shape: number[];
+  values: Float32Array;
+}
+
+export function readMask(ctx: LayerContext, spec: unknown): Mask | undefined {
+  if (Array.isArray(spec)) return nestedMask(ctx, spec);
+  const file = (spec as { file: string }).file;
+  const path = resolve(ctx.specDir, file);
+  try {
+    const t = readNpy(new Uint8Array(readFileSync(path)), file);
+    const values = new Float32Array(t.data.length);
+    for (let i = 0; i < values.length; i++) values[i] = Number(t.data[i]);
+    return { shape: [...t.shape], values };
+  } catch (e) {
+    ctx.error("NNX3066", "mask", `cannot read mask file ${file}: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
+function nestedMask(ctx: LayerContext, list: unknown[]): Mask | undefined {
+  const shape: number[] = [];
+  for (let level: unknown = list; Array.isArray(level); level = level[0]) shape.push(level.length);
+  const values: number[] = [];
+  const walk = (v: unknown, depth: number): boolean => {
+    if (depth === shape.length) {
+      if (typeof v !== "number") return false;
+      values.push(v);
+      return true;
+    }
+    return Array.isArray(v) && v.length === shape[depth] && v.every((x) => walk(x, depth + 1));
+  };
+  if (!walk(list, 0)) {
+    ctx.error("NNX3066", "mask", "mask is a ragged nested list; every level must have the same length");
+    return undefined;
+  }
+  return { shape, values: Float32Array.from(values) };
+}

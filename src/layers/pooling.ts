@@ -1,0 +1,53 @@
+/**
+ * flax.nnx.avg_pool / max_pool: inputs (batch..., window dims..., features); an input with no
+ * batch dim gets a batch of one. Strides default to ones; padding VALID, SAME or pairs.
+ * avg_pool divides by prod(window_shape) when count_include_pad, else by the real count.
+ */
+import type { TensorType } from "../ir/model.js";
+import { product, type Expr } from "../shapes/expr.js";
+import { checkLength, f32, requireFloatInput, ZERO } from "./common.js";
+import type { Built, LayerContext, LayerKind } from "./kind.js";
+
+export interface PoolAttrs {
+  windowShape: number[];
+  strides: number[];
+  padding: "SAME" | "VALID" | [number, number][];
+  countIncludePad: boolean;
+  batchDims: number;
+}
+
+function build(type: string) {
+  return (f: Readonly<Record<string, unknown>>, [x]: readonly TensorType[], ctx: LayerContext): Built<PoolAttrs> | undefined => {
+    const input = x!;
+    if (!requireFloatInput(ctx, input, type)) return undefined;
+    const windowShape = f["window_shape"] as number[];
+    const rank = windowShape.length;
+    const strides = (f["strides"] as number[] | null) ?? windowShape.map(() => 1);
+    if (!checkLength(ctx, "strides", strides, rank, "window_shape")) return undefined;
+    const padding = f["padding"] as PoolAttrs["padding"];
+    if (Array.isArray(padding) && padding.length !== rank) {
+      ctx.error("NNX2007", "padding", `padding has ${padding.length} pairs but window_shape has ${rank} entries`);
+      return undefined;
+    }
+    if (input.shape.length < rank + 1) {
+      ctx.error("NNX2009", "input", `${type} with a ${rank}-D window needs an input of rank >= ${rank + 1} (window dims + features), got rank ${input.shape.length}`);
+      return undefined;
+    }
+    const batchDims = input.shape.length - (rank + 1);
+    const spatial: Expr[] = [];
+    for (let i = 0; i < rank; i++) {
+      const n = input.shape[batchDims + i]!;
+      const k = windowShape[i]!;
+      const s = strides[i]!;
+      const out = padding === "SAME" ? n.ceildiv(s) : padding === "VALID" ? n.sub(k).floordiv(s).add(1) : n.add(padding[i]![0] + padding[i]![1] - k).floordiv(s).add(1);
+      if (!ctx.require([out], ([v]) => v! < 1, "NNX2034", "window_shape", (v) => `${v === "all" ? "the" : "for some allowed sizes the"} window ${k} does not fit axis ${batchDims + i} of size ${n.toString()} (output size ${out.toString()})`)) return undefined;
+      spatial.push(out);
+    }
+    const shape = [...input.shape.slice(0, batchDims), ...spatial, input.shape[input.shape.length - 1]!];
+    const window = windowShape.reduce((a, b) => a * b, 1);
+    const attrs: PoolAttrs = { windowShape, strides, padding, countIncludePad: type === "avg_pool" ? (f["count_include_pad"] as boolean) : true, batchDims };
+    return { attrs, output: f32(shape), params: [], cost: { macs: ZERO, flops: product(shape).mul(window) } };
+  };
+}
+
+export const pooling: LayerKind<PoolAttrs>[] = ["avg_pool", "max_pool"].map((t) => ({ types: [t], arity: "one", build: build(t) }));

@@ -1,0 +1,30 @@
+/** jnp.mean / jnp.sum / jnp.max over axes (all axes when `axis` is absent); keepdims false. */
+import type { TensorType } from "../ir/model.js";
+import { asList, f32, normalizeAxes, numel, requireFloatInput, ZERO } from "./common.js";
+import type { Built, LayerContext, LayerKind } from "./kind.js";
+
+export interface ReductionAttrs {
+  /** Normalized, sorted. */
+  axes: number[];
+}
+
+function build(type: string) {
+  return (f: Readonly<Record<string, unknown>>, [x]: readonly TensorType[], ctx: LayerContext): Built<ReductionAttrs> | undefined => {
+    const input = x!;
+    if (!requireFloatInput(ctx, input, type)) return undefined;
+    const rank = input.shape.length;
+    const raw = f["axis"] === null || f["axis"] === undefined ? [...Array(rank).keys()] : asList(f["axis"] as number | number[]);
+    const axes = normalizeAxes(ctx, "axis", raw, rank);
+    if (!axes) return undefined;
+    axes.sort((a, b) => a - b);
+    if (type === "max") {
+      for (const a of axes) {
+        if (!ctx.require([input.shape[a]!], ([n]) => n === 0, "NNX2023", "axis", () => `max over axis ${a} of size ${input.shape[a]!.toString()} has no identity for an empty axis`)) return undefined;
+      }
+    }
+    const shape = input.shape.filter((_, i) => !axes.includes(i));
+    return { attrs: { axes }, output: f32(shape), params: [], cost: { macs: ZERO, flops: numel(input) } };
+  };
+}
+
+export const reductions: LayerKind<ReductionAttrs>[] = ["mean", "sum", "max"].map((t) => ({ types: [t], arity: "one", build: build(t) }));

@@ -1,0 +1,34 @@
+/** jnp.reshape: integers, symbols and one -1; the element count must not change. */
+import type { TensorType } from "../ir/model.js";
+import { Expr, product } from "../shapes/expr.js";
+import { ZERO } from "./common.js";
+import type { Built, LayerContext, LayerKind } from "./kind.js";
+
+export interface ReshapeAttrs {
+  shape: Expr[];
+}
+
+function build(f: Readonly<Record<string, unknown>>, [x]: readonly TensorType[], ctx: LayerContext): Built<ReshapeAttrs> | undefined {
+  const input = x!;
+  const raw = f["shape"] as (number | string)[];
+  const holes = raw.filter((d) => d === -1).length;
+  if (holes > 1) {
+    ctx.error("NNX2020", "shape", `reshape accepts at most one -1, got ${holes}`);
+    return undefined;
+  }
+  const total = product(input.shape);
+  const known = product(raw.filter((d) => d !== -1).map((d) => (typeof d === "number" ? Expr.const(d) : Expr.sym(d))));
+  const hole = holes === 1 ? total.floordiv(known) : undefined;
+  const shape = raw.map((d) => (d === -1 ? hole! : typeof d === "number" ? Expr.const(d) : Expr.sym(d)));
+  const result = product(shape);
+  const describe = `[${input.shape.map(String).join(", ")}] (${total.toString()} elements) into [${raw.join(", ")}]`;
+  if (!result.equals(total)) {
+    const fine = ctx.require([total, known], ([t, k]) => (hole ? k === 0 || t! % k! !== 0 : t !== k), "NNX2020", "shape", (v) =>
+      `${v === "all" ? "cannot" : "for some allowed dims, cannot"} reshape ${describe}`,
+    );
+    if (!fine) return undefined;
+  }
+  return { attrs: { shape }, output: { dtype: input.dtype, shape }, params: [], cost: { macs: ZERO, flops: ZERO } };
+}
+
+export const reshape: LayerKind<ReshapeAttrs> = { types: ["reshape"], arity: "one", build };

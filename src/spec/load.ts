@@ -1,0 +1,48 @@
+/** Load a spec: read -> YAML with positions -> schema -> IR with inferred shapes. */
+import { readFileSync, statSync } from "node:fs";
+import type { Diagnostic } from "../diagnostics/diagnostic.js";
+import { hasErrors, sortDiagnostics } from "../diagnostics/diagnostic.js";
+import { buildModel } from "../ir/build.js";
+import type { IrModel } from "../ir/model.js";
+import { SpecSource } from "./source.js";
+import { validateSpec } from "./validate.js";
+
+/** Specs are small; anything bigger is a mistake (or an attack) and is not parsed. */
+export const MAX_SPEC_BYTES = 4 * 1024 * 1024;
+
+export interface CheckedSpec {
+  file: string;
+  /** Present when the spec has no errors. */
+  model?: IrModel;
+  diagnostics: Diagnostic[];
+}
+
+/** Check spec text; `file` is used for messages and to resolve files the spec names. */
+export function checkSpecText(file: string, text: string): CheckedSpec {
+  const src = new SpecSource(file, text);
+  let model: IrModel | undefined;
+  if (src.data !== undefined && !hasErrors(src.diagnostics) && validateSpec(src)) model = buildModel(src);
+  const diagnostics = sortDiagnostics(src.diagnostics);
+  return hasErrors(diagnostics) || !model ? { file, diagnostics } : { file, model, diagnostics };
+}
+
+/** Read and check a spec file; unreadable files become diagnostics too. */
+export function checkSpecFile(file: string): CheckedSpec {
+  const fail = (code: string, message: string): CheckedSpec => ({
+    file,
+    diagnostics: [{ file, line: 1, column: 1, endLine: 1, endColumn: 1, code, severity: "error", message, pointer: "" }],
+  });
+  let text: string;
+  try {
+    const st = statSync(file);
+    if (st.isDirectory()) return fail("NNX1004", `${file} is a directory, not a spec file`);
+    if (st.size > MAX_SPEC_BYTES) return fail("NNX1005", `spec is ${st.size} bytes; specs are limited to ${MAX_SPEC_BYTES} bytes`);
+    const bytes = readFileSync(file);
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === "ENOENT" ? "no such file" : err.code === "EACCES" ? "permission denied" : err instanceof TypeError ? "not valid UTF-8 text" : err.message;
+    return fail("NNX1004", `cannot read spec ${file}: ${why}`);
+  }
+  return checkSpecText(file, text.replace(/^\uFEFF/, ""));
+}

@@ -1,0 +1,67 @@
+/**
+ * The JSON Schema is the single source of field names and defaults. It is read from the
+ * package's schemas/ folder, next to dist/ and src/.
+ */
+import { readFileSync } from "node:fs";
+
+export type JsonSchema = Record<string, unknown>;
+
+let cached: JsonSchema | undefined;
+
+export const SCHEMA_URL = new URL("../../schemas/nnx-spec.schema.json", import.meta.url);
+
+export function specSchema(): JsonSchema {
+  cached ??= JSON.parse(readFileSync(SCHEMA_URL, "utf8")) as JsonSchema;
+  return cached;
+}
+
+function defs(): Record<string, JsonSchema> {
+  return specSchema()["$defs"] as Record<string, JsonSchema>;
+}
+
+/** The schema branch of each layer type, keyed by type name. */
+export function layerSchemas(): Map<string, JsonSchema> {
+  const out = new Map<string, JsonSchema>();
+  for (const branch of defs()["layer"]!["oneOf"] as JsonSchema[]) {
+    const props = branch["properties"] as Record<string, JsonSchema>;
+    out.set(props["type"]!["const"] as string, branch);
+  }
+  return out;
+}
+
+export function layerTypes(): string[] {
+  return [...layerSchemas().keys()];
+}
+
+/** The defaults a layer type declares: field -> default value. */
+export function layerDefaults(type: string): Record<string, unknown> {
+  const branch = layerSchemas().get(type);
+  const out: Record<string, unknown> = {};
+  if (!branch) return out;
+  for (const [k, v] of Object.entries(branch["properties"] as Record<string, JsonSchema>)) {
+    if ("default" in v) out[k] = v["default"];
+  }
+  return out;
+}
+
+/** Defaults of an initializer map form (normal, truncated_normal, ...). */
+export function initializerDefaults(name: string): Record<string, unknown> {
+  const init = defs()["initializer"]!;
+  const mapForm = (init["anyOf"] as JsonSchema[])[1]!;
+  for (const branch of mapForm["oneOf"] as JsonSchema[]) {
+    const props = branch["properties"] as Record<string, JsonSchema>;
+    if (props["name"]!["const"] !== name) continue;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(props)) if ("default" in v) out[k] = v["default"];
+    return out;
+  }
+  return {};
+}
+
+export function tensorDtypeDefault(): string {
+  return ((defs()["tensor"]!["properties"] as Record<string, JsonSchema>)["dtype"]!["default"] as string);
+}
+
+export function dimMinDefault(): number {
+  return ((defs()["dimConstraint"]!["properties"] as Record<string, JsonSchema>)["min"]!["default"] as number);
+}

@@ -1,0 +1,196 @@
+/**
+ * Schema validation with ajv, turned into diagnostics at the offending YAML node.
+ * All errors are reported (allErrors); alternatives (anyOf) are folded into one message.
+ */
+import _Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
+import { didYouMean } from "../util/suggest.js";
+import { layerTypes, specSchema, type JsonSchema } from "./schema.js";
+import type { SpecSource } from "./source.js";
+
+const Ajv = _Ajv as unknown as typeof _Ajv.default;
+
+let validator: ValidateFunction | undefined;
+
+function compiled(): ValidateFunction {
+  if (!validator) {
+    const ajv = new Ajv({ allErrors: true, verbose: true, discriminator: true, strict: true, strictRequired: false, strictTypes: false, strictTuples: false });
+    ajv.addVocabulary(["x-expected"]);
+    validator = ajv.compile(specSchema());
+  }
+  return validator;
+}
+
+/** Validate the parsed data of a source; diagnostics go to the source. Returns true when valid. */
+export function validateSpec(src: SpecSource): boolean {
+  const data = src.data;
+  if (data === null || typeof data !== "object" || Array.isArray(data)) {
+    src.report("NNX1012", "", `a spec must be a YAML mapping, got ${describe(data)}`, {
+      hint: "start from an example: nnx_gen: 1, model: Name, inputs: {...}, layers: [...]",
+    });
+    return false;
+  }
+  const version = (data as Record<string, unknown>)["nnx_gen"];
+  if (version !== undefined && version !== 1) {
+    src.report("NNX1018", "/nnx_gen", `spec format ${JSON.stringify(version)} is not supported; this nnx-gen reads format 1`, {
+      hint: "set nnx_gen: 1",
+    });
+    return false;
+  }
+  const validate = compiled();
+  if (validate(data)) return true;
+  for (const e of foldAlternatives(validate.errors ?? [])) reportError(src, e);
+  return false;
+}
+
+/**
+ * For each failed anyOf/oneOf, keep the errors of the branch that got furthest into the
+ * value (its type matched), or else replace all branch errors by one "expected ..." error.
+ */
+function foldAlternatives(errors: ErrorObject[]): ErrorObject[] {
+  const alts = errors.filter((e) => (e.keyword === "anyOf" || e.keyword === "oneOf") && !isDiscriminated(e));
+  let kept = errors;
+  // Innermost first, so nested alternatives are resolved before their parents.
+  for (const alt of [...alts].sort((a, b) => b.schemaPath.length - a.schemaPath.length)) {
+    const prefix = alt.schemaPath.slice(0, -alt.keyword.length - 1);
+    const inBranch = (e: ErrorObject) => e !== alt && e.schemaPath.startsWith(prefix + "/" + alt.keyword + "/") && e.instancePath.startsWith(alt.instancePath);
+    const branchErrors = kept.filter(inBranch);
+    const deeper = branchErrors.filter((e) => e.instancePath.length > alt.instancePath.length || e.keyword === "additionalProperties" || e.keyword === "required");
+    if (deeper.length > 0) {
+      // The value had the right shape for one branch: report that branch's own errors.
+      const branch = deeper[0]!.schemaPath.slice(prefix.length + alt.keyword.length + 2).split("/")[0];
+      kept = kept.filter((e) => e !== alt && (!inBranch(e) || e.schemaPath.startsWith(`${prefix}/${alt.keyword}/${branch}/`)));
+    } else {
+      kept = kept.filter((e) => !inBranch(e));
+    }
+  }
+  return kept;
+}
+
+function isDiscriminated(e: ErrorObject): boolean {
+  return e.keyword === "oneOf" && typeof e.parentSchema === "object" && e.parentSchema !== null && "discriminator" in e.parentSchema;
+}
+
+function describe(v: unknown): string {
+  if (v === null || v === undefined) return "nothing (null)";
+  if (Array.isArray(v)) return "a list";
+  if (typeof v === "object") return "a mapping";
+  if (typeof v === "string") return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + "…" : v)}`;
+  if (typeof v === "number" && !Number.isInteger(v)) return `the number ${v}`;
+  if (typeof v === "number") return `the integer ${v}`;
+  return `${typeof v} ${String(v)}`;
+}
+
+function fieldName(pointer: string): string {
+  const seg = pointer.split("/").pop() ?? "";
+  return /^\d+$/.test(seg) ? `item ${seg}` : seg || "the spec";
+}
+
+function expected(e: ErrorObject): string | undefined {
+  const ps = e.parentSchema as JsonSchema | undefined;
+  const x = ps?.["x-expected"];
+  return typeof x === "string" ? x : undefined;
+}
+
+function reportError(src: SpecSource, e: ErrorObject): void {
+  const ptr = e.instancePath;
+  const p = e.params as Record<string, unknown>;
+  const field = fieldName(ptr);
+  switch (e.keyword) {
+    case "additionalProperties": {
+      const key = String(p["additionalProperty"]);
+      const props = Object.keys(((e.parentSchema as JsonSchema)?.["properties"] as object) ?? {});
+      const where = ptr === "" ? "the spec" : describeParent(src, ptr);
+      src.report("NNX1010", `${ptr}/${escapeSeg(key)}`, `unknown key "${key}" in ${where}`, {
+        at: "key",
+        hint: didYouMean(key, props) ?? (props.length ? `allowed keys: ${props.join(", ")}` : undefined),
+      });
+      return;
+    }
+    case "required": {
+      const key = String(p["missingProperty"]);
+      src.report("NNX1011", ptr, `missing required key "${key}" in ${ptr === "" ? "the spec" : describeParent(src, ptr)}`);
+      return;
+    }
+    case "discriminator": {
+      const tag = String(p["tag"]);
+      const value = p["tagValue"];
+      if (tag === "type") {
+        const types = layerTypes();
+        src.report("NNX1017", `${ptr}/type`, typeof value === "string" ? `unknown layer type "${value}"` : `layer type must be a string, got ${describe(value)}`, {
+          hint: (typeof value === "string" && didYouMean(value, types)) || `layer types: ${types.join(", ")}`,
+        });
+      } else {
+        src.report("NNX1013", `${ptr}/${tag}`, `unknown ${tag} ${JSON.stringify(value)}`, { hint: e.message });
+      }
+      return;
+    }
+    case "type": {
+      const want = expected(e) ?? `${article(String(p["type"]))} ${p["type"]}`;
+      src.report("NNX1012", ptr, `${field}: expected ${want}, got ${describe(e.data)}`);
+      return;
+    }
+    case "enum":
+    case "const": {
+      const allowed = (e.keyword === "enum" ? (p["allowedValues"] as unknown[]) : [p["allowedValue"]]).filter((v) => v !== null);
+      const names = allowed.map((v) => String(v));
+      const hint = typeof e.data === "string" ? didYouMean(e.data, names) : undefined;
+      src.report("NNX1013", ptr, `${field}: ${describe(e.data)} is not allowed; expected ${names.length === 1 ? names[0] : "one of " + names.join(", ")}`, {
+        hint,
+      });
+      return;
+    }
+    case "minimum":
+    case "maximum":
+    case "exclusiveMinimum":
+    case "exclusiveMaximum": {
+      const cmp = { minimum: ">=", maximum: "<=", exclusiveMinimum: ">", exclusiveMaximum: "<" }[e.keyword];
+      src.report("NNX1014", ptr, `${field}: ${describe(e.data)} is out of range; expected a value ${cmp} ${p["limit"]}`);
+      return;
+    }
+    case "pattern": {
+      if (e.propertyName !== undefined) {
+        src.report("NNX1015", `${ptr}/${escapeSeg(e.propertyName)}`, `"${e.propertyName}" is not a valid name; expected ${expected(e) ?? "an identifier"}`, { at: "key" });
+      } else {
+        src.report("NNX1015", ptr, `${field}: ${describe(e.data)} is not valid; expected ${expected(e) ?? "to match " + String(p["pattern"])}`);
+      }
+      return;
+    }
+    case "propertyNames":
+      return; // reported through the inner pattern error
+    case "minItems":
+    case "maxItems":
+    case "minProperties":
+    case "maxProperties":
+    case "minLength":
+    case "maxLength": {
+      src.report("NNX1016", ptr, `${field}: ${e.message ?? "wrong size"}`);
+      return;
+    }
+    case "anyOf":
+    case "oneOf": {
+      src.report("NNX1019", ptr, `${field}: expected ${expected(e) ?? "one of the accepted forms"}, got ${describe(e.data)}`);
+      return;
+    }
+    default:
+      src.report("NNX1019", ptr, `${field}: ${e.message ?? "invalid value"}`);
+  }
+}
+
+function article(word: string): string {
+  return /^[aeiou]/.test(word) ? "an" : "a";
+}
+
+function escapeSeg(s: string): string {
+  return s.replace(/~/g, "~0").replace(/\//g, "~1");
+}
+
+/** "layer 3 (Conv)" for layer mappings, else the pointer. */
+function describeParent(src: SpecSource, ptr: string): string {
+  const m = /^\/layers\/(\d+)$/.exec(ptr);
+  if (m) {
+    const layer = (src.data as { layers?: unknown[] }).layers?.[Number(m[1])] as Record<string, unknown> | undefined;
+    const type = typeof layer?.["type"] === "string" ? ` (${layer["type"]})` : "";
+    return `layer ${m[1]}${type}`;
+  }
+  return ptr.slice(1);
+}
