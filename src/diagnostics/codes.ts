@@ -2,6 +2,8 @@
  * The stable diagnostic codes. NNX1xxx: YAML and schema. NNX2xxx: shapes and layer rules.
  * NNX3xxx: parameters and data files. A code never changes meaning once published.
  */
+import { IO_CODES } from "../io/codes.js";
+
 export const CODES = {
   // YAML and schema
   NNX1001: "YAML syntax error",
@@ -59,7 +61,8 @@ export const CODES = {
   NNX2035: "model too large",
   NNX2036: "invalid einsum subscripts",
   NNX2037: "input dtype not accepted",
-  // Parameters and data files (NNX3001-NNX3049 are the file readers in src/io)
+  // Parameters and data files (NNX3001-NNX3049: the file readers, titled in src/io/codes.ts)
+  ...IO_CODES,
   NNX3060: "parameter missing",
   NNX3061: "unexpected parameter",
   NNX3062: "parameter shape mismatch",
@@ -69,4 +72,4 @@ export const CODES = {
   NNX3066: "mask file does not match",
 } as const;
 
-export type Code = keyof typeof CODES | `NNX30${string}` | `NNX305${string}`;
+export type Code = keyof typeof CODES;

@@ -1,0 +1,168 @@
+/**
+ * Reading parameter and input files from disk, and writing output files atomically.
+ *
+ * Diagnostic codes of src/io (titles in codes.ts). Every malformed or unreadable file is a
+ * UserError "<file>: <what is wrong>" with one of these:
+ *
+ * | code    | meaning                                                                      |
+ * | ------- | ---------------------------------------------------------------------------- |
+ * | NNX3001 | file cannot be read: missing, a directory, not a regular file, no permission |
+ * | NNX3002 | file (or a ZIP member) too large to load                                     |
+ * | NNX3003 | unsupported file extension                                                   |
+ * | NNX3004 | truncated: a header or the data runs past the end of the file                |
+ * | NNX3005 | unsupported dtype (unknown, complex, structured; bfloat16 has no .npy form)  |
+ * | NNX3006 | invalid shape, or the data size does not match dtype x shape                 |
+ * | NNX3007 | duplicate tensor name                                                        |
+ * | NNX3010 | .npy: bad magic or unsupported format version                                |
+ * | NNX3011 | .npy: malformed header                                                       |
+ * | NNX3012 | .npy: bytes after the array data                                             |
+ * | NNX3015 | safetensors: header length larger than the file (or the 100 MB limit)        |
+ * | NNX3016 | safetensors: header not UTF-8 JSON, not an object, malformed entry/metadata  |
+ * | NNX3017 | safetensors: data_offsets out of range, wrong size, overlapping, gaps        |
+ * | NNX3020 | ZIP: no end record (not a ZIP) or a record with a wrong signature            |
+ * | NNX3021 | ZIP: inconsistent structure (offsets, sizes, local vs central, overlaps)     |
+ * | NNX3022 | ZIP: unsupported feature (encryption, compression method, multi-disk)        |
+ * | NNX3023 | ZIP: corrupt member data (CRC mismatch, bad deflate stream, wrong size)      |
+ * | NNX3024 | .npz: a member that is not <name>.npy                                        |
+ * | NNX3030 | msgpack: not valid msgpack                                                   |
+ * | NNX3031 | msgpack: unexpected tree (root not a map, non-array leaf, too deep, clash)   |
+ * | NNX3032 | msgpack: malformed array payload (not (shape, dtype, bytes), unknown ext)    |
+ * | NNX3033 | msgpack: malformed chunked array                                             |
+ * | NNX3035 | JSON input: syntax error                                                     |
+ * | NNX3036 | JSON input: not a rectangular numeric array (ragged, strings, wrong rank)    |
+ * | NNX3037 | a value does not fit the dtype (JSON value, integer narrowing, bool byte)    |
+ * | NNX3038 | the file's dtype is not the expected one and cannot be converted            |
+ * | NNX3040 | output file cannot be written                                                |
+ */
+import { constants as bufferConstants } from "node:buffer";
+import { randomBytes } from "node:crypto";
+import { open, rename, unlink, type FileHandle } from "node:fs/promises";
+import path from "node:path";
+import { UserError } from "../diagnostics/errors.js";
+import type { DType, Tensor } from "../tensor.js";
+import { fail, formatShape } from "./binary.js";
+import { castIntegerTensor } from "./convert.js";
+import { readJsonTensor } from "./json_input.js";
+import { readFlaxMsgpack } from "./msgpack.js";
+import { readNpy } from "./npy.js";
+import { readNpz } from "./npz.js";
+import { readSafetensors } from "./safetensors.js";
+
+/** 16 GiB, or less where this Node cannot hold a buffer that large. */
+export const MAX_FILE_BYTES = Math.min(16 * 2 ** 30, bufferConstants.MAX_LENGTH);
+/** One read call handles at most 2 GiB. */
+const READ_CHUNK_BYTES = 2 ** 30;
+
+const PARAMS_READERS: Record<string, (bytes: Uint8Array, file: string) => Map<string, Tensor>> = {
+  ".safetensors": readSafetensors,
+  ".npz": readNpz,
+  ".msgpack": readFlaxMsgpack,
+};
+
+/** Parameters named "<layer>.<param>", read by the reader the extension names. */
+export async function readParamsFile(file: string): Promise<Map<string, Tensor>> {
+  const reader = PARAMS_READERS[extensionOf(file)];
+  if (reader === undefined) {
+    fail("NNX3003", file, `unsupported parameter file type "${extensionOf(file)}"; supported: ${Object.keys(PARAMS_READERS).join(", ")}`);
+  }
+  return reader(await readFileBytes(file), file);
+}
+
+/**
+ * A model input from .npy or .json, as `dtype`. An integer .npy of another width is accepted
+ * when its values fit; any other dtype difference is an error.
+ */
+export async function readInputFile(file: string, dtype: DType, expectedRank?: number): Promise<Tensor> {
+  const extension = extensionOf(file);
+  if (extension !== ".npy" && extension !== ".json") fail("NNX3003", file, `unsupported input file type "${extension}"; supported: .npy, .json`);
+  const bytes = await readFileBytes(file);
+  if (extension === ".json") return readJsonTensor(decodeText(bytes, file), file, dtype, expectedRank);
+  const t = castIntegerTensor(readNpy(bytes, file), dtype, file);
+  if (expectedRank !== undefined && t.shape.length !== expectedRank) {
+    fail("NNX3006", file, `holds shape ${formatShape(t.shape)} but a rank-${expectedRank} array is expected`);
+  }
+  return t;
+}
+
+/** The whole file; every way of failing is a UserError. */
+export async function readFileBytes(file: string): Promise<Uint8Array> {
+  let handle: FileHandle;
+  try {
+    handle = await open(file, "r");
+  } catch (e) {
+    return fail("NNX3001", file, `cannot be opened: ${fsProblem(e)}`);
+  }
+  try {
+    const stats = await handle.stat();
+    if (stats.isDirectory()) fail("NNX3001", file, "is a directory, not a file");
+    if (!stats.isFile()) fail("NNX3001", file, "is not a regular file");
+    if (stats.size > MAX_FILE_BYTES) fail("NNX3002", file, `is ${stats.size} bytes; files over ${MAX_FILE_BYTES} bytes are not loaded`);
+    const bytes = new Uint8Array(stats.size);
+    let filled = 0;
+    while (filled < bytes.length) {
+      const { bytesRead } = await handle.read(bytes, filled, Math.min(READ_CHUNK_BYTES, bytes.length - filled), filled);
+      if (bytesRead === 0) break; // the file shrank since stat; the format check will see the short file
+      filled += bytesRead;
+    }
+    return bytes.subarray(0, filled);
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    return fail("NNX3001", file, `cannot be read: ${fsProblem(e)}`);
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Writes to a temporary file in the same directory, then renames it over `file`, so readers
+ * never see a half-written file and a failure leaves the old file (if any) untouched.
+ */
+export async function writeFileAtomic(file: string, bytes: Uint8Array): Promise<void> {
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(temp, "wx");
+    await handle.writeFile(bytes);
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    await rename(temp, file);
+  } catch (e) {
+    await handle?.close().catch(() => undefined);
+    await unlink(temp).catch(() => undefined);
+    fail("NNX3040", file, `cannot be written: ${fsProblem(e)}`);
+  }
+}
+
+function extensionOf(file: string): string {
+  return path.extname(file).toLowerCase();
+}
+
+function decodeText(bytes: Uint8Array, file: string): string {
+  if (bytes.length > bufferConstants.MAX_STRING_LENGTH) fail("NNX3002", file, `is ${bytes.length} bytes, too large to read as text`);
+  try {
+    // ignoreBOM: false (the default) drops a leading byte-order mark.
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return fail("NNX3035", file, "is not valid UTF-8 text");
+  }
+}
+
+const FS_PROBLEMS: Record<string, string> = {
+  ENOENT: "no such file or directory",
+  EISDIR: "it is a directory",
+  ENOTDIR: "a part of the path is not a directory",
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  ELOOP: "too many levels of symbolic links",
+  ENAMETOOLONG: "the path is too long",
+  EMFILE: "too many open files",
+  ENOSPC: "no space left on the device",
+  EROFS: "the file system is read-only",
+  EIO: "input/output error",
+};
+
+function fsProblem(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return (code !== undefined ? FS_PROBLEMS[code] : undefined) ?? (e instanceof Error ? e.message : String(e));
+}
