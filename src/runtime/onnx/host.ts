@@ -1,0 +1,83 @@
+/**
+ * Build-time work on host tensors (weights): re-layouts and small edits done once in JS so
+ * that the graph gets constants ORT can pre-pack, instead of ops it would fold at load.
+ */
+
+import { allocate, numElements, tensor, type DType, type Tensor, type TypedArray } from "../../tensor.js";
+
+/** Row-major strides of a shape. */
+function strides(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length).fill(1);
+  for (let i = shape.length - 2; i >= 0; i--) s[i] = s[i + 1]! * shape[i + 1]!;
+  return s;
+}
+
+/** out = t.transpose(perm), copying. */
+export function transposeHost(t: Tensor, perm: readonly number[]): Tensor {
+  if (perm.length !== t.shape.length) throw new RangeError(`transpose: perm [${perm.join(",")}] does not fit shape [${t.shape.join(",")}]`);
+  const outShape = perm.map((p) => t.shape[p]!);
+  const inStrides = strides(t.shape);
+  const stepOf = perm.map((p) => inStrides[p]!);
+  const src = t.data as TypedArray & ArrayLike<number | bigint>;
+  const dst = allocate(t.dtype, numElements(outShape)) as TypedArray & { [i: number]: number | bigint };
+  const r = outShape.length;
+  const idx = new Array<number>(r).fill(0);
+  let from = 0;
+  for (let o = 0; o < dst.length; o++) {
+    dst[o] = src[from]!;
+    // Odometer increment over the output index, tracking the input offset.
+    for (let a = r - 1; a >= 0; a--) {
+      from += stepOf[a]!;
+      if (++idx[a]! < outShape[a]!) break;
+      from -= stepOf[a]! * outShape[a]!;
+      idx[a] = 0;
+    }
+  }
+  return tensor(t.dtype, outShape, dst as never);
+}
+
+/** Same data, new shape (no copy). */
+export function reshapeHost(t: Tensor, shape: readonly number[]): Tensor {
+  if (numElements(shape) !== numElements(t.shape)) throw new RangeError(`reshape: [${t.shape.join(",")}] -> [${shape.join(",")}]`);
+  return tensor(t.dtype, shape, t.data as never);
+}
+
+/** Elementwise a*b of two float32/float64 tensors of one shape (Conv masks). */
+export function mulHost(a: Tensor, b: Tensor): Tensor {
+  if (a.shape.join() !== b.shape.join()) throw new RangeError(`mask shape [${b.shape.join(",")}] differs from kernel shape [${a.shape.join(",")}]`);
+  const out = allocate(a.dtype, a.data.length) as Float32Array | Float64Array;
+  const x = a.data as Float32Array, y = b.data as ArrayLike<number>;
+  for (let i = 0; i < out.length; i++) out[i] = x[i]! * Number(y[i]);
+  return tensor(a.dtype, a.shape, out as never);
+}
+
+/**
+ * The value jnp.take fills out-of-range rows with: NaN for floats, the minimum of signed and
+ * the maximum of unsigned integers, True for bool. Returned as the raw stored element.
+ */
+export function takeFillValue(d: DType): number | bigint {
+  switch (d) {
+    case "float32": case "float64": return NaN;
+    case "float16": return 0x7e00;
+    case "bfloat16": return 0x7fc0;
+    case "int8": return -(2 ** 7);
+    case "int16": return -(2 ** 15);
+    case "int32": return -(2 ** 31);
+    case "int64": return -(2n ** 63n);
+    case "uint8": return 2 ** 8 - 1;
+    case "uint16": return 2 ** 16 - 1;
+    case "uint32": return 2 ** 32 - 1;
+    case "uint64": return 2n ** 64n - 1n;
+    case "bool": return 1;
+  }
+}
+
+/** `t` (shape [N, ...]) with one extra row of `value` appended along axis 0. */
+export function appendRowHost(t: Tensor, value: number | bigint): Tensor {
+  const [n, ...rest] = t.shape;
+  if (n === undefined) throw new RangeError("appendRow needs a tensor of rank >= 1");
+  const out = allocate(t.dtype, t.data.length + numElements(rest)) as TypedArray & { fill(v: number | bigint, start: number): unknown };
+  (out as unknown as { set(a: ArrayLike<number | bigint>): void }).set(t.data as ArrayLike<number | bigint>);
+  out.fill(value, t.data.length);
+  return tensor(t.dtype, [n + 1, ...rest], out as never);
+}

@@ -1,0 +1,44 @@
+/**
+ * flax.nnx.Embed: lookup with jnp.take's fill semantics, and attend.
+ */
+
+import { isIntDType, type DType, type Tensor } from "../../tensor.js";
+import type { GraphBuilder } from "./graph.js";
+import { appendRowHost, reshapeHost, takeFillValue, transposeHost } from "./host.js";
+import { cast, concat, shapeOf } from "./ops_shape.js";
+
+export interface EmbedOptions {
+  /** The embedding, (num_embeddings, features). */
+  readonly table: Tensor;
+  /** dtype of the ids value: any integer dtype. */
+  readonly idsDtype: DType;
+}
+
+/**
+ * y = embedding[ids] as Flax computes it: an index in [-N, -1] wraps once; any index still
+ * outside [0, N) gives a row of the fill value (NaN for floats). Gather rejects such indices,
+ * so they are redirected to an extra fill row appended to the table at build time: one
+ * Gather, no Where over the output. N == 1 broadcasts the single row whatever the ids.
+ */
+export function embedLookup(g: GraphBuilder, ids: string, o: EmbedOptions): string {
+  const [n, features] = o.table.shape;
+  if (o.table.shape.length !== 2 || n === undefined || features === undefined) throw new RangeError(`embedding table must be 2-D, got [${o.table.shape.join(",")}]`);
+  if (!isIntDType(o.idsDtype)) throw new TypeError("Input type must be an integer or unsigned integer.");
+  if (n === 1) {
+    const row = g.constant(reshapeHost(o.table, [features]), "embed_row");
+    return g.node("Expand", [row, concat(g, [shapeOf(g, ids), g.constInt64([features])], 0)]);
+  }
+  const table = g.constant(appendRowHost(o.table, takeFillValue(o.table.dtype)), "embedding");
+  let i = o.idsDtype === "int64" ? ids : cast(g, ids, "int64");
+  const N = g.constInt64([n]);
+  const zero = g.constInt64([0]);
+  // Unsigned ids never wrap (uint64 values >= 2^63 turn negative in the cast: out of range).
+  if (!o.idsDtype.startsWith("u")) i = g.node("Where", [g.node("Less", [i, zero]), g.node("Add", [i, N]), i]);
+  const ok = g.node("And", [g.node("GreaterOrEqual", [i, zero]), g.node("Less", [i, N])]);
+  return g.node("Gather", [table, g.node("Where", [ok, i, N])], { axis: 0 });
+}
+
+/** Embed.attend: query (..., F) · embeddingᵀ -> (..., N). The transpose is done at build time. */
+export function attend(g: GraphBuilder, q: string, table: Tensor): string {
+  return g.node("MatMul", [q, g.constant(transposeHost(table, [1, 0]), "embedding_t")]);
+}

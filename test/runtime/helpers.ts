@@ -1,0 +1,45 @@
+/** Shared test plumbing: run a built graph once on onnxruntime, compare with references. */
+
+import { expect } from "vitest";
+import type { Backend } from "../../src/runtime/backend.js";
+import type { GraphBuilder } from "../../src/runtime/onnx/graph.js";
+import { ortBackend } from "../../src/runtime/ort.js";
+import { tensor, type Tensor } from "../../src/tensor.js";
+import { arr, type Arr } from "./reference.js";
+
+let backend: Promise<Backend> | undefined;
+
+export async function runGraph(g: GraphBuilder, feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+  backend ??= ortBackend();
+  const built = g.build();
+  const s = await (await backend).load(built.bytes, { externalData: built.externalData });
+  try {
+    return await s.run(feeds);
+  } finally {
+    await s.release();
+  }
+}
+
+/** Run a graph with a single output "y" and return it. */
+export async function runY(g: GraphBuilder, feeds: Record<string, Tensor>): Promise<Tensor> {
+  const out = await runGraph(g, feeds);
+  return out.y!;
+}
+
+export const f32 = (a: Arr | { shape: number[]; data: ArrayLike<number> }): Tensor<"float32"> =>
+  tensor("float32", a.shape, Float32Array.from(a.data));
+
+export const ones = (shape: number[]): Arr => arr(shape, new Array(shape.reduce((p, c) => p * c, 1)).fill(1));
+
+/** Expect shape equality and values within atol + rtol*|expected| (NaN matches NaN). */
+export function expectClose(actual: Tensor, expected: Arr, atol = 1e-4, rtol = 1e-4): void {
+  expect([...actual.shape]).toEqual(expected.shape);
+  const a = actual.data as ArrayLike<number>;
+  for (let i = 0; i < expected.data.length; i++) {
+    const e = expected.data[i]!, v = Number(a[i]);
+    if (v === e || (Number.isNaN(e) && Number.isNaN(v))) continue;
+    if (!(Math.abs(v - e) <= atol + rtol * Math.abs(e))) {
+      expect.fail(`element ${i}: got ${v}, expected ${e} (shape [${expected.shape.join(",")}])`);
+    }
+  }
+}

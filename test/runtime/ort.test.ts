@@ -1,0 +1,84 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { RuntimeFailure } from "../../src/diagnostics/errors.js";
+import type { Session } from "../../src/runtime/backend.js";
+import { GraphBuilder } from "../../src/runtime/onnx/graph.js";
+import { linear } from "../../src/runtime/onnx/ops_linear.js";
+import { cast } from "../../src/runtime/onnx/ops_shape.js";
+import { ortBackend, ortImportFailure } from "../../src/runtime/ort.js";
+import { tensor } from "../../src/tensor.js";
+
+async function session(build: (g: GraphBuilder) => void): Promise<Session> {
+  const g = new GraphBuilder();
+  build(g);
+  return (await ortBackend()).load(g.toBytes());
+}
+
+describe("onnxruntime-node backend", () => {
+  const open: Session[] = [];
+  afterAll(async () => {
+    for (const s of open) await s.release();
+  });
+
+  it("reports its name and version", async () => {
+    const b = await ortBackend();
+    expect(b.name).toBe("onnxruntime-node");
+    expect(b.version).toMatch(/^1\.\d+\.\d+/);
+  });
+
+  it("a symbolic batch dim runs at two batch sizes in one session", async () => {
+    const W = tensor("float32", [2, 3], [1, 0, 2, 0, 1, 3]);
+    const s = await session((g) => g.output(linear(g, g.input("x", "float32", ["batch", 2]), W), "y", "float32", ["batch", 3]));
+    open.push(s);
+    expect(s.inputNames).toEqual(["x"]);
+    expect(s.outputNames).toEqual(["y"]);
+    const one = await s.run({ x: tensor("float32", [1, 2], [1, 2]) });
+    expect(one.y!.shape).toEqual([1, 3]);
+    expect(Array.from(one.y!.data as Float32Array)).toEqual([1, 2, 8]);
+    const three = await s.run({ x: tensor("float32", [3, 2], [1, 2, 0, 1, 2, 0]) });
+    expect(three.y!.shape).toEqual([3, 3]);
+    expect(Array.from(three.y!.data as Float32Array)).toEqual([1, 2, 8, 0, 1, 3, 2, 0, 4]);
+  });
+
+  it("inputs and outputs of other dtypes come back as host tensors without conversion", async () => {
+    const s = await session((g) => {
+      const x = g.input("x", "int64", ["n"]);
+      g.output(cast(g, x, "float16"), "h", "float16", ["n"]);
+      g.output(g.node("Greater", [x, g.constInt64([1])]), "b", "bool", ["n"]);
+      g.output(g.node("Add", [x, x]), "i", "int64", ["n"]);
+    });
+    open.push(s);
+    const out = await s.run({ x: tensor("int64", [3], [0n, 1n, 2n]) });
+    expect(out.h!.dtype).toBe("float16");
+    expect(Array.from(out.h!.data as Uint16Array)).toEqual([0x0000, 0x3c00, 0x4000]);
+    expect(out.b!.dtype).toBe("bool");
+    expect(Array.from(out.b!.data as Uint8Array)).toEqual([0, 0, 1]);
+    expect(Array.from(out.i!.data as BigInt64Array)).toEqual([0n, 2n, 4n]);
+  });
+
+  it("a bad feed is a RuntimeFailure (exit 3) carrying ORT's message", async () => {
+    const s = await session((g) => g.output(g.node("Relu", [g.input("x", "float32", ["batch", 2])]), "y", "float32", ["batch", 2]));
+    open.push(s);
+    const wrongType = s.run({ x: tensor("int32", [1, 2], [1, 2]) });
+    await expect(wrongType).rejects.toBeInstanceOf(RuntimeFailure);
+    await expect(wrongType).rejects.toMatchObject({ exitCode: 3, message: expect.stringMatching(/onnxruntime run failed: .*type/i) });
+    await expect(s.run({ x: tensor("float32", [1, 3], [1, 2, 3]) })).rejects.toThrow(/onnxruntime run failed: .*(dimension|shape)/i);
+    await expect(s.run({})).rejects.toBeInstanceOf(RuntimeFailure);
+    await expect(s.run({ x: tensor("bfloat16", [1, 2], [0, 0]) })).rejects.toThrow(/bfloat16/);
+  });
+
+  it("a model ORT cannot load is a RuntimeFailure", async () => {
+    const b = await ortBackend();
+    await expect(b.load(new Uint8Array([1, 2, 3, 4]))).rejects.toThrow(RuntimeFailure);
+    await expect(b.load(new Uint8Array([1, 2, 3, 4]))).rejects.toThrow(/could not load the model/);
+  });
+});
+
+describe("without onnxruntime-node", () => {
+  it("a missing package says how to install it; other import errors keep their message", () => {
+    const missing = ortImportFailure(Object.assign(new Error("Cannot find package 'onnxruntime-node'"), { code: "ERR_MODULE_NOT_FOUND" }));
+    expect(missing).toBeInstanceOf(RuntimeFailure);
+    expect(missing.message).toMatch(/not installed.*npm install onnxruntime-node/);
+    const broken = ortImportFailure(new Error("libonnxruntime.so.1: cannot open shared object file"));
+    expect(broken.message).toMatch(/failed to load: libonnxruntime/);
+  });
+});
