@@ -1,6 +1,13 @@
-/** Commands that execute or compile models are registered here once they exist. */
+/** Commands that execute, export or compile models. */
 import type { Command } from "commander";
+import { registerExport } from "./export.js";
+import { registerGenerate } from "./generate.js";
 import type { CliIO } from "./io.js";
 import type { CommandResult } from "./program.js";
+import { registerRun } from "./run.js";
 
-export function registerModelCommands(_program: Command, _io: CliIO, _done: (r: CommandResult) => void): void {}
+export function registerModelCommands(program: Command, io: CliIO, done: (r: CommandResult) => void): void {
+  registerGenerate(program, io, done);
+  registerRun(program, io, done);
+  registerExport(program, io, done);
+}

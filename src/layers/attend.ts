@@ -4,6 +4,7 @@ import { Expr, product } from "../shapes/expr.js";
 import { didYouMean } from "../util/suggest.js";
 import { f32, requireFloatInput } from "./common.js";
 import type { Built, LayerContext, LayerKind } from "./kind.js";
+import { attend as attendOp } from "../runtime/onnx/ops_embed.js";
 
 export interface AttendAttrs {
   /** The Embed layer whose table is used. */
@@ -34,5 +35,10 @@ function build(f: Readonly<Record<string, unknown>>, [x]: readonly TensorType[],
   return { attrs: { embed: name, numEmbeddings, features }, output: f32(shape), params: [], cost: { macs, flops: macs.mul(2) } };
 }
 
-export const attend: LayerKind<AttendAttrs> = { types: ["attend"], arity: "one", build };
+export const attend: LayerKind<AttendAttrs> = {
+  types: ["attend"],
+  arity: "one",
+  build,
+  lower: (layer, [q], l) => attendOp(l.g, q!, l.param(layer.attrs.embed, "embedding")),
+};
 

@@ -2,6 +2,7 @@
 import type { TensorType } from "../ir/model.js";
 import { normalizeAxis, ZERO } from "./common.js";
 import type { Built, LayerContext, LayerKind } from "./kind.js";
+import { concat } from "../runtime/onnx/ops_shape.js";
 
 export interface ConcatenateAttrs {
   axis: number;
@@ -30,4 +31,9 @@ function build(f: Readonly<Record<string, unknown>>, inputs: readonly TensorType
   return { attrs: { axis }, output: { dtype: first.dtype, shape }, params: [], cost: { macs: ZERO, flops: ZERO } };
 }
 
-export const concatenate: LayerKind<ConcatenateAttrs> = { types: ["concatenate"], arity: "many", build };
+export const concatenate: LayerKind<ConcatenateAttrs> = {
+  types: ["concatenate"],
+  arity: "many",
+  build,
+  lower: (layer, xs, l) => concat(l.g, xs, layer.attrs.axis),
+};

@@ -8,6 +8,10 @@ import { Expr, product } from "../shapes/expr.js";
 import { readMask } from "./mask.js";
 import { checkFloat32Fields, checkLength, f32, makeParams, requireFloatInput, staticDim, toTuple } from "./common.js";
 import type { Built, LayerContext, LayerKind } from "./kind.js";
+import type { IrLayer } from "../ir/model.js";
+import type { Lowering } from "../runtime/lowering.js";
+import { convNhwc, type ConvOptions } from "../runtime/onnx/ops_conv.js";
+import { samePads } from "../runtime/onnx/ops_spatial.js";
 
 export type ConvPadding =
   | { kind: "SAME" | "SAME_LOWER" | "VALID" | "CIRCULAR" | "REFLECT" | "CAUSAL" }
@@ -160,8 +164,38 @@ function build(f: Readonly<Record<string, unknown>>, [x]: readonly TensorType[],
   return { attrs, output: f32(outShape), params, cost: { macs, flops: macs.mul(2) } };
 }
 
-export const conv: LayerKind<ConvAttrs> = {
-  types: ["Conv"],
-  arity: "one",
-  build,
-};
+function lowerPadding(a: ConvAttrs, spatial: readonly (number | string)[]): NonNullable<ConvOptions["padding"]> {
+  const p = a.padding;
+  if (p.kind === "explicit") return { kind: "explicit", pads: p.pads };
+  if (p.kind !== "SAME_LOWER") return { kind: p.kind.toLowerCase() as "same" };
+  // SAME_LOWER puts the odd pad element low; written out as explicit pads.
+  return {
+    kind: "explicit",
+    pads: a.kernelSize.map((k, i) => {
+      const n = spatial[i];
+      if (typeof n !== "number") throw new Error("SAME_LOWER padding needs static spatial sizes");
+      const [lo, hi] = samePads(n, (k - 1) * a.kernelDilation[i]! + 1, a.strides[i]!);
+      return [hi, lo] as [number, number];
+    }),
+  };
+}
+
+function lower(layer: IrLayer<ConvAttrs>, [x]: readonly string[], l: Lowering): string {
+  const a = layer.attrs;
+  const inputShape = l.dims(layer.inputs[0]!);
+  const kernel = l.param(layer.name, "kernel");
+  const spatial = inputShape.slice(a.batchDims, a.batchDims + a.kernelSize.length);
+  return convNhwc(l.g, x!, {
+    inputShape,
+    kernel,
+    ...(a.mask ? { mask: { dtype: "float32", shape: kernel.shape, data: a.mask } } : {}),
+    ...(a.useBias ? { bias: l.param(layer.name, "bias") } : {}),
+    strides: a.strides,
+    kernelDilation: a.kernelDilation,
+    inputDilation: a.inputDilation,
+    padding: lowerPadding(a, spatial),
+    groups: a.featureGroupCount,
+  });
+}
+
+export const conv: LayerKind<ConvAttrs> = { types: ["Conv"], arity: "one", build, lower };

@@ -8,6 +8,7 @@ import { Expr } from "../shapes/expr.js";
 import { asList, checkFloat32Fields, f32, makeParams, requireFloatInput } from "./common.js";
 import { einsumMacs, einsumOutputShape, einsumStructure, isProblem, parseEinsum } from "./einsum_equation.js";
 import type { Built, LayerContext, LayerKind } from "./kind.js";
+import { einsum as einsumOp } from "../runtime/onnx/ops_linear.js";
 
 export interface EinsumAttrs {
   /** Spaces removed, ellipses expanded. */
@@ -61,4 +62,10 @@ function build(f: Readonly<Record<string, unknown>>, [x]: readonly TensorType[],
   return { attrs, output: f32(einsumOutputShape(parsed)), params, cost: { macs, flops: macs.mul(2) } };
 }
 
-export const einsum: LayerKind<EinsumAttrs> = { types: ["Einsum"], arity: "one", build };
+export const einsum: LayerKind<EinsumAttrs> = {
+  types: ["Einsum"],
+  arity: "one",
+  build,
+  lower: (layer, [x], l) =>
+    einsumOp(l.g, x!, layer.attrs.equation, l.param(layer.name, "kernel"), layer.attrs.biasShape ? { bias: l.param(layer.name, "bias") } : {}),
+};

@@ -26,4 +26,9 @@ function build(f: Readonly<Record<string, unknown>>, inputs: readonly TensorType
   return { attrs: { equation: parsed.expanded }, output: f32(einsumOutputShape(parsed)), params: [], cost: { macs, flops: macs.mul(2) } };
 }
 
-export const einsumOp: LayerKind<EinsumOpAttrs> = { types: ["einsum"], arity: "many", build };
+export const einsumOp: LayerKind<EinsumOpAttrs> = {
+  types: ["einsum"],
+  arity: "many",
+  build,
+  lower: (layer, xs, l) => l.g.node("Einsum", xs, { equation: layer.attrs.equation }),
+};

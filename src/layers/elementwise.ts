@@ -3,6 +3,7 @@ import type { TensorType } from "../ir/model.js";
 import { Expr } from "../shapes/expr.js";
 import { f32, numel, requireFloatInput, ZERO } from "./common.js";
 import type { Built, LayerContext, LayerKind } from "./kind.js";
+import { add, mul } from "../runtime/onnx/ops_math.js";
 
 export type ElementwiseAttrs = Record<string, never>;
 
@@ -40,4 +41,9 @@ function build(type: string) {
   };
 }
 
-export const elementwise: LayerKind<ElementwiseAttrs>[] = ["add", "multiply"].map((t) => ({ types: [t], arity: "many", build: build(t) }));
+export const elementwise: LayerKind<ElementwiseAttrs>[] = (["add", "multiply"] as const).map((t) => ({
+  types: [t],
+  arity: "many",
+  build: build(t),
+  lower: (_layer, xs, l) => xs.slice(1).reduce((acc, x) => (t === "add" ? add : mul)(l.g, acc, x), xs[0]!),
+}));

@@ -7,6 +7,7 @@ import { Expr } from "../shapes/expr.js";
 import { isIntDType } from "../tensor.js";
 import { checkFloat32Fields, f32, makeParams, ZERO } from "./common.js";
 import type { Built, LayerContext, LayerKind } from "./kind.js";
+import { embedLookup } from "../runtime/onnx/ops_embed.js";
 
 export interface EmbedAttrs {
   numEmbeddings: number;
@@ -32,4 +33,9 @@ function build(f: Readonly<Record<string, unknown>>, [x]: readonly TensorType[],
   };
 }
 
-export const embed: LayerKind<EmbedAttrs> = { types: ["Embed"], arity: "one", build };
+export const embed: LayerKind<EmbedAttrs> = {
+  types: ["Embed"],
+  arity: "one",
+  build,
+  lower: (layer, [ids], l) => embedLookup(l.g, ids!, { table: l.param(layer.name, "embedding"), idsDtype: l.dtype(layer.inputs[0]!) }),
+};

@@ -48,5 +48,5 @@ export interface LayerKind<A = unknown> {
    */
   build(fields: Readonly<Record<string, unknown>>, inputs: readonly TensorType[], ctx: LayerContext): Built<A> | undefined;
   /** Emit the layer into the runtime graph; returns the output value's name. */
-  lower?(layer: IrLayer<A>, inputs: readonly string[], g: Lowering): string;
+  lower(layer: IrLayer<A>, inputs: readonly string[], g: Lowering): string;
 }

@@ -3,6 +3,7 @@ import type { TensorType } from "../ir/model.js";
 import { Expr, product } from "../shapes/expr.js";
 import { checkFloat32Fields, f32, makeParams, requireFloatInput, staticDim } from "./common.js";
 import type { Built, LayerContext, LayerKind } from "./kind.js";
+import { linear as linearOp } from "../runtime/onnx/ops_linear.js";
 
 export interface LinearAttrs {
   inFeatures: number;
@@ -46,4 +47,9 @@ function build(f: Readonly<Record<string, unknown>>, [x]: readonly TensorType[],
   return { attrs: { inFeatures, outFeatures, useBias }, output: f32(shape), params, cost: { macs, flops: macs.mul(2) } };
 }
 
-export const linear: LayerKind<LinearAttrs> = { types: ["Linear"], arity: "one", build };
+export const linear: LayerKind<LinearAttrs> = {
+  types: ["Linear"],
+  arity: "one",
+  build,
+  lower: (layer, [x], l) => linearOp(l.g, x!, l.param(layer.name, "kernel"), layer.attrs.useBias ? l.param(layer.name, "bias") : undefined),
+};

@@ -8,6 +8,7 @@ import { Expr, product } from "../shapes/expr.js";
 import { asList, checkFloat32Fields, f32, makeParams, normalizeAxes, requireFloatInput, staticDim } from "./common.js";
 import type { Built, LayerContext, LayerKind } from "./kind.js";
 import { outFeaturesField } from "./linear.js";
+import { linearGeneral as linearGeneralOp } from "../runtime/onnx/ops_linear.js";
 
 export interface LinearGeneralAttrs {
   /** In sorted-axis order. */
@@ -91,4 +92,16 @@ function build(f: Readonly<Record<string, unknown>>, [x]: readonly TensorType[],
   return { attrs: { inFeatures, outFeatures, axis, batchSizes, useBias }, output: f32(shape), params, cost: { macs, flops: macs.mul(2) } };
 }
 
-export const linearGeneral: LayerKind<LinearGeneralAttrs> = { types: ["LinearGeneral"], arity: "one", build };
+export const linearGeneral: LayerKind<LinearGeneralAttrs> = {
+  types: ["LinearGeneral"],
+  arity: "one",
+  build,
+  lower: (layer, [x], l) =>
+    linearGeneralOp(l.g, x!, {
+      ndim: l.dims(layer.inputs[0]!).length,
+      axis: layer.attrs.axis,
+      batchAxis: layer.attrs.batchSizes.map((_, i) => i),
+      kernel: l.param(layer.name, "kernel"),
+      ...(layer.attrs.useBias ? { bias: l.param(layer.name, "bias") } : {}),
+    }),
+};

@@ -7,6 +7,9 @@ import type { TensorType } from "../ir/model.js";
 import { product, type Expr } from "../shapes/expr.js";
 import { checkLength, f32, requireFloatInput, ZERO } from "./common.js";
 import type { Built, LayerContext, LayerKind } from "./kind.js";
+import type { IrLayer } from "../ir/model.js";
+import type { Lowering } from "../runtime/lowering.js";
+import { avgPool, maxPool } from "../runtime/onnx/ops_pool.js";
 
 export interface PoolAttrs {
   windowShape: number[];
@@ -50,4 +53,17 @@ function build(type: string) {
   };
 }
 
-export const pooling: LayerKind<PoolAttrs>[] = ["avg_pool", "max_pool"].map((t) => ({ types: [t], arity: "one", build: build(t) }));
+function lower(type: string) {
+  return (layer: IrLayer<PoolAttrs>, [x]: readonly string[], l: Lowering): string => {
+    const a = layer.attrs;
+    const o = {
+      inputShape: l.dims(layer.inputs[0]!),
+      window: a.windowShape,
+      strides: a.strides,
+      padding: a.padding === "SAME" ? ({ kind: "same" } as const) : a.padding === "VALID" ? ({ kind: "valid" } as const) : ({ kind: "explicit", pads: a.padding } as const),
+    };
+    return type === "avg_pool" ? avgPool(l.g, x!, { ...o, countIncludePad: a.countIncludePad }) : maxPool(l.g, x!, o);
+  };
+}
+
+export const pooling: LayerKind<PoolAttrs>[] = ["avg_pool", "max_pool"].map((t) => ({ types: [t], arity: "one", build: build(t), lower: lower(t) }));

@@ -2,6 +2,7 @@
 import type { TensorType } from "../ir/model.js";
 import { asList, f32, normalizeAxes, numel, requireFloatInput, ZERO } from "./common.js";
 import type { Built, LayerContext, LayerKind } from "./kind.js";
+import { reduce } from "../runtime/onnx/ops_math.js";
 
 export interface ReductionAttrs {
   /** Normalized, sorted. */
@@ -27,4 +28,9 @@ function build(type: string) {
   };
 }
 
-export const reductions: LayerKind<ReductionAttrs>[] = ["mean", "sum", "max"].map((t) => ({ types: [t], arity: "one", build: build(t) }));
+export const reductions: LayerKind<ReductionAttrs>[] = (["mean", "sum", "max"] as const).map((t) => ({
+  types: [t],
+  arity: "one",
+  build: build(t),
+  lower: (layer, [x], l) => reduce(l.g, x!, t, layer.attrs.axes),
+}));

@@ -1,5 +1,7 @@
 /** jnp.reshape: integers, symbols and one -1; the element count must not change. */
-import type { TensorType } from "../ir/model.js";
+import type { IrLayer, TensorType } from "../ir/model.js";
+import type { Lowering } from "../runtime/lowering.js";
+import { concat, reshape as reshapeOp, shapeOf } from "../runtime/onnx/ops_shape.js";
 import { Expr, product } from "../shapes/expr.js";
 import { ZERO } from "./common.js";
 import type { Built, LayerContext, LayerKind } from "./kind.js";
@@ -31,4 +33,22 @@ function build(f: Readonly<Record<string, unknown>>, [x]: readonly TensorType[],
   return { attrs: { shape }, output: { dtype: input.dtype, shape }, params: [], cost: { macs: ZERO, flops: ZERO } };
 }
 
-export const reshape: LayerKind<ReshapeAttrs> = { types: ["reshape"], arity: "one", build };
+/**
+ * Static target dims are constants; one symbolic dim becomes -1; several are read from the
+ * input's Shape where an input dim has the same expression.
+ */
+function lower(layer: IrLayer<ReshapeAttrs>, [x]: readonly string[], l: Lowering): string {
+  const target = layer.attrs.shape;
+  const symbolic = target.filter((d) => !d.isConst);
+  if (symbolic.length <= 1) return reshapeOp(l.g, x!, target.map((d) => d.constant ?? -1));
+  const inDims = l.dims(layer.inputs[0]!);
+  const parts = target.map((d) => {
+    if (d.isConst) return l.g.constInt64([d.constant!]);
+    const at = inDims.indexOf(d.toString());
+    if (at === -1) throw new Error(`reshape target dim ${d.toString()} is not an input dim; use -1 for it`);
+    return shapeOf(l.g, x!, at, at + 1);
+  });
+  return reshapeOp(l.g, x!, concat(l.g, parts, 0));
+}
+
+export const reshape: LayerKind<ReshapeAttrs> = { types: ["reshape"], arity: "one", build, lower };

@@ -2,6 +2,7 @@
 import type { TensorType } from "../ir/model.js";
 import { normalizeAxes, ZERO } from "./common.js";
 import type { Built, LayerContext, LayerKind } from "./kind.js";
+import { transpose as transposeOp } from "../runtime/onnx/ops_shape.js";
 
 export interface TransposeAttrs {
   axes: number[];
@@ -19,4 +20,9 @@ function build(f: Readonly<Record<string, unknown>>, [x]: readonly TensorType[],
   return { attrs: { axes }, output: { dtype: input.dtype, shape: axes.map((a) => input.shape[a]!) }, params: [], cost: { macs: ZERO, flops: ZERO } };
 }
 
-export const transpose: LayerKind<TransposeAttrs> = { types: ["transpose"], arity: "one", build };
+export const transpose: LayerKind<TransposeAttrs> = {
+  types: ["transpose"],
+  arity: "one",
+  build,
+  lower: (layer, [x], l) => transposeOp(l.g, x!, layer.attrs.axes),
+};

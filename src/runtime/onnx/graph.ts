@@ -58,6 +58,12 @@ export interface BuildOptions {
    * protobuf limit. Infinity embeds everything.
    */
   readonly externalAbove?: number;
+  /**
+   * Put every external initializer in this one file, at 64-byte aligned offsets (what
+   * `export` writes beside a model whose weights exceed protobuf's 2 GiB limit). By default
+   * each tensor is its own in-memory file.
+   */
+  readonly externalFile?: string;
 }
 
 export class GraphBuilder {
@@ -171,14 +177,19 @@ export class GraphBuilder {
   build(opts: BuildOptions = {}): BuiltModel {
     const above = opts.externalAbove ?? 2 ** 20;
     const externalData: ExternalDataFile[] = [];
+    let offset = 0;
     const initializers: TensorDef[] = this.inits.map(({ name, t }) => {
       const raw = tensorBytes(t);
       const base = { name, dtype: t.dtype, dims: t.shape };
       if (raw.byteLength < above || raw.byteLength === 0) return { ...base, raw };
-      // One in-memory "file" per tensor: no concatenation copy, offset 0 is always aligned.
-      const path = `w${externalData.length}.bin`;
-      externalData.push({ path, data: raw });
-      return { ...base, external: { location: path, offset: 0, length: raw.byteLength } };
+      externalData.push({ path: opts.externalFile ?? `w${externalData.length}.bin`, data: raw });
+      if (opts.externalFile === undefined) {
+        // One in-memory "file" per tensor: no concatenation copy, offset 0 is always aligned.
+        return { ...base, external: { location: `w${externalData.length - 1}.bin`, offset: 0, length: raw.byteLength } };
+      }
+      const at = alignExternal(offset);
+      offset = at + raw.byteLength;
+      return { ...base, external: { location: opts.externalFile, offset: at, length: raw.byteLength } };
     });
     const rn = (v: string): string => this.alias.get(v) ?? v;
     const nodes = this.nodes.map((n) => ({ ...n, inputs: n.inputs.map(rn), outputs: n.outputs.map(rn) }));
@@ -191,6 +202,11 @@ export class GraphBuilder {
     });
     return { bytes, externalData };
   }
+}
+
+/** Where the next tensor starts in a shared external data file. */
+export function alignExternal(offset: number): number {
+  return Math.ceil(offset / 64) * 64;
 }
 
 /** TensorProto.DataType number of a dtype, for Cast's `to`. */

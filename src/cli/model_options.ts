@@ -1,0 +1,37 @@
+/** Flags shared by the commands that execute or export a model. */
+import { Option, type Command } from "commander";
+import { UsageError } from "../diagnostics/errors.js";
+import type { NameMapping } from "../params/store.js";
+import type { ParamSource } from "../runtime/model.js";
+import { collect } from "./io.js";
+import { integer } from "./program.js";
+
+export interface ParamFlags {
+  params?: string;
+  seed?: number;
+  stripPrefix: string[];
+  rename: string[];
+}
+
+export function addParamOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option("--params <file>", "parameters: .safetensors, .npz or Flax .msgpack").conflicts("seed"))
+    .addOption(new Option("--seed <n>", "initialize parameters with the spec's initializers from this seed (default 0)").argParser(integer(0)))
+    .option("--strip-prefix <prefix>", "strip this prefix from checkpoint parameter names (repeatable)", collect, [])
+    .option("--rename <from=to>", "rename a leading checkpoint path, e.g. layers.0=conv1 (repeatable)", collect, []);
+}
+
+export function paramSource(f: ParamFlags): ParamSource {
+  return f.params !== undefined ? { params: f.params } : { seed: f.seed ?? 0 };
+}
+
+export function nameMapping(f: ParamFlags): NameMapping {
+  const renames = f.rename.map((r) => {
+    const eq = r.indexOf("=");
+    if (eq <= 0 || eq === r.length - 1) throw new UsageError(`--rename expects FROM=TO, got "${r}"`);
+    return [r.slice(0, eq), r.slice(eq + 1)] as const;
+  });
+  return { stripPrefixes: f.stripPrefix, renames };
+}
+
+export const threadsOption = () => new Option("--threads <n>", "intra-op threads for the native runtime").argParser(integer(1, 256)).default(1);

@@ -1,0 +1,165 @@
+/**
+ * IR -> view model: everything the template prints, precomputed. Text taken from the spec
+ * stays raw here; the template escapes it for the context it lands in (comment or string).
+ */
+import { basename } from "node:path";
+import { modelSymbols, valueTypes, type IrModel, type TensorType } from "../ir/model.js";
+import { Expr, shapeText } from "../shapes/expr.js";
+import { UserError } from "../diagnostics/errors.js";
+import { summarize } from "../summary/summary.js";
+import { describeLayer } from "./describe.js";
+import { assertIdentifier, snakeCase, typeParamNames } from "./names.js";
+import { textLines } from "./escape.js";
+
+export interface ModuleView {
+  /** The spec's file name, without directories, so output does not depend on where it ran. */
+  readonly specFile: string;
+  readonly specText: string;
+  readonly className: string;
+  readonly descriptionLines: readonly string[];
+  readonly paramSummary: string;
+  /** Symbolic dims, in the order the inputs first use them. */
+  readonly dims: readonly DimView[];
+  /** `<Batch extends number, Seq extends number>`, or "" for a fully static model. */
+  readonly runTypeParams: string;
+  readonly inputs: TensorGroupView;
+  readonly outputs: TensorGroupView;
+  readonly layerRows: readonly string[];
+}
+
+export interface DimView {
+  readonly typeParam: string;
+  readonly symbol: string;
+  /** `1 to 4096`, `at least 8`. */
+  readonly range: string;
+}
+
+/** The `<Model>Inputs` / `<Model>Outputs` type alias. */
+export interface TensorGroupView {
+  readonly typeName: string;
+  /** Declared type parameters (only those its fields use, with `= number` defaults). */
+  readonly typeParams: string;
+  /** The same, as arguments in `run`'s signature. */
+  readonly typeArgs: string;
+  readonly fields: readonly TensorFieldView[];
+}
+
+export interface TensorFieldView {
+  readonly name: string;
+  /** `Tensor<"float32", readonly [Batch, 28, 28, 1]>` */
+  readonly type: string;
+  /** The spec's view of it: `float32[batch, 28, 28, 1]`. */
+  readonly doc: string;
+}
+
+/**
+ * Types the module names; neither the class nor a dim's type parameter may shadow them. (Its
+ * values, `spec` and `compileSpecModel`, are lowercase and cannot meet a PascalCase name.)
+ */
+const TYPES_IN_SIGNATURES = ["Tensor", "CompiledModel", "Promise", "ReadonlyMap", "NoInfer"];
+
+export function buildModuleView(model: IrModel, specText: string, specFileName: string): ModuleView {
+  const className = assertIdentifier(model.model, "model name");
+  if (TYPES_IN_SIGNATURES.includes(className)) {
+    throw new UserError("NNX1000", `model ${className} cannot be generated: its class would shadow the type ${className} that the module uses`, model.file, "rename the model");
+  }
+  const inputsName = `${className}Inputs`;
+  const outputsName = `${className}Outputs`;
+  const symbols = modelSymbols(model);
+  const params = typeParamNames(symbols, [...TYPES_IN_SIGNATURES, className, inputsName, outputsName]);
+  const types = valueTypes(model);
+  const summary = summarize(model);
+
+  // A symbol is inferred only from its first use; every later use is NoInfer, so two inputs
+  // that disagree (batch 8 and batch 4) are a compile error instead of inferring `8 | 4`.
+  const inferredOnce = new Set<string>();
+  const inputDim = (d: Expr): string => {
+    const symbol = soleSymbol(d);
+    if (symbol === undefined) return dimLiteral(d);
+    const name = params.get(symbol)!;
+    if (inferredOnce.has(symbol)) return `NoInfer<${name}>`;
+    inferredOnce.add(symbol);
+    return name;
+  };
+  const outputDim = (d: Expr): string => {
+    const symbol = soleSymbol(d);
+    return symbol !== undefined && params.has(symbol) ? params.get(symbol)! : dimLiteral(d);
+  };
+
+  const inputFields = model.inputs.map((i) => tensorField(assertIdentifier(i.name, "input name"), i.type, inputDim));
+  const outputFields = model.outputs.map((o) => tensorField(assertIdentifier(o.name, "output name"), types.get(o.value)!, outputDim));
+  const outputSymbols = symbols.filter((s) => model.outputs.some((o) => types.get(o.value)!.shape.some((d) => soleSymbol(d) === s)));
+
+  return {
+    specFile: basename(specFileName),
+    specText,
+    className,
+    descriptionLines: model.description === undefined ? [] : textLines(model.description.trim()).map((line) => line.trimEnd()),
+    paramSummary: paramSummary(summary.totals.params, model.layers.reduce((n, l) => n + l.params.length, 0)),
+    dims: symbols.map((s) => ({ typeParam: params.get(s)!, symbol: s, range: rangeText(model.dims[s]) })),
+    runTypeParams: typeParamList(symbols.map((s) => `${params.get(s)!} extends number`)),
+    inputs: tensorGroup(inputsName, symbols, params, inputFields),
+    outputs: tensorGroup(outputsName, outputSymbols, params, outputFields),
+    layerRows: layerTable(model, types, summary.layers.map((l) => l.params)),
+  };
+}
+
+/** The symbol when the dim is exactly one symbol (`batch`), not arithmetic on it. */
+function soleSymbol(d: Expr): string | undefined {
+  const [s, ...rest] = d.symbols();
+  return s !== undefined && rest.length === 0 && d.equals(Expr.sym(s)) ? s : undefined;
+}
+
+/**
+ * A static dim is its literal type. Arithmetic on symbols is `number`: the generator does the
+ * arithmetic, not the type checker (keeps tsc fast); the field's doc shows the expression.
+ */
+function dimLiteral(d: Expr): string {
+  return d.constant === undefined ? "number" : String(d.constant);
+}
+
+function tensorField(name: string, t: TensorType, dim: (d: Expr) => string): TensorFieldView {
+  return { name, type: `Tensor<"${t.dtype}", readonly [${t.shape.map(dim).join(", ")}]>`, doc: `${t.dtype}${shapeText(t.shape)}` };
+}
+
+function tensorGroup(typeName: string, symbols: readonly string[], params: ReadonlyMap<string, string>, fields: TensorFieldView[]): TensorGroupView {
+  const names = symbols.map((s) => params.get(s)!);
+  return {
+    typeName,
+    typeParams: typeParamList(names.map((n) => `${n} extends number = number`)),
+    typeArgs: typeParamList(names),
+    fields,
+  };
+}
+
+function typeParamList(items: readonly string[]): string {
+  return items.length === 0 ? "" : `<${items.join(", ")}>`;
+}
+
+function rangeText(c: IrModel["dims"][string] | undefined): string {
+  if (c === undefined) return "any size";
+  return c.max === undefined ? `at least ${c.min}` : `${c.min} to ${c.max}`;
+}
+
+function paramSummary(count: number, arrays: number): string {
+  if (count === 0) return "No parameters.";
+  return `${grouped(count)} parameters in ${arrays} array${arrays === 1 ? "" : "s"}.`;
+}
+
+function grouped(n: number): string {
+  return n.toLocaleString("en-US");
+}
+
+/** The forward pass as an aligned table, one row per layer, like nnx.tabulate. */
+function layerTable(model: IrModel, types: ReadonlyMap<string, TensorType>, paramCounts: readonly number[]): string[] {
+  const rows = model.layers.map((l, i) => ({
+    name: l.name,
+    what: describeLayer(l),
+    from: l.inputs.map((v) => shapeText(types.get(v)!.shape)).join(", "),
+    to: shapeText(l.output.shape),
+    params: paramCounts[i] ? `params ${grouped(paramCounts[i])}` : "",
+  }));
+  const width = (key: "name" | "what" | "from" | "to") => Math.max(...rows.map((r) => r[key].length));
+  const [nameW, whatW, fromW, toW] = [width("name"), width("what"), width("from"), width("to")];
+  return rows.map((r) => `${r.name.padEnd(nameW)}  ${r.what.padEnd(whatW)}  ${r.from.padEnd(fromW)} -> ${r.to.padEnd(toW)}  ${r.params}`.trimEnd());
+}

@@ -1,0 +1,106 @@
+/**
+ * A spec made runnable: checked IR + validated parameters -> one ONNX graph -> one native
+ * session. This is what `run`, `bench`, generated modules and library users execute.
+ */
+import { basename } from "node:path";
+import { hasErrors } from "../diagnostics/diagnostic.js";
+import { UserError } from "../diagnostics/errors.js";
+import { formatDiagnostics } from "../diagnostics/format.js";
+import type { IrModel } from "../ir/model.js";
+import { resolveParams, type NameMapping, type ParamMap } from "../params/store.js";
+import { checkSpecText } from "../spec/load.js";
+import type { Tensor } from "../tensor.js";
+import { VERSION } from "../version.js";
+import type { Backend, Session } from "./backend.js";
+import { lowerModel } from "./lower.js";
+
+export type ParamSource = { seed?: number } | { params: string | ParamMap };
+
+export interface CompileOptions {
+  /** Intra-op threads (default 1). */
+  threads?: number;
+  /** How checkpoint parameter names map onto the spec's. */
+  names?: NameMapping;
+  /** Another backend than onnxruntime-node. */
+  backend?: Backend;
+}
+
+export interface CompiledModel {
+  readonly model: IrModel;
+  /** The parameters the session was built with, by full name. */
+  readonly params: ReadonlyMap<string, Tensor>;
+  /** Run once; inputs are checked against the spec first. Outputs by output name. */
+  run(inputs: Readonly<Record<string, Tensor>>): Promise<Record<string, Tensor>>;
+  release(): Promise<void>;
+}
+
+/** Check inputs against the spec: names, dtypes, ranks, static dims, and one value per symbol. */
+export function bindInputs(model: IrModel, inputs: Readonly<Record<string, Tensor>>): Record<string, number> {
+  const problems: string[] = [];
+  const bound: Record<string, number> = {};
+  for (const i of model.inputs) {
+    const t = inputs[i.name];
+    const want = `${i.type.dtype}[${i.type.shape.map(String).join(", ")}]`;
+    if (!t) {
+      problems.push(`missing input ${i.name} (${want})`);
+      continue;
+    }
+    if (t.dtype !== i.type.dtype) problems.push(`input ${i.name} has dtype ${t.dtype}, expected ${i.type.dtype}`);
+    if (t.shape.length !== i.type.shape.length) {
+      problems.push(`input ${i.name} has shape [${t.shape.join(", ")}], expected ${want}`);
+      continue;
+    }
+    i.type.shape.forEach((d, k) => {
+      const got = t.shape[k]!;
+      const c = d.constant;
+      if (c !== undefined) {
+        if (got !== c) problems.push(`input ${i.name} has size ${got} at axis ${k}, expected ${c}`);
+        return;
+      }
+      const sym = d.toString();
+      if (bound[sym] !== undefined && bound[sym] !== got) problems.push(`input ${i.name} has ${sym} = ${got} at axis ${k}, but another input has ${sym} = ${bound[sym]}`);
+      bound[sym] ??= got;
+      const lim = model.dims[sym];
+      if (lim && (got < lim.min || (lim.max !== undefined && got > lim.max))) {
+        problems.push(`input ${i.name}: ${sym} = ${got} is outside the spec's dims (${lim.min} <= ${sym}${lim.max !== undefined ? ` <= ${lim.max}` : ""})`);
+      }
+    });
+  }
+  for (const name of Object.keys(inputs)) {
+    if (!model.inputs.some((i) => i.name === name)) problems.push(`unexpected input ${name} (the model's inputs: ${model.inputs.map((i) => i.name).join(", ")})`);
+  }
+  if (problems.length) throw new UserError("NNX3064", `inputs do not match the spec:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  return bound;
+}
+
+async function defaultBackend(): Promise<Backend> {
+  // Loaded here, on first use, so commands that only check or generate never load it.
+  const { ortBackend } = await import("./ort.js");
+  return ortBackend();
+}
+
+/** Build and load a session for a checked model. */
+export async function compileModel(model: IrModel, source: ParamSource, options: CompileOptions = {}): Promise<CompiledModel> {
+  const params = await resolveParams(model, source, options.names);
+  const built = lowerModel(model, params);
+  const backend = options.backend ?? (await defaultBackend());
+  const session: Session = await backend.load(built.bytes, { threads: options.threads ?? 1, externalData: built.externalData });
+  return {
+    model,
+    params,
+    async run(inputs) {
+      bindInputs(model, inputs);
+      return session.run(inputs);
+    },
+    release: () => session.release(),
+  };
+}
+
+/** Check a spec's text and compile it: what generated modules call. */
+export async function compileSpecModel(spec: { file: string; text: string }, source: ParamSource, options: CompileOptions = {}): Promise<CompiledModel> {
+  const checked = checkSpecText(spec.file, spec.text);
+  if (hasErrors(checked.diagnostics) || !checked.model) {
+    throw new UserError("NNX1000", `${basename(spec.file)} has errors:\n${formatDiagnostics(checked.diagnostics, "text", VERSION)}`);
+  }
+  return compileModel(checked.model, source, options);
+}
