@@ -1,14 +1,16 @@
 /** `nnx-gen run`: execute a spec on the native runtime and write one .npy per output. */
-import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { mkdir, open, rename, stat, unlink, type FileHandle } from "node:fs/promises";
+import { basename, dirname, extname, join, resolve } from "node:path";
 import type { Command } from "commander";
-import { UserError } from "../diagnostics/errors.js";
+import { UsageError, UserError } from "../diagnostics/errors.js";
 import type { IrModel } from "../ir/model.js";
-import { readInputFile, writeFileAtomic } from "../io/files.js";
+import { readInputFile } from "../io/files.js";
 import { writeNpy } from "../io/npy.js";
 import { writeSafetensors } from "../io/safetensors.js";
 import { Rng } from "../params/prng.js";
 import { compileModel } from "../runtime/model.js";
+import { didYouMean } from "../util/suggest.js";
 import { allocate, isFloatDType, numElements, type Tensor } from "../tensor.js";
 import { bindDims } from "./dims.js";
 import { collect, type CliIO } from "./io.js";
@@ -25,16 +27,23 @@ interface RunFlags extends ParamFlags {
 
 /** Read `--input NAME=FILE` files, converted to the spec's dtypes. */
 export async function readInputs(model: IrModel, flags: readonly string[]): Promise<Record<string, Tensor>> {
-  const out: Record<string, Tensor> = {};
+  // Every flag is checked before any file is read.
+  const files = new Map<string, { file: string; input: IrModel["inputs"][number] }>();
   for (const f of flags) {
     const eq = f.indexOf("=");
+    // A malformed flag is a usage error, like a malformed --dim or --rename.
+    if (eq <= 0 || eq === f.length - 1) throw new UsageError(`--input expects NAME=FILE, got "${f}"`);
     const name = f.slice(0, eq);
+    if (files.has(name)) throw new UsageError(`--input ${name} is given more than once`);
     const input = model.inputs.find((i) => i.name === name);
-    if (eq <= 0 || !input) {
-      throw new UserError("NNX3064", `--input ${f}: ${eq <= 0 ? "expected NAME=FILE" : `the model has no input "${name}" (its inputs: ${model.inputs.map((i) => i.name).join(", ")})`}`);
+    if (!input) {
+      const names = model.inputs.map((i) => i.name);
+      throw new UserError("NNX3064", `--input ${f}: the model has no input "${name}" (its inputs: ${names.join(", ")})`, undefined, didYouMean(name, names));
     }
-    out[name] = await readInputFile(f.slice(eq + 1), input.type.dtype, input.type.shape.length);
+    files.set(name, { file: f.slice(eq + 1), input });
   }
+  const out: Record<string, Tensor> = {};
+  for (const [name, { file, input }] of files) out[name] = await readInputFile(file, input.type.dtype, input.type.shape.length);
   return out;
 }
 
@@ -90,28 +99,109 @@ export function registerRun(program: Command, io: CliIO, done: (r: CommandResult
     .addOption(threadsOption())
     .action(async (spec: string, flags: RunFlags) => {
       const model = requireModel(spec, io);
+      if (flags.saveParams !== undefined && extname(flags.saveParams).toLowerCase() !== ".safetensors") {
+        throw new UsageError(`--save-params writes safetensors; name the file *.safetensors, got "${flags.saveParams}"`);
+      }
       const given = await readInputs(model, flags.input);
       const dims = bindDims(model, flags.dim, { requireAll: true, fromInputs: dimsFromInputs(model, given) });
       const inputs = randomInputs(model, given, dims, flags.seed ?? 0);
+      // Where the results go is checked before the model runs, not after.
+      await checkDirectory(flags.out, "--out", true);
+      if (flags.saveParams !== undefined) await checkDirectory(dirname(flags.saveParams), "--save-params", false);
       const compiled = await compileModel(model, paramSource(flags), { threads: flags.threads, names: nameMapping(flags) });
+      const files: { path: string; bytes: Uint8Array; note: string }[] = [];
       try {
         const outputs = await compiled.run(inputs);
-        await mkdir(flags.out, { recursive: true }).catch((e: Error) => {
-          throw new UserError("NNX3040", `cannot create output directory ${flags.out}: ${e.message}`);
-        });
         for (const o of model.outputs) {
           const t = outputs[o.name]!;
           const path = join(flags.out, `${o.name}.npy`);
-          await writeFileAtomic(path, writeNpy(t));
-          io.stdout(`${o.name}: ${t.dtype}[${t.shape.join(", ")}] -> ${path}\n`);
+          files.push({ path, bytes: writeNpy(t), note: `${o.name}: ${t.dtype}[${t.shape.join(", ")}] -> ${path}` });
         }
         if (flags.saveParams !== undefined) {
-          await writeFileAtomic(flags.saveParams, writeSafetensors(compiled.params));
-          io.stdout(`parameters (${compiled.params.size}) -> ${flags.saveParams}\n`);
+          files.push({ path: flags.saveParams, bytes: writeSafetensors(compiled.params), note: `parameters (${compiled.params.size}) -> ${flags.saveParams}` });
         }
       } finally {
         await compiled.release();
       }
+      await mkdir(flags.out, { recursive: true }).catch((e: unknown) => {
+        throw new UserError("NNX3040", `cannot create the output directory ${flags.out}: ${fsProblem(e)}`);
+      });
+      await writeFilesAtomic(files);
+      for (const f of files) io.stdout(`${f.note}\n`);
       done({ exitCode: 0 });
     });
+}
+
+/**
+ * Check that `dir` is, or can be created as, a directory: the nearest existing path on the way
+ * up must be a directory. A UserError naming the flag otherwise.
+ */
+async function checkDirectory(dir: string, flag: string, mayCreate: boolean): Promise<void> {
+  let p = resolve(dir);
+  for (;;) {
+    let isDir: boolean;
+    try {
+      isDir = (await stat(p)).isDirectory();
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const parent = dirname(p);
+      if ((code === "ENOENT" || code === "ENOTDIR") && parent !== p) {
+        if (!mayCreate && code === "ENOENT" && p === resolve(dir)) throw new UserError("NNX3040", `${flag}: the directory ${dir} does not exist`);
+        p = parent;
+        continue;
+      }
+      throw new UserError("NNX3040", `${flag}: cannot use ${dir}: ${fsProblem(e)}`);
+    }
+    if (!isDir) throw new UserError("NNX3040", `${flag}: ${p === resolve(dir) ? dir : `${p} (in ${dir})`} is not a directory`);
+    return;
+  }
+}
+
+/**
+ * Write every file or none: each goes to a temporary file beside its target first; only when
+ * all are written are they renamed into place. Temporaries are removed on failure.
+ */
+async function writeFilesAtomic(files: readonly { path: string; bytes: Uint8Array }[]): Promise<void> {
+  const temps: string[] = [];
+  const cleanup = () => Promise.all(temps.map((t) => unlink(t).catch(() => undefined)));
+  for (const f of files) {
+    const temp = join(dirname(f.path), `.${basename(f.path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+    let handle: FileHandle | undefined;
+    try {
+      handle = await open(temp, "wx");
+      temps.push(temp);
+      await handle.writeFile(f.bytes);
+      await handle.sync();
+    } catch (e) {
+      await handle?.close().catch(() => undefined);
+      await cleanup();
+      throw new UserError("NNX3040", `${f.path} cannot be written: ${fsProblem(e)}`);
+    }
+    await handle.close();
+  }
+  for (const [i, f] of files.entries()) {
+    try {
+      await rename(temps[i]!, f.path);
+    } catch (e) {
+      await Promise.all(temps.slice(i).map((t) => unlink(t).catch(() => undefined)));
+      throw new UserError("NNX3040", `${f.path} cannot be written: ${fsProblem(e)}`);
+    }
+  }
+}
+
+const FS_PROBLEMS: Record<string, string> = {
+  ENOENT: "no such file or directory",
+  ENOTDIR: "a part of the path is not a directory",
+  EISDIR: "it is a directory",
+  EEXIST: "a file of that name is in the way",
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  EROFS: "the file system is read-only",
+  ENOSPC: "no space left on the device",
+  ENAMETOOLONG: "the path is too long",
+};
+
+function fsProblem(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return (code !== undefined ? FS_PROBLEMS[code] : undefined) ?? (e instanceof Error ? e.message : String(e));
 }

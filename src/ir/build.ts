@@ -51,7 +51,7 @@ export function buildModel(src: SpecSource): IrModel | undefined {
   const firstIndex = new Map<string, number>();
   names.forEach((n, i) => {
     const ptr = spec.layers[i]!["name"] !== undefined ? pointerOf(["layers", i, "name"]) : pointerOf(["layers", i]);
-    if (spec.inputs[n] !== undefined) {
+    if (Object.hasOwn(spec.inputs, n)) {
       src.report("NNX2002", ptr, `layer name "${n}" is already the name of a model input`);
     } else if (firstIndex.has(n)) {
       const explicit = spec.layers[i]!["name"] !== undefined;
@@ -114,8 +114,9 @@ export function buildModel(src: SpecSource): IrModel | undefined {
 
   const outputs = resolveOutputs(src, spec, names, inputs);
   for (const o of outputs ?? []) consumed.add(o.value);
+  // With unresolved outputs every would-be output looks unused: one typo, one diagnostic.
   names.forEach((n, i) => {
-    if (!consumed.has(n) && firstIndex.get(n) === i) {
+    if (outputs && !consumed.has(n) && firstIndex.get(n) === i) {
       const ptr = pointerOf(["layers", i]);
       src.report("NNX2026", ptr, `layer "${n}" is never used: no layer reads it and it is not an output`, {
         severity: "warning",
@@ -173,7 +174,7 @@ function resolveInputs(
   let ok = true;
   refs.forEach((r, k) => {
     const ptr = arity === "many" ? `${pointer}/input/${k}` : `${pointer}/input`;
-    if (spec.inputs[r] !== undefined) return;
+    if (Object.hasOwn(spec.inputs, r)) return;
     const at = names.indexOf(r);
     if (at === -1) {
       src.report("NNX2001", ptr, `unknown input "${r}": no model input or layer has that name`, { hint: didYouMean(r, [...Object.keys(spec.inputs), ...names.slice(0, index)]) });

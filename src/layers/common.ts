@@ -90,6 +90,8 @@ export interface ParamRequest {
   init: unknown;
   /** Defaults to `shape`. */
   initShape?: number[];
+  /** Where to report a fan error when the initializer is the default (not in the spec). */
+  shapeField?: string;
 }
 
 const MAX_PARAM_ELEMENTS = 2 ** 34;
@@ -109,7 +111,8 @@ export function makeParams(ctx: LayerContext, requests: readonly ParamRequest[])
     const init: Initializer = canonicalInitializer(r.init as string | Record<string, unknown>);
     const fanErr = initializerFanError(init, [...initShape]);
     if (fanErr) {
-      ctx.error("NNX2030", r.initField, `${r.initField} for ${r.name} of shape [${initShape.join(", ")}]: ${fanErr}`, "use an initializer that needs no fans (normal, zeros, ...), or a kernel of rank 2 or more");
+      const field = ctx.given(r.initField) ? r.initField : (r.shapeField ?? r.initField);
+      ctx.error("NNX2030", field, `${r.initField} for ${r.name} of shape [${initShape.join(", ")}]: ${fanErr}`, "use an initializer that needs no fans (normal, zeros, ...), or a kernel of rank 2 or more");
       ok = false;
       continue;
     }

@@ -13,7 +13,7 @@ function build(f: Readonly<Record<string, unknown>>, inputs: readonly TensorType
   const rank = first.shape.length;
   for (const [i, t] of inputs.entries()) {
     if (t.shape.length !== rank || t.dtype !== first.dtype) {
-      ctx.error("NNX2032", "input", `input ${i} has ${t.dtype}[${t.shape.map(String).join(", ")}] but input 0 has ${first.dtype}[${first.shape.map(String).join(", ")}]; concatenate needs equal ranks and dtypes`);
+      ctx.error("NNX2032", `input/${i}`, `input ${i} has ${t.dtype}[${t.shape.map(String).join(", ")}] but input 0 has ${first.dtype}[${first.shape.map(String).join(", ")}]; concatenate needs equal ranks and dtypes`);
       return undefined;
     }
   }
@@ -24,7 +24,7 @@ function build(f: Readonly<Record<string, unknown>>, inputs: readonly TensorType
     for (const [i, t] of inputs.entries()) {
       const a = first.shape[d]!;
       const b = t.shape[d]!;
-      if (!a.equals(b) && !ctx.require([a, b], ([x, y]) => x !== y, "NNX2032", "input", () => `input ${i} has size ${b.toString()} at axis ${d} but input 0 has ${a.toString()}; only axis ${axis} may differ`)) return undefined;
+      if (!a.equals(b) && !ctx.require([a, b], ([x, y]) => x !== y, "NNX2032", `input/${i}`, () => `input ${i} has size ${b.toString()} at axis ${d} but input 0 has ${a.toString()}; only axis ${axis} may differ`)) return undefined;
     }
   }
   const shape = first.shape.map((d, i) => (i === axis ? inputs.slice(1).reduce((acc, t) => acc.add(t.shape[i]!), d) : d));

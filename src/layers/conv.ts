@@ -8,6 +8,7 @@ import { Expr, product } from "../shapes/expr.js";
 import { readMask } from "./mask.js";
 import { checkFloat32Fields, checkLength, f32, makeParams, requireFloatInput, staticDim, toTuple } from "./common.js";
 import type { Built, LayerContext, LayerKind } from "./kind.js";
+import { outFeaturesField } from "./linear.js";
 import type { IrLayer } from "../ir/model.js";
 import type { Lowering } from "../runtime/lowering.js";
 import { convNhwc, type ConvOptions } from "../runtime/onnx/ops_conv.js";
@@ -42,8 +43,8 @@ function canonicalPadding(ctx: LayerContext, p: unknown, rank: number): ConvPadd
     ctx.error(
       "NNX2007",
       "padding",
-      `padding has ${list.length} entr${list.length === 1 ? "y" : "ies"} but the convolution is ${rank}-D`,
-      rank === 1 ? "a 1-D pair is written [[low, high]]" : `give ${rank} entries, each an int or a [low, high] pair`,
+      `padding ${JSON.stringify(list).replace(/,/g, ", ")} has ${list.length} entr${list.length === 1 ? "y" : "ies"} but the convolution is ${rank}-D; give one int or [low, high] pair per spatial axis`,
+      rank === 1 && list.length === 2 && list.every((e) => typeof e === "number") ? `a 1-D pair is written [${JSON.stringify(list).replace(/,/g, ", ")}]` : `give ${rank} entries, each an int or a [low, high] pair`,
     );
     return undefined;
   }
@@ -79,12 +80,8 @@ function build(f: Readonly<Record<string, unknown>>, [x]: readonly TensorType[],
   const strides = toTuple(f["strides"], rank);
   const inputDilation = toTuple(f["input_dilation"], rank);
   const kernelDilation = toTuple(f["kernel_dilation"], rank);
-  const outFeatures = (f["out_features"] ?? f["features"]) as number | undefined;
-  let ok = true;
-  if (outFeatures === undefined || (f["out_features"] !== undefined && f["features"] !== undefined)) {
-    ctx.error("NNX2024", undefined, outFeatures === undefined ? "Conv needs out_features (or its alias features)" : "give out_features or features, not both");
-    ok = false;
-  }
+  const outFeatures = outFeaturesField<number>(ctx, f, "Conv");
+  let ok = outFeatures !== undefined;
   ok = checkLength(ctx, "strides", strides, rank, "kernel_size") && ok;
   ok = checkLength(ctx, "input_dilation", inputDilation, rank, "kernel_size") && ok;
   ok = checkLength(ctx, "kernel_dilation", kernelDilation, rank, "kernel_size") && ok;

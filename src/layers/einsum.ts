@@ -6,7 +6,7 @@
 import type { TensorType } from "../ir/model.js";
 import { Expr } from "../shapes/expr.js";
 import { asList, checkFloat32Fields, f32, makeParams, requireFloatInput } from "./common.js";
-import { einsumMacs, einsumOutputShape, einsumStructure, isProblem, parseEinsum } from "./einsum_equation.js";
+import { checkEqualities, einsumMacs, einsumOutputShape, einsumStructure, isProblem, parseEinsum } from "./einsum_equation.js";
 import type { Built, LayerContext, LayerKind } from "./kind.js";
 import { einsum as einsumOp } from "../runtime/onnx/ops_linear.js";
 
@@ -34,6 +34,7 @@ function build(f: Readonly<Record<string, unknown>>, [x]: readonly TensorType[],
     ctx.error(parsed.code, "einsum_str", `${parsed.message} (input [${input.shape.map(String).join(", ")}], kernel_shape [${kernelShape.join(", ")}])`, parsed.hint);
     return undefined;
   }
+  if (!checkEqualities(ctx, parsed, "einsum_str")) return undefined;
   const kernelSubs = parsed.operands[1]!;
   const biasRaw = f["bias_shape"];
   const attrs: EinsumAttrs = { equation: parsed.expanded, kernelShape };
@@ -54,8 +55,8 @@ function build(f: Readonly<Record<string, unknown>>, [x]: readonly TensorType[],
     attrs.biasBroadcast = broadcast;
   }
   const params = makeParams(ctx, [
-    { name: "kernel", shape: kernelShape, initField: "kernel_init", init: f["kernel_init"] },
-    ...(attrs.biasShape ? [{ name: "bias", shape: attrs.biasShape, initField: "bias_init", init: f["bias_init"] }] : []),
+    { name: "kernel", shape: kernelShape, initField: "kernel_init", init: f["kernel_init"], shapeField: "kernel_shape" },
+    ...(attrs.biasShape ? [{ name: "bias", shape: attrs.biasShape, initField: "bias_init", init: f["bias_init"], shapeField: "bias_shape" }] : []),
   ]);
   if (!params) return undefined;
   const macs = einsumMacs(parsed);

@@ -4,6 +4,7 @@
  * layer and the stateless `einsum` op.
  */
 import { Expr, product, type Shape } from "../shapes/expr.js";
+import type { LayerContext } from "./kind.js";
 
 export interface ParsedEinsum {
   /** The equation with spaces removed and every `...` expanded. */
@@ -12,6 +13,8 @@ export interface ParsedEinsum {
   output: string;
   /** Size of every index letter. */
   sizes: Map<string, Expr>;
+  /** Sizes of one index that are equal only for some symbol values: checked against `dims`. */
+  equalities: { index: string; operand: number; a: Expr; b: Expr }[];
 }
 
 export type EinsumProblem = { code: string; message: string; hint?: string };
@@ -63,6 +66,7 @@ export function parseEinsum(equation: string, shapes: readonly Shape[]): ParsedE
   if (out.includes(".") && (out.split(".").length - 1 !== 3 || !out.includes("..."))) return { code: "NNX2036", message: `output "${out}" has an invalid ellipsis` };
   const output = out.replace("...", longest === 0 ? "" : unused.slice(unused.length - longest));
   const sizes = new Map<string, Expr>();
+  const equalities: ParsedEinsum["equalities"] = [];
   for (const [i, sub] of operands.entries()) {
     const shape = shapes[i]!;
     if (sub.length !== shape.length) {
@@ -72,7 +76,9 @@ export function parseEinsum(equation: string, shapes: readonly Shape[]): ParsedE
       const d = shape[j]!;
       const prev = sizes.get(ch);
       if (prev && !prev.equals(d)) {
-        return { code: "NNX2016", message: `index "${ch}" has size ${prev.toString()} in one place and ${d.toString()} in operand ${i}` };
+        if (prev.isConst && d.isConst) return { code: "NNX2016", message: `index "${ch}" has size ${prev.toString()} in one place and ${d.toString()} in operand ${i}` };
+        equalities.push({ index: ch, operand: i, a: prev, b: d });
+        continue;
       }
       sizes.set(ch, d);
     }
@@ -81,11 +87,18 @@ export function parseEinsum(equation: string, shapes: readonly Shape[]): ParsedE
     if (!sizes.has(ch)) return { code: "NNX2036", message: `output index "${ch}" does not appear in any operand` };
   }
   if (new Set(output).size !== output.length) return { code: "NNX2036", message: `output "${out}" repeats an index` };
-  return { expanded: `${operands.join(",")}->${output}`, operands, output, sizes };
+  return { expanded: `${operands.join(",")}->${output}`, operands, output, sizes, equalities };
 }
 
 export function isProblem(p: ParsedEinsum | EinsumProblem): p is EinsumProblem {
   return "code" in p;
+}
+
+/** Check the symbolic size equalities against `dims`: false after an error. */
+export function checkEqualities(ctx: LayerContext, p: ParsedEinsum, field: string): boolean {
+  return p.equalities.every(({ index, operand, a, b }) =>
+    ctx.require([a, b], ([x, y]) => x !== y, "NNX2016", field, (v) => `index "${index}" has size ${a.toString()} in one place and ${b.toString()} in operand ${operand}${v === "some" ? "; they must be equal" : ""}`),
+  );
 }
 
 export function einsumOutputShape(p: ParsedEinsum): Expr[] {

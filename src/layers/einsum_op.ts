@@ -1,7 +1,7 @@
 /** Stateless jnp.einsum between activations (attention scores, weighted sums). */
 import type { TensorType } from "../ir/model.js";
 import { f32, requireFloatInput } from "./common.js";
-import { einsumMacs, einsumOutputShape, einsumStructure, isProblem, parseEinsum } from "./einsum_equation.js";
+import { checkEqualities, einsumMacs, einsumOutputShape, einsumStructure, isProblem, parseEinsum } from "./einsum_equation.js";
 import type { Built, LayerContext, LayerKind } from "./kind.js";
 
 export interface EinsumOpAttrs {
@@ -22,6 +22,7 @@ function build(f: Readonly<Record<string, unknown>>, inputs: readonly TensorType
     ctx.error(parsed.code, "equation", `${parsed.message} (inputs ${inputs.map((t) => `[${t.shape.map(String).join(", ")}]`).join(", ")})`, parsed.hint);
     return undefined;
   }
+  if (!checkEqualities(ctx, parsed, "equation")) return undefined;
   const macs = einsumMacs(parsed);
   return { attrs: { equation: parsed.expanded }, output: f32(einsumOutputShape(parsed)), params: [], cost: { macs, flops: macs.mul(2) } };
 }

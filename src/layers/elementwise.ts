@@ -21,7 +21,7 @@ export function broadcastShapes(ctx: LayerContext, shapes: readonly (readonly Ex
         continue;
       }
       const a = dim;
-      const ok = ctx.require([a, d], ([x, y]) => x !== y && x !== 1 && y !== 1, "NNX2021", "input", () =>
+      const ok = ctx.require([a, d], ([x, y]) => x !== y && x !== 1 && y !== 1, "NNX2021", `input/${k}`, () =>
         `input ${k} has size ${d.toString()} at axis ${i - rank} where another input has ${a.toString()}; they do not broadcast`,
       );
       if (!ok) return undefined;

@@ -18,6 +18,12 @@ function build(f: Readonly<Record<string, unknown>>, [x]: readonly TensorType[],
     ctx.error("NNX2020", "shape", `reshape accepts at most one -1, got ${holes}`);
     return undefined;
   }
+  for (const [k, d] of raw.entries()) {
+    if (typeof d === "string" && !ctx.dims.has(d)) {
+      ctx.error("NNX2001", `shape/${k}`, `reshape names the symbol "${d}", which no model input uses, so nothing can give it a value`, "use -1 for the dim to infer, or a symbol from the inputs");
+      return undefined;
+    }
+  }
   const total = product(input.shape);
   const known = product(raw.filter((d) => d !== -1).map((d) => (typeof d === "number" ? Expr.const(d) : Expr.sym(d))));
   const hole = holes === 1 ? total.floordiv(known) : undefined;

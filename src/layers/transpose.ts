@@ -15,6 +15,10 @@ function build(f: Readonly<Record<string, unknown>>, [x]: readonly TensorType[],
     ctx.error("NNX2033", "axes", `axes has ${raw.length} entries but the input has rank ${input.shape.length}`, `give a permutation of 0..${input.shape.length - 1}`);
     return undefined;
   }
+  if (new Set(raw.map((a) => (a < 0 ? a + raw.length : a))).size !== raw.length) {
+    ctx.error("NNX2033", "axes", `axes [${raw.join(", ")}] repeat an axis; expected a permutation of 0..${raw.length - 1}`);
+    return undefined;
+  }
   const axes = normalizeAxes(ctx, "axes", raw, input.shape.length);
   if (!axes) return undefined;
   return { attrs: { axes }, output: { dtype: input.dtype, shape: axes.map((a) => input.shape[a]!) }, params: [], cost: { macs: ZERO, flops: ZERO } };

@@ -4,7 +4,7 @@
  */
 import { basename } from "node:path";
 import { hasErrors } from "../diagnostics/diagnostic.js";
-import { UserError } from "../diagnostics/errors.js";
+import { RuntimeFailure, UsageError, UserError } from "../diagnostics/errors.js";
 import { formatDiagnostics } from "../diagnostics/format.js";
 import type { IrModel } from "../ir/model.js";
 import { resolveParams, type NameMapping, type ParamMap } from "../params/store.js";
@@ -84,16 +84,29 @@ export async function compileModel(model: IrModel, source: ParamSource, options:
   const params = await resolveParams(model, source, options.names);
   const built = lowerModel(model, params);
   const backend = options.backend ?? (await defaultBackend());
-  const session: Session = await backend.load(built.bytes, { threads: options.threads ?? 1, externalData: built.externalData });
+  const session: Session = await backend.load(built.bytes, { threads: options.threads ?? 1, externalData: built.externalData }).catch((e: unknown) => {
+    throw asRuntimeFailure(e, `${backend.name} could not load the model`);
+  });
   return {
     model,
     params,
     async run(inputs) {
       bindInputs(model, inputs);
-      return session.run(inputs);
+      return session.run(inputs).catch((e: unknown) => {
+        throw asRuntimeFailure(e, `${backend.name} failed to run the model`);
+      });
     },
     release: () => session.release(),
   };
+}
+
+/**
+ * A backend's failure as what it is: ours or the runtime's (exit 3), whatever the backend threw.
+ * Errors that already say whose they are (a RuntimeFailure, or a UserError for bad input) pass.
+ */
+function asRuntimeFailure(e: unknown, what: string): Error {
+  if (e instanceof RuntimeFailure || e instanceof UserError || e instanceof UsageError) return e;
+  return new RuntimeFailure(`${what}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
 }
 
 /** Check a spec's text and compile it: what generated modules call. */

@@ -16,6 +16,11 @@ const MAX_COMBINATIONS = 4096;
 export class DimTable {
   constructor(private readonly constraints: Readonly<Record<string, DimConstraint>>) {}
 
+  /** Whether the model's inputs use this symbol. */
+  has(sym: string): boolean {
+    return Object.hasOwn(this.constraints, sym);
+  }
+
   bounds(sym: string): { min: number; max: number } {
     const c = this.constraints[sym];
     return { min: c?.min ?? 1, max: c?.max ?? UNBOUNDED };

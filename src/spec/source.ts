@@ -3,7 +3,7 @@
  * converts it to plain data, and maps JSON pointers back to line:col ranges so every later
  * stage can report at the offending node.
  */
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from "yaml";
+import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Node } from "yaml";
 import type { Diagnostic, Severity } from "../diagnostics/diagnostic.js";
 import { pointerOf, pointerSegments } from "../diagnostics/diagnostic.js";
 
@@ -19,6 +19,44 @@ interface Located {
 
 /** Alias expansion beyond this many nodes is treated as an alias bomb. */
 const MAX_ALIAS_COUNT = 1000;
+/** Deeper documents are rejected before any recursive walk (a 3-D conv mask needs 5 levels). */
+const MAX_DEPTH = 64;
+
+/** Offset of the first `[` or `{` nested deeper than MAX_DEPTH (outside quotes and comments). */
+function flowDepthExceeded(text: string): number | undefined {
+  let depth = 0;
+  let quote = "";
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quote) {
+      if (c === "\\" && quote === '"') i++;
+      else if (c === quote) quote = "";
+      else if (c === "\n" && depth === 0) quote = "";
+      continue;
+    }
+    if (c === "#" && (i === 0 || /\s/.test(text[i - 1]!))) {
+      while (i < text.length && text[i] !== "\n") i++;
+    } else if ((c === '"' || c === "'") && (depth > 0 || i === 0 || /[\s:,[{-]/.test(text[i - 1]!))) quote = c;
+    else if (c === "[" || c === "{") {
+      if (++depth > MAX_DEPTH) return i;
+    } else if ((c === "]" || c === "}") && depth > 0) depth--;
+  }
+  return undefined;
+}
+
+/** Nesting depth of a YAML node tree, walked without recursion. */
+function nestingDepth(root: Node | null): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[root, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (depth > max) max = depth;
+    if (depth > MAX_DEPTH) break;
+    if (isMap(node)) for (const p of node.items) stack.push([p.value, depth + 1]);
+    else if (isSeq(node)) for (const item of node.items) stack.push([item, depth + 1]);
+  }
+  return max;
+}
 
 export interface DiagnosticOptions {
   hint?: string | undefined;
@@ -31,14 +69,23 @@ export class SpecSource {
   readonly diagnostics: Diagnostic[] = [];
   /** The spec as plain data; undefined when the YAML could not be parsed. */
   readonly data: unknown;
-  private readonly lines = new LineCounter();
+  /** Offsets where each line starts, from the text itself (the parser's counter misses lines it skips while recovering). */
+  private readonly lineStarts: number[];
   private readonly spans = new Map<string, Located>();
 
   constructor(
     readonly file: string,
     readonly text: string,
   ) {
-    const doc = parseDocument(text, { lineCounter: this.lines, uniqueKeys: true, prettyErrors: false, schema: "core" });
+    this.lineStarts = [0];
+    for (let i = 0; i < text.length; i++) if (text[i] === "\n") this.lineStarts.push(i + 1);
+    const tooDeep = flowDepthExceeded(text);
+    if (tooDeep !== undefined) {
+      // The YAML parser recurses per bracket: refuse before it overflows the stack.
+      this.reportSpan("NNX1001", "", { start: tooDeep, end: tooDeep + 1 }, `the YAML nests more than ${MAX_DEPTH} levels deep`, { hint: "specs need only a few levels of nesting" });
+      return;
+    }
+    const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, schema: "core" });
     for (const e of doc.errors) {
       const code = e.code === "DUPLICATE_KEY" ? "NNX1002" : "NNX1001";
       const msg = e.message.split("\n")[0]!.replace(/ at line \d+, column \d+.*$/, "");
@@ -52,7 +99,12 @@ export class SpecSource {
       }
     }
     if (doc.errors.length > 0) return;
+    if (nestingDepth(doc.contents as Node | null) > MAX_DEPTH) {
+      this.report("NNX1001", "", `the YAML nests more than ${MAX_DEPTH} levels deep`, { hint: "specs need only a few levels of nesting" });
+      return;
+    }
     this.index(doc.contents as Node | null, []);
+    if (this.diagnostics.length > 0) return;
     try {
       this.data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
     } catch (e) {
@@ -74,7 +126,12 @@ export class SpecSource {
     if (isMap(node)) {
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
-        const k = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+        if (!isScalar(pair.key)) {
+          const r = (pair.key as Node | null)?.range ?? node.range;
+          if (r) this.reportSpan("NNX1012", pointerOf(path), { start: r[0], end: r[1] }, "mapping keys must be plain names, not lists or mappings", {});
+          continue;
+        }
+        const k = String(pair.key.value);
         const child = [...path, k];
         const cptr = pointerOf(child);
         const centry = this.spans.get(cptr) ?? {};
@@ -111,9 +168,22 @@ export class SpecSource {
     this.reportSpan(code, pointer, this.locate(pointer, opts.at ?? "value"), message, opts);
   }
 
+  /** 1-based line and column of an offset (clamped to the text). */
+  private position(offset: number): { line: number; col: number } {
+    const at = Math.max(0, Math.min(offset, this.text.length));
+    let lo = 0;
+    let hi = this.lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.lineStarts[mid]! <= at) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, col: at - this.lineStarts[lo]! + 1 };
+  }
+
   private reportSpan(code: string, pointer: string, span: Span, message: string, opts: DiagnosticOptions): void {
-    const a = this.lines.linePos(span.start);
-    const b = this.lines.linePos(span.end);
+    const a = this.position(span.start);
+    const b = this.position(Math.max(span.end, span.start));
     const d: Diagnostic = {
       file: this.file,
       line: a.line,

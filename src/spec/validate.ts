@@ -43,27 +43,29 @@ export function validateSpec(src: SpecSource): boolean {
 }
 
 /**
- * For each failed anyOf/oneOf, keep the errors of the branch that got furthest into the
- * value (its type matched), or else replace all branch errors by one "expected ..." error.
+ * For each failed anyOf/oneOf, keep the errors of the branches whose type matched the value
+ * (every error but a type mismatch at the value itself), or else replace all branch errors
+ * by one "expected ..." error. Ajv emits a branch's errors right before the
+ * anyOf error itself (and inner alternatives before outer ones), so the branch errors are the
+ * run of preceding errors at or below the same instance path. Their schemaPath cannot be
+ * used: errors inside a $ref'd branch carry the $ref's own path.
  */
 function foldAlternatives(errors: ErrorObject[]): ErrorObject[] {
-  const alts = errors.filter((e) => (e.keyword === "anyOf" || e.keyword === "oneOf") && !isDiscriminated(e));
-  let kept = errors;
-  // Innermost first, so nested alternatives are resolved before their parents.
-  for (const alt of [...alts].sort((a, b) => b.schemaPath.length - a.schemaPath.length)) {
-    const prefix = alt.schemaPath.slice(0, -alt.keyword.length - 1);
-    const inBranch = (e: ErrorObject) => e !== alt && e.schemaPath.startsWith(prefix + "/" + alt.keyword + "/") && e.instancePath.startsWith(alt.instancePath);
-    const branchErrors = kept.filter(inBranch);
-    const deeper = branchErrors.filter((e) => e.instancePath.length > alt.instancePath.length || e.keyword === "additionalProperties" || e.keyword === "required");
-    if (deeper.length > 0) {
-      // The value had the right shape for one branch: report that branch's own errors.
-      const branch = deeper[0]!.schemaPath.slice(prefix.length + alt.keyword.length + 2).split("/")[0];
-      kept = kept.filter((e) => e !== alt && (!inBranch(e) || e.schemaPath.startsWith(`${prefix}/${alt.keyword}/${branch}/`)));
-    } else {
-      kept = kept.filter((e) => !inBranch(e));
+  const out: ErrorObject[] = [];
+  for (const e of errors) {
+    if ((e.keyword !== "anyOf" && e.keyword !== "oneOf") || isDiscriminated(e)) {
+      out.push(e);
+      continue;
     }
+    const at = e.instancePath;
+    const within = (x: ErrorObject) => x.instancePath === at || x.instancePath.startsWith(at + "/");
+    let first = out.length;
+    while (first > 0 && within(out[first - 1]!)) first--;
+    const branch = out.splice(first);
+    const matched = branch.filter((x) => !(x.instancePath === at && x.keyword === "type"));
+    out.push(...(matched.length > 0 ? matched : [e]));
   }
-  return kept;
+  return out;
 }
 
 function isDiscriminated(e: ErrorObject): boolean {

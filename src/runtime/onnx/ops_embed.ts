@@ -30,8 +30,9 @@ export function embedLookup(g: GraphBuilder, ids: string, o: EmbedOptions): stri
   }
   const table = g.constant(appendRowHost(o.table, takeFillValue(o.table.dtype)), "embedding");
   let i = o.idsDtype === "int64" ? ids : cast(g, ids, "int64");
-  const N = g.constInt64([n]);
-  const zero = g.constInt64([0]);
+  // 0-d constants: 1-D ones would broadcast 0-d ids (shape []) to [1] and the output to [1, F].
+  const N = g.scalar(n, "int64");
+  const zero = g.scalar(0, "int64");
   // Unsigned ids never wrap (uint64 values >= 2^63 turn negative in the cast: out of range).
   if (!o.idsDtype.startsWith("u")) i = g.node("Where", [g.node("Less", [i, zero]), g.node("Add", [i, N]), i]);
   const ok = g.node("And", [g.node("GreaterOrEqual", [i, zero]), g.node("Less", [i, N])]);
