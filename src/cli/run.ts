@@ -5,6 +5,7 @@ import { basename, dirname, extname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { UsageError, UserError } from "../diagnostics/errors.js";
 import type { IrModel } from "../ir/model.js";
+import { integerRange } from "../io/dtypes.js";
 import { readInputFile } from "../io/files.js";
 import { writeNpy } from "../io/npy.js";
 import { writeSafetensors } from "../io/safetensors.js";
@@ -73,8 +74,11 @@ export function randomInputs(model: IrModel, given: Readonly<Record<string, Tens
     const rng = new Rng(seed, `input:${i.name}`);
     if (isFloatDType(i.type.dtype)) rng.fillNormal(data as Float32Array);
     else {
-      const embed = model.layers.find((l) => l.type === "Embed" && l.inputs[0] === i.name);
-      const high = embed ? (embed.attrs as { numEmbeddings: number }).numEmbeddings : 100;
+      // Inside every Embed table that reads the input, and inside the dtype (int8 ids of a
+      // 300-row table would otherwise wrap around to negative ids).
+      const tables = model.layers.filter((l) => l.type === "Embed" && l.inputs[0] === i.name).map((l) => (l.attrs as { numEmbeddings: number }).numEmbeddings);
+      const dtypeMax = Number(integerRange(i.type.dtype)?.[1] ?? 1n);
+      const high = Math.min(tables.length > 0 ? Math.min(...tables) : 100, dtypeMax + 1);
       const big = i.type.dtype.endsWith("64");
       for (let k = 0; k < data.length; k++) {
         const v = Math.floor(rng.uniform01() * high);
@@ -95,7 +99,7 @@ export function registerRun(program: Command, io: CliIO, done: (r: CommandResult
     .option("--input <NAME=FILE>", "an input from .npy or .json (repeatable); missing inputs are random", collect, [])
     .option("--dim <NAME=N>", "bind a symbolic dim (repeatable)", collect, [])
     .option("--out <dir>", "output directory (created if needed)", ".")
-    .option("--save-params <file.safetensors>", "write the parameters used")
+    .option("--save-params <file.safetensors>", "write the parameters used (its directory is created if needed)")
     .addOption(threadsOption())
     .action(async (spec: string, flags: RunFlags) => {
       const model = requireModel(spec, io);
@@ -106,8 +110,8 @@ export function registerRun(program: Command, io: CliIO, done: (r: CommandResult
       const dims = bindDims(model, flags.dim, { requireAll: true, fromInputs: dimsFromInputs(model, given) });
       const inputs = randomInputs(model, given, dims, flags.seed ?? 0);
       // Where the results go is checked before the model runs, not after.
-      await checkDirectory(flags.out, "--out", true);
-      if (flags.saveParams !== undefined) await checkDirectory(dirname(flags.saveParams), "--save-params", false);
+      await checkDirectory(flags.out, "--out");
+      if (flags.saveParams !== undefined) await checkDirectory(dirname(flags.saveParams), "--save-params");
       const compiled = await compileModel(model, paramSource(flags), { threads: flags.threads, names: nameMapping(flags) });
       const files: { path: string; bytes: Uint8Array; note: string }[] = [];
       try {
@@ -123,9 +127,11 @@ export function registerRun(program: Command, io: CliIO, done: (r: CommandResult
       } finally {
         await compiled.release();
       }
-      await mkdir(flags.out, { recursive: true }).catch((e: unknown) => {
-        throw new UserError("NNX3040", `cannot create the output directory ${flags.out}: ${fsProblem(e)}`);
-      });
+      for (const [dir, flag] of [[flags.out, "--out"], ...(flags.saveParams !== undefined ? [[dirname(flags.saveParams), "--save-params"]] : [])]) {
+        await mkdir(dir!, { recursive: true }).catch((e: unknown) => {
+          throw new UserError("NNX3040", `${flag}: cannot create the directory ${dir}: ${fsProblem(e)}`);
+        });
+      }
       await writeFilesAtomic(files);
       for (const f of files) io.stdout(`${f.note}\n`);
       done({ exitCode: 0 });
@@ -136,7 +142,7 @@ export function registerRun(program: Command, io: CliIO, done: (r: CommandResult
  * Check that `dir` is, or can be created as, a directory: the nearest existing path on the way
  * up must be a directory. A UserError naming the flag otherwise.
  */
-async function checkDirectory(dir: string, flag: string, mayCreate: boolean): Promise<void> {
+async function checkDirectory(dir: string, flag: string): Promise<void> {
   let p = resolve(dir);
   for (;;) {
     let isDir: boolean;
@@ -146,7 +152,6 @@ async function checkDirectory(dir: string, flag: string, mayCreate: boolean): Pr
       const code = (e as NodeJS.ErrnoException).code;
       const parent = dirname(p);
       if ((code === "ENOENT" || code === "ENOTDIR") && parent !== p) {
-        if (!mayCreate && code === "ENOENT" && p === resolve(dir)) throw new UserError("NNX3040", `${flag}: the directory ${dir} does not exist`);
         p = parent;
         continue;
       }
@@ -162,6 +167,11 @@ async function checkDirectory(dir: string, flag: string, mayCreate: boolean): Pr
  * all are written are they renamed into place. Temporaries are removed on failure.
  */
 async function writeFilesAtomic(files: readonly { path: string; bytes: Uint8Array }[]): Promise<void> {
+  // rename() cannot replace a directory: refuse before anything is written.
+  for (const f of files) {
+    const st = await stat(f.path).catch(() => undefined);
+    if (st?.isDirectory()) throw new UserError("NNX3040", `${f.path} cannot be written: it is a directory`);
+  }
   const temps: string[] = [];
   const cleanup = () => Promise.all(temps.map((t) => unlink(t).catch(() => undefined)));
   for (const f of files) {

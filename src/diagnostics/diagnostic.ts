@@ -36,7 +36,12 @@ export function sortDiagnostics(diags: Diagnostic[]): Diagnostic[] {
 
 /** Build a JSON pointer from path segments (RFC 6901 escaping). */
 export function pointerOf(segments: readonly (string | number)[]): string {
-  return segments.map((s) => "/" + String(s).replace(/~/g, "~0").replace(/\//g, "~1")).join("");
+  let out = "";
+  for (const s of segments) {
+    const seg = String(s);
+    out += "/" + (seg.includes("~") || seg.includes("/") ? seg.replace(/~/g, "~0").replace(/\//g, "~1") : seg);
+  }
+  return out;
 }
 
 export function pointerSegments(pointer: string): string[] {

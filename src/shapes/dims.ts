@@ -26,7 +26,11 @@ export class DimTable {
     return { min: c?.min ?? 1, max: c?.max ?? UNBOUNDED };
   }
 
+  private readonly sampleCache = new Map<string, number[]>();
+
   samples(sym: string): number[] {
+    const cached = this.sampleCache.get(sym);
+    if (cached) return cached;
     const { min, max } = this.bounds(sym);
     const vals = new Set<number>([min, max]);
     for (let v = min; v <= Math.min(max, min + 8); v++) vals.add(v);
@@ -35,7 +39,9 @@ export class DimTable {
       if (p * 3 >= min && p * 3 <= max) vals.add(p * 3);
     }
     for (const v of [10, 100, 1000, 4095, 4097]) if (v >= min && v <= max) vals.add(v);
-    return [...vals].sort((a, b) => a - b);
+    const out = [...vals].sort((a, b) => a - b);
+    this.sampleCache.set(sym, out);
+    return out;
   }
 
   /** How often `fails(values)` holds over the allowed values of the symbols in `exprs`. */

@@ -28,19 +28,29 @@ function monoKey(factors: readonly (readonly [Factor, number])[]): string {
 export class Expr {
   /** Terms by monomial key ("" is the constant term). Never holds a zero coefficient. */
   private readonly terms: ReadonlyMap<string, Term>;
-  readonly key: string;
+  private keyText: string | undefined;
 
   private constructor(terms: Map<string, Term>) {
     this.terms = terms;
-    this.key = [...terms.keys()]
+  }
+
+  /** Canonical text: equal expressions have equal keys. */
+  get key(): string {
+    this.keyText ??= [...this.terms.keys()]
       .sort()
-      .map((k) => `${terms.get(k)!.coef}${k === "" ? "" : "·" + k}`)
+      .map((k) => `${this.terms.get(k)!.coef}${k === "" ? "" : "·" + k}`)
       .join("+");
+    return this.keyText;
   }
 
   static const(n: number): Expr {
     if (!Number.isSafeInteger(n)) throw new RangeError(`dimension ${n} is not a safe integer`);
-    return new Expr(n === 0 ? new Map() : new Map([["", { coef: n, factors: [] }]]));
+    let e = SMALL.get(n);
+    if (!e) {
+      e = new Expr(n === 0 ? new Map() : new Map([["", { coef: n, factors: [] }]]));
+      if (SMALL.size < 4096) SMALL.set(n, e);
+    }
+    return e;
   }
 
   static sym(name: string): Expr {
@@ -86,6 +96,11 @@ export class Expr {
 
   add(o: Expr | number): Expr {
     const other = toExpr(o);
+    const a = this.constant;
+    const b = other.constant;
+    if (a !== undefined && b !== undefined) return Expr.const(a + b);
+    if (b === 0) return this;
+    if (a === 0) return other;
     const terms = new Map(this.terms);
     for (const [k, t] of other.terms) {
       const c = (terms.get(k)?.coef ?? 0) + t.coef;
@@ -112,6 +127,11 @@ export class Expr {
 
   mul(o: Expr | number): Expr {
     const other = toExpr(o);
+    const a = this.constant;
+    const b = other.constant;
+    if (a !== undefined && b !== undefined) return Expr.const(a * b);
+    if (b === 1) return this;
+    if (a === 1) return other;
     let out = Expr.const(0);
     for (const a of this.terms.values())
       for (const b of other.terms.values()) {
@@ -187,7 +207,12 @@ export class Expr {
   }
 
   equals(o: Expr | number): boolean {
-    return this.key === toExpr(o).key;
+    const other = toExpr(o);
+    if (other === this) return true;
+    const a = this.constant;
+    const b = other.constant;
+    if (a !== undefined || b !== undefined) return a === b;
+    return this.key === other.key;
   }
 
   /** Evaluate with every symbol bound. Throws if a symbol is missing. */
@@ -251,6 +276,9 @@ export class Expr {
     return this.constant ?? this.toString();
   }
 }
+
+/** Interned small constants: shapes are mostly made of them. */
+const SMALL = new Map<number, Expr>();
 
 function degree(t: Term): number {
   return t.factors.reduce((n, [, p]) => n + p, 0);

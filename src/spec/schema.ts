@@ -19,9 +19,13 @@ function defs(): Record<string, JsonSchema> {
   return specSchema()["$defs"] as Record<string, JsonSchema>;
 }
 
+let layerSchemaCache: Map<string, JsonSchema> | undefined;
+
 /** The schema branch of each layer type, keyed by type name. */
 export function layerSchemas(): Map<string, JsonSchema> {
+  if (layerSchemaCache) return layerSchemaCache;
   const out = new Map<string, JsonSchema>();
+  layerSchemaCache = out;
   for (const branch of defs()["layer"]!["oneOf"] as JsonSchema[]) {
     const props = branch["properties"] as Record<string, JsonSchema>;
     out.set(props["type"]!["const"] as string, branch);
@@ -33,10 +37,15 @@ export function layerTypes(): string[] {
   return [...layerSchemas().keys()];
 }
 
-/** The defaults a layer type declares: field -> default value. */
-export function layerDefaults(type: string): Record<string, unknown> {
+const defaultsCache = new Map<string, Record<string, unknown>>();
+
+/** The defaults a layer type declares: field -> default value (shared: do not mutate). */
+export function layerDefaults(type: string): Readonly<Record<string, unknown>> {
+  const cached = defaultsCache.get(type);
+  if (cached) return cached;
   const branch = layerSchemas().get(type);
   const out: Record<string, unknown> = {};
+  defaultsCache.set(type, out);
   if (!branch) return out;
   for (const [k, v] of Object.entries(branch["properties"] as Record<string, JsonSchema>)) {
     if ("default" in v) out[k] = v["default"];

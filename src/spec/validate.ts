@@ -2,18 +2,27 @@
  * Schema validation with ajv, turned into diagnostics at the offending YAML node.
  * All errors are reported (allErrors); alternatives (anyOf) are folded into one message.
  */
-import _Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
+import { createRequire } from "node:module";
+import type { ErrorObject, ValidateFunction } from "ajv";
 import { didYouMean } from "../util/suggest.js";
+import { AJV_OPTIONS } from "./ajv_options.js";
 import { layerTypes, specSchema, type JsonSchema } from "./schema.js";
 import type { SpecSource } from "./source.js";
 
-const Ajv = _Ajv as unknown as typeof _Ajv.default;
-
 let validator: ValidateFunction | undefined;
 
+/**
+ * The build compiles the schema to a standalone validator (scripts/compile-schema.mjs);
+ * before a build, the schema is compiled here with the same options.
+ */
 function compiled(): ValidateFunction {
-  if (!validator) {
-    const ajv = new Ajv({ allErrors: true, verbose: true, discriminator: true, strict: true, strictRequired: false, strictTypes: false, strictTuples: false });
+  if (validator) return validator;
+  const require = createRequire(import.meta.url);
+  try {
+    validator = require("./schema_validator.cjs") as ValidateFunction;
+  } catch {
+    const Ajv = (require("ajv") as { default: typeof import("ajv").default }).default;
+    const ajv = new Ajv({ ...AJV_OPTIONS });
     ajv.addVocabulary(["x-expected"]);
     validator = ajv.compile(specSchema());
   }

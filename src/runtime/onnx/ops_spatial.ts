@@ -5,7 +5,7 @@
  */
 
 import type { Dim, GraphBuilder } from "./graph.js";
-import { INT64_MAX, concat, range, reshape, shapeOf, slice, unsqueeze } from "./ops_shape.js";
+import { INT64_MAX, concat, range, reshape, shapeOf, slice, squeeze, unsqueeze } from "./ops_shape.js";
 
 export type Pair = readonly [number, number];
 
@@ -90,26 +90,25 @@ export function padConstant(g: GraphBuilder, x: string, pads: readonly Pair[] | 
 
 /**
  * numpy/jnp.pad mode "wrap" (periodic). ORT's own wrap mode returns garbage when a pad
- * exceeds the axis size, so this is built from Slice and Concat as JAX does. With a
- * symbolic size, pads must not exceed it.
+ * exceeds the axis size, so a static size is built from Slice and Concat as JAX does. A
+ * symbolic size may turn out smaller than the pads, so it gathers the periodic indices
+ * instead (exact for any size >= 1).
  */
 export function padWrap(g: GraphBuilder, x: string, pads: readonly Pair[], spatial: readonly Dim[]): string {
   pads.forEach(([lo, hi], i) => {
     if (lo === 0 && hi === 0) return;
     const axis = 2 + i;
     const n = spatial[i];
-    const parts: string[] = [];
     if (typeof n !== "number") {
-      if (lo > 0) parts.push(slice(g, x, [-lo], [INT64_MAX], [axis]));
-      parts.push(x);
-      if (hi > 0) parts.push(slice(g, x, [0], [hi], [axis]));
-    } else {
-      const [lr, lm] = [Math.floor(lo / n), lo % n];
-      const [rr, rm] = [Math.floor(hi / n), hi % n];
-      if (lm > 0) parts.push(slice(g, x, [n - lm], [n], [axis]));
-      for (let k = 0; k < lr + rr + 1; k++) parts.push(x);
-      if (rm > 0) parts.push(slice(g, x, [0], [rm], [axis]));
+      x = gatherPad(g, x, axis, lo, hi, "wrap");
+      return;
     }
+    const parts: string[] = [];
+    const [lr, lm] = [Math.floor(lo / n), lo % n];
+    const [rr, rm] = [Math.floor(hi / n), hi % n];
+    if (lm > 0) parts.push(slice(g, x, [n - lm], [n], [axis]));
+    for (let k = 0; k < lr + rr + 1; k++) parts.push(x);
+    if (rm > 0) parts.push(slice(g, x, [0], [rm], [axis]));
     x = concat(g, parts, axis);
   });
   return x;
@@ -118,13 +117,17 @@ export function padWrap(g: GraphBuilder, x: string, pads: readonly Pair[], spati
 /**
  * numpy/jnp.pad mode "reflect" (edge not repeated). Pads longer than n-1 are applied in
  * steps of at most n-1 on the growing array, low side first, as JAX does; a size-1 axis
- * repeats its element. A symbolic size gets one Pad, so pads must be below it.
+ * repeats its element. A symbolic size gathers the same indices computed in the graph
+ * (ORT's reflect Pad fails once a pad reaches the size).
  */
 export function padReflect(g: GraphBuilder, x: string, pads: readonly Pair[], spatial: readonly Dim[]): string {
   const r = pads.length;
-  if (!spatial.every((n) => typeof n === "number")) return pad(g, x, r + 2, 2, pads, "reflect");
   pads.forEach(([lo, hi], i) => {
-    const n = spatial[i] as number;
+    const n = spatial[i]!;
+    if (typeof n !== "number") {
+      if (lo !== 0 || hi !== 0) x = gatherPad(g, x, 2 + i, lo, hi, "reflect");
+      return;
+    }
     const step = (side: 0 | 1, amount: number): void => {
       while (amount > 0) {
         const cur = n === 1 ? amount : Math.min(amount, n - 1);
@@ -136,6 +139,27 @@ export function padReflect(g: GraphBuilder, x: string, pads: readonly Pair[], sp
     step(1, hi);
   });
   return x;
+}
+
+/**
+ * Pad one axis of x whose size n is only known at run time by gathering, for output position
+ * t in [-lo, n + hi), the source index: t mod n ("wrap"), or for "reflect" j = t mod p with
+ * p = max(2n - 2, 1) and j or p - j, whichever is below n. That is numpy's periodic wrap and
+ * its iterated edge-excluding reflection (for n == 1: the single element), for any pads.
+ */
+function gatherPad(g: GraphBuilder, x: string, axis: number, lo: number, hi: number, mode: "wrap" | "reflect"): string {
+  const one = g.scalar(1, "int64");
+  const n = squeeze(g, shapeOf(g, x, axis, axis + 1), [0]);
+  const t = g.node("Range", [g.scalar(-lo, "int64"), g.node("Add", [n, g.scalar(hi, "int64")]), one]);
+  let idx: string;
+  if (mode === "wrap") {
+    idx = g.node("Mod", [t, n], { fmod: 0 });
+  } else {
+    const p = g.node("Max", [g.node("Sub", [g.node("Add", [n, n]), g.scalar(2, "int64")]), one]);
+    const j = g.node("Mod", [t, p], { fmod: 0 });
+    idx = g.node("Where", [g.node("Less", [j, n]), j, g.node("Sub", [p, j])]);
+  }
+  return g.node("Gather", [x, idx], { axis });
 }
 
 /**
