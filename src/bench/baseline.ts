@@ -9,16 +9,11 @@ import { UsageError, UserError } from "../diagnostics/errors.js";
 import { configKey, formatDims, formatNumber, type BenchReport, type Dims } from "./report.js";
 
 /** Codes for baseline files (NNX3050-NNX3059 are reserved for bench). */
-export const BASELINE_CODES = {
-  NNX3050: "baseline file cannot be read",
-  NNX3051: "baseline file is not JSON",
-  NNX3052: "baseline file does not have the bench --json layout",
-  NNX3053: "baseline is for another model",
-  NNX3054: "baseline has no configuration of this run",
-  NNX3055: "baseline lists a configuration twice",
-} as const;
 
-function fail(code: keyof typeof BASELINE_CODES, message: string, file: string, hint?: string): never {
+/** Baseline problems: NNX3050-NNX3055 in the code catalogue. */
+type BaselineCode = "NNX3050" | "NNX3051" | "NNX3052" | "NNX3053" | "NNX3054" | "NNX3055";
+
+function fail(code: BaselineCode, message: string, file: string, hint?: string): never {
   throw new UserError(code, message, file, hint);
 }
 

@@ -8,10 +8,12 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type * as Ort from "onnxruntime-node";
-import { RuntimeFailure } from "../diagnostics/errors.js";
+import { UsageError } from "../diagnostics/errors.js";
+import type { Backend } from "../runtime/backend.js";
+import { GraphBuilder } from "../runtime/onnx/index.js";
+import { ortBackend } from "../runtime/ort.js";
+import { tensor, type Tensor } from "../tensor.js";
 import { cpuModel, type RuntimeInfo } from "./environment.js";
-import { sgemmModelBytes } from "./sgemm-model.js";
 import { gflopsPerSecond } from "./stats.js";
 import { measure } from "./timer.js";
 
@@ -28,11 +30,11 @@ export interface PeakDescriptor {
 
 /** The SGEMM size: big enough to run at full kernel speed, ~10 ms a run on one core. */
 export const SGEMM_SIZE = 1024;
-const METHOD = `onnxruntime-node SGEMM ${SGEMM_SIZE}x${SGEMM_SIZE}x${SGEMM_SIZE}, fastest of >= 1 s`;
+const METHOD = `SGEMM ${SGEMM_SIZE}x${SGEMM_SIZE}x${SGEMM_SIZE} on the runtime, fastest of >= 1 s`;
 const CACHE_FILE = "peak.json";
 
 export function flagPeak(gflops: number): PeakDescriptor {
-  if (!(gflops > 0 && Number.isFinite(gflops))) throw new RangeError(`--peak-gflops must be a positive number, got ${gflops}`);
+  if (!(gflops > 0 && Number.isFinite(gflops))) throw new UsageError(`--peak-gflops must be a positive number, got ${gflops}`);
   return { gflops, source: "flag", label: "--peak-gflops" };
 }
 
@@ -88,33 +90,32 @@ function writeCache(file: string, cache: CacheFile): boolean {
   }
 }
 
-async function loadOrt(): Promise<typeof Ort> {
-  try {
-    return await import("onnxruntime-node");
-  } catch (cause) {
-    throw new RuntimeFailure("onnxruntime-node could not be loaded; reinstall nnx-gen with its optional dependencies", { cause });
-  }
+/**
+ * `s = ReduceSum(a @ b)` with `b` a constant initializer, which onnxruntime pre-packs as it
+ * does model weights. The scalar output keeps a fresh multi-MiB output buffer, whose page faults
+ * cost as much as the matmul on this kind of VM, out of the timing.
+ */
+export function sgemmModel(m: number, b: Tensor<"float32">): Uint8Array {
+  const [k, n] = b.shape;
+  if (k === undefined || n === undefined || b.shape.length !== 2) throw new RangeError("sgemmModel: b must be 2-D");
+  const g = new GraphBuilder("sgemm");
+  const c = g.node("MatMul", [g.input("a", "float32", [m, k]), g.initializer("b", b)]);
+  g.output(g.node("ReduceSum", [c], { keepdims: 0 }), "s", "float32", []);
+  return g.toBytes();
 }
 
-export function ortRuntimeInfo(ort: typeof Ort): RuntimeInfo {
-  return { name: "onnxruntime-node", version: ort.env.versions.node ?? ort.env.versions.common };
+/** Deterministic values in [-1, 1]: the speed of FMA does not depend on them. */
+function filled(rows: number, cols: number, seed: number): Tensor<"float32"> {
+  const data = Float32Array.from({ length: rows * cols }, (_, i) => (((i * 2654435761 + seed) >>> 0) % 2001) / 1000 - 1);
+  return tensor("float32", [rows, cols], data);
 }
 
 /** Measure the SGEMM peak in GFLOP/s on `threads` intra-op threads (about 1-2 s). */
-export async function measureSgemmPeak(threads: number, ort?: typeof Ort): Promise<number> {
-  const rt = ort ?? (await loadOrt());
+export async function measureSgemmPeak(threads: number, backend: Backend): Promise<number> {
   const n = SGEMM_SIZE;
-  // Deterministic, well-scaled values: the speed of FMA does not depend on them.
-  const fill = (len: number, seed: number) => Float32Array.from({ length: len }, (_, i) => (((i * 2654435761 + seed) >>> 0) % 2001) / 1000 - 1);
-  const session = await rt.InferenceSession.create(sgemmModelBytes(n, n, n, fill(n * n, 1)), {
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    executionMode: "sequential",
-    graphOptimizationLevel: "all",
-    logSeverityLevel: 3,
-  });
+  const session = await backend.load(sgemmModel(n, filled(n, n, 1)), { threads });
   try {
-    const feeds = { a: new rt.Tensor("float32", fill(n * n, 7), [n, n]) };
+    const feeds = { a: filled(n, n, 7) };
     const { samplesMs } = await measure(async () => void (await session.run(feeds)), {
       warmup: 3,
       durationSeconds: 1,
@@ -133,16 +134,16 @@ export interface CalibrateOptions {
   readonly refresh?: boolean;
   readonly env?: NodeJS.ProcessEnv;
   readonly now?: Date;
-  /** Tests replace the runtime and the measurement. */
-  readonly runtime?: RuntimeInfo;
+  /** Default: onnxruntime-node. Its name and version are part of the cache key. */
+  readonly backend?: Backend;
+  /** Tests replace the measurement. */
   readonly measurePeak?: (threads: number) => Promise<number>;
 }
 
 /** The cached calibration for this machine, or a new one (then cached). */
 export async function calibratedPeak(opts: CalibrateOptions): Promise<PeakDescriptor> {
-  let ort: typeof Ort | undefined;
-  const runtime = opts.runtime ?? ortRuntimeInfo((ort = await loadOrt()));
-  const key = peakCacheKey(cpuModel(), opts.threads, runtime);
+  const backend = opts.backend ?? (await ortBackend());
+  const key = peakCacheKey(cpuModel(), opts.threads, backend);
   const file = path.join(cacheDirectory(opts.env), CACHE_FILE);
   const cache = readCache(file);
   const hit = opts.refresh ? undefined : cache.entries[key];
@@ -156,7 +157,7 @@ export async function calibratedPeak(opts: CalibrateOptions): Promise<PeakDescri
   });
   if (hit) return describe(hit, (d) => `cached ${d}`);
 
-  const gflops = await (opts.measurePeak ?? ((t) => measureSgemmPeak(t, ort)))(opts.threads);
+  const gflops = await (opts.measurePeak ?? ((t) => measureSgemmPeak(t, backend)))(opts.threads);
   const entry: CacheEntry = { gflops, measured_at: (opts.now ?? new Date()).toISOString(), method: METHOD };
   cache.entries[key] = entry;
   const cached = writeCache(file, cache);

@@ -1,10 +1,10 @@
 /** The benchmark toolkit behind `nnx-gen bench`; it never loads the runtime by itself. */
 
-export { compareWithBaseline, formatComparison, parseBaseline, readBaseline, checkMaxRegression, BASELINE_CODES } from "./baseline.js";
+export { compareWithBaseline, formatComparison, parseBaseline, readBaseline, checkMaxRegression } from "./baseline.js";
 export type { Baseline, BaselineComparison, BaselineResult, ConfigComparison } from "./baseline.js";
 export { runBenchmark } from "./bench.js";
 export type { BenchOptions, BenchTarget } from "./bench.js";
-export { calibratedPeak, cacheDirectory, flagPeak, measureSgemmPeak, ortRuntimeInfo, peakCacheKey, resolvePeak } from "./calibrate.js";
+export { calibratedPeak, cacheDirectory, flagPeak, measureSgemmPeak, peakCacheKey, resolvePeak, sgemmModel } from "./calibrate.js";
 export type { CalibrateOptions, PeakDescriptor } from "./calibrate.js";
 export { collectEnvironment, cpuModel } from "./environment.js";
 export type { Environment, RuntimeInfo } from "./environment.js";

@@ -63,6 +63,12 @@ export const CODES = {
   NNX2037: "input dtype not accepted",
   // Parameters and data files (NNX3001-NNX3049: the file readers, titled in src/io/codes.ts)
   ...IO_CODES,
+  NNX3050: "baseline file cannot be read",
+  NNX3051: "baseline file is not JSON",
+  NNX3052: "baseline file does not have the bench --json layout",
+  NNX3053: "baseline is for another model",
+  NNX3054: "baseline has no configuration of this run",
+  NNX3055: "baseline lists a configuration twice",
   NNX3060: "parameter missing",
   NNX3061: "unexpected parameter",
   NNX3062: "parameter shape mismatch",
