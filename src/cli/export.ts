@@ -7,6 +7,7 @@ import { writeFileAtomic } from "../io/files.js";
 import { writeSafetensors } from "../io/safetensors.js";
 import { resolveParams } from "../params/store.js";
 import { lowerModel } from "../runtime/lower.js";
+import { checkInterfaceNames } from "../runtime/model.js";
 import { alignExternal, type BuiltModel } from "../runtime/onnx/graph.js";
 import { PROTOBUF_MAX_BYTES } from "../runtime/onnx/proto.js";
 import type { CliIO } from "./io.js";
@@ -49,7 +50,9 @@ export function registerExport(program: Command, io: CliIO, done: (r: CommandRes
     .requiredOption("-o, --output <file>", "output file");
   addParamOptions(cmd).action(async (spec: string, flags: ExportFlags) => {
     const model = requireModel(spec, io);
-    const params = await resolveParams(model, paramSource(flags), nameMapping(flags));
+    const names = nameMapping(flags);
+    checkInterfaceNames(model);
+    const params = await resolveParams(model, paramSource(flags), names);
     if (flags.format === "safetensors") {
       await writeFileAtomic(flags.output, writeSafetensors(params));
       io.stdout(`${params.size} parameters -> ${flags.output}\n`);

@@ -1,5 +1,6 @@
 /** Commands that execute, export or compile models. */
 import type { Command } from "commander";
+import { registerBench } from "./bench.js";
 import { registerExport } from "./export.js";
 import { registerGenerate } from "./generate.js";
 import type { CliIO } from "./io.js";
@@ -10,4 +11,5 @@ export function registerModelCommands(program: Command, io: CliIO, done: (r: Com
   registerGenerate(program, io, done);
   registerRun(program, io, done);
   registerExport(program, io, done);
+  registerBench(program, io, done);
 }

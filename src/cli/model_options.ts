@@ -26,6 +26,9 @@ export function paramSource(f: ParamFlags): ParamSource {
 }
 
 export function nameMapping(f: ParamFlags): NameMapping {
+  if (f.params === undefined && (f.stripPrefix.length > 0 || f.rename.length > 0)) {
+    throw new UsageError(`${f.stripPrefix.length > 0 ? "--strip-prefix" : "--rename"} maps the names in a --params file; there is none (parameters come from --seed)`);
+  }
   const renames = f.rename.map((r) => {
     const eq = r.indexOf("=");
     if (eq <= 0 || eq === r.length - 1) throw new UsageError(`--rename expects FROM=TO, got "${r}"`);

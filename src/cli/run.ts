@@ -1,10 +1,13 @@
 /** `nnx-gen run`: execute a spec on the native runtime and write one .npy per output. */
+import { constants as bufferConstants } from "node:buffer";
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { mkdir, open, rename, stat, unlink, type FileHandle } from "node:fs/promises";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import type { Command } from "commander";
+import { parseDocument } from "yaml";
 import { UsageError, UserError } from "../diagnostics/errors.js";
-import type { IrModel } from "../ir/model.js";
+import { modelSymbols, type IrModel } from "../ir/model.js";
 import { integerRange } from "../io/dtypes.js";
 import { readInputFile } from "../io/files.js";
 import { writeNpy } from "../io/npy.js";
@@ -12,7 +15,8 @@ import { writeSafetensors } from "../io/safetensors.js";
 import { Rng } from "../params/prng.js";
 import { compileModel } from "../runtime/model.js";
 import { didYouMean } from "../util/suggest.js";
-import { allocate, isFloatDType, numElements, type Tensor } from "../tensor.js";
+import { checkSpecText } from "../spec/load.js";
+import { allocate, BYTES_PER_ELEMENT, isFloatDType, numElements, type Tensor } from "../tensor.js";
 import { bindDims } from "./dims.js";
 import { collect, type CliIO } from "./io.js";
 import { addParamOptions, nameMapping, paramSource, threadsOption, type ParamFlags } from "./model_options.js";
@@ -103,16 +107,18 @@ export function registerRun(program: Command, io: CliIO, done: (r: CommandResult
     .addOption(threadsOption())
     .action(async (spec: string, flags: RunFlags) => {
       const model = requireModel(spec, io);
+      const names = nameMapping(flags);
       if (flags.saveParams !== undefined && extname(flags.saveParams).toLowerCase() !== ".safetensors") {
         throw new UsageError(`--save-params writes safetensors; name the file *.safetensors, got "${flags.saveParams}"`);
       }
       const given = await readInputs(model, flags.input);
       const dims = bindDims(model, flags.dim, { requireAll: true, fromInputs: dimsFromInputs(model, given) });
+      checkBoundDims(model, dims);
       const inputs = randomInputs(model, given, dims, flags.seed ?? 0);
       // Where the results go is checked before the model runs, not after.
       await checkDirectory(flags.out, "--out");
       if (flags.saveParams !== undefined) await checkDirectory(dirname(flags.saveParams), "--save-params");
-      const compiled = await compileModel(model, paramSource(flags), { threads: flags.threads, names: nameMapping(flags) });
+      const compiled = await compileModel(model, paramSource(flags), { threads: flags.threads, names });
       const files: { path: string; bytes: Uint8Array; note: string }[] = [];
       try {
         const outputs = await compiled.run(inputs);
@@ -137,6 +143,50 @@ export function registerRun(program: Command, io: CliIO, done: (r: CommandResult
       done({ exitCode: 0 });
     });
 }
+
+/**
+ * The shape rules `check` could only decide for some values of the symbols (a warning then:
+ * a VALID conv that is empty when h < 3, a reshape that needs 6*n divisible by 4), decided for
+ * the values this run binds: the spec is checked again with each symbol pinned to its value,
+ * so a rule that fails becomes an error, reported as exit 1 instead of a failure inside the
+ * runtime. Also refuses inputs too large to allocate.
+ */
+export function checkBoundDims(model: IrModel, dims: Readonly<Record<string, number>>): void {
+  const symbols = modelSymbols(model);
+  const bound = symbols.map((s) => `${s}=${dims[s]}`).join(" ");
+  for (const s of symbols) {
+    const c = model.dims[s];
+    const v = dims[s]!;
+    if (c && (v < c.min || (c.max !== undefined && v > c.max))) {
+      throw new UserError("NNX3065", `${s}=${v} (from the input files) is outside the spec's dims constraint (${c.min} <= ${s}${c.max !== undefined ? ` <= ${c.max}` : ""})`);
+    }
+  }
+  for (const i of model.inputs) {
+    const shape = i.type.shape.map((d) => d.evaluate(dims));
+    const bytes = numElements(shape) * BYTES_PER_ELEMENT[i.type.dtype];
+    if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0) || bytes > MAX_INPUT_BYTES) {
+      throw new UserError("NNX3065", `with ${bound}, input ${i.name} would be ${i.type.dtype}[${shape.join(", ")}] (${bytes} bytes), more than can be held in memory; choose smaller --dim values`);
+    }
+  }
+  if (symbols.length === 0) return;
+  let text: string;
+  try {
+    text = readFileSync(model.file, "utf8").replace(/^\uFEFF/, "");
+  } catch {
+    return; // the spec was read a moment ago; without it there is nothing more to check
+  }
+  const doc = parseDocument(text);
+  for (const s of symbols) doc.setIn(["dims", s], doc.createNode({ min: dims[s], max: dims[s] }));
+  const pinned = checkSpecText(model.file, doc.toString());
+  const errors = pinned.diagnostics.filter((d) => d.severity === "error");
+  if (errors.length > 0) {
+    const lines = errors.map((d) => `  - ${d.pointer ? `${d.pointer}: ` : ""}${d.message}`);
+    throw new UserError("NNX3065", `the model cannot run with ${bound}:\n${lines.join("\n")}`, model.file, "choose --dim values (or input sizes) for which the spec's shape rules hold; `nnx-gen check` lists them as warnings");
+  }
+}
+
+/** Inputs are generated in one buffer each. */
+const MAX_INPUT_BYTES = bufferConstants.MAX_LENGTH;
 
 /**
  * Check that `dir` is, or can be created as, a directory: the nearest existing path on the way
