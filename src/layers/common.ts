@@ -2,7 +2,7 @@
 import type { ParamSpec, TensorType } from "../ir/model.js";
 import { canonicalInitializer, initializerFanError, type Initializer } from "../params/initializers.js";
 import { Expr, product, shapeText, type Shape } from "../shapes/expr.js";
-import { isFloatDType, isIntDType, type DType } from "../tensor.js";
+import type { DType } from "../tensor.js";
 import type { LayerContext } from "./kind.js";
 
 /** Flax's `maybe_broadcast`: an int becomes a tuple of `n`; a list is kept as given. */
@@ -61,17 +61,14 @@ export function checkFloat32Fields(ctx: LayerContext, fields: Readonly<Record<st
   return ok;
 }
 
-/** Float inputs are computed in float32 (Flax promotes ints with float32 params to float32 too). */
+/**
+ * Version 1 computes in float32. Flax would promote other input dtypes (int -> float32,
+ * float16 + float32 -> float32); rather than emulate that, they are rejected here.
+ */
 export function requireFloatInput(ctx: LayerContext, input: TensorType, what: string): boolean {
-  if (isFloatDType(input.dtype) && input.dtype !== "float32") {
-    ctx.error("NNX2037", "input", `${what} input has dtype ${input.dtype}; nnx-gen 1 computes in float32`, "declare the input as float32");
-    return false;
-  }
-  if (!isFloatDType(input.dtype) && !isIntDType(input.dtype)) {
-    ctx.error("NNX2037", "input", `${what} input has dtype ${input.dtype}; expected a float32 tensor`);
-    return false;
-  }
-  return true;
+  if (input.dtype === "float32") return true;
+  ctx.error("NNX2037", ctx.given("input") ? "input" : undefined, `${what} input has dtype ${input.dtype}; nnx-gen 1 computes in float32`, "declare the input as float32");
+  return false;
 }
 
 /** A parameter shape must be static: it comes from the input's size at `what`. */
