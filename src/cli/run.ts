@@ -6,7 +6,7 @@ import { mkdir, open, rename, stat, unlink, type FileHandle } from "node:fs/prom
 import { basename, dirname, extname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { parseDocument } from "yaml";
-import { UsageError, UserError } from "../diagnostics/errors.js";
+import { RuntimeFailure, UsageError, UserError } from "../diagnostics/errors.js";
 import { modelSymbols, type IrModel } from "../ir/model.js";
 import { integerRange } from "../io/dtypes.js";
 import { readInputFile } from "../io/files.js";
@@ -121,7 +121,9 @@ export function registerRun(program: Command, io: CliIO, done: (r: CommandResult
       const compiled = await compileModel(model, paramSource(flags), { threads: flags.threads, names });
       const files: { path: string; bytes: Uint8Array; note: string }[] = [];
       try {
-        const outputs = await compiled.run(inputs);
+        const outputs = await compiled.run(inputs).catch((e: unknown) => {
+          throw explainFailure(e, model, dims);
+        });
         for (const o of model.outputs) {
           const t = outputs[o.name]!;
           const path = join(flags.out, `${o.name}.npy`);
@@ -144,17 +146,20 @@ export function registerRun(program: Command, io: CliIO, done: (r: CommandResult
     });
 }
 
+/** The bound values as flags would give them: "batch=2 seq=16". */
+function boundText(model: IrModel, dims: Readonly<Record<string, number>>): string {
+  return modelSymbols(model)
+    .map((s) => `${s}=${dims[s]}`)
+    .join(" ");
+}
+
 /**
- * The shape rules `check` could only decide for some values of the symbols (a warning then:
- * a VALID conv that is empty when h < 3, a reshape that needs 6*n divisible by 4), decided for
- * the values this run binds: the spec is checked again with each symbol pinned to its value,
- * so a rule that fails becomes an error, reported as exit 1 instead of a failure inside the
- * runtime. Also refuses inputs too large to allocate.
+ * The values bound for this run, checked before anything is generated or loaded: inside the
+ * spec's dims constraints (values from input files included), and inputs small enough to hold.
  */
 export function checkBoundDims(model: IrModel, dims: Readonly<Record<string, number>>): void {
-  const symbols = modelSymbols(model);
-  const bound = symbols.map((s) => `${s}=${dims[s]}`).join(" ");
-  for (const s of symbols) {
+  const bound = boundText(model, dims);
+  for (const s of modelSymbols(model)) {
     const c = model.dims[s];
     const v = dims[s]!;
     if (c && (v < c.min || (c.max !== undefined && v > c.max))) {
@@ -168,21 +173,42 @@ export function checkBoundDims(model: IrModel, dims: Readonly<Record<string, num
       throw new UserError("NNX3065", `with ${bound}, input ${i.name} would be ${i.type.dtype}[${shape.join(", ")}] (${bytes} bytes), more than can be held in memory; choose smaller --dim values`);
     }
   }
-  if (symbols.length === 0) return;
+}
+
+/**
+ * The shape rules `check` could only decide for some values of the symbols (warnings then: a
+ * VALID conv that is empty when h < 3, a reshape that needs 6*n divisible by 4), decided for
+ * the values this run bound: the spec is checked again with each symbol pinned to its value,
+ * so a rule that fails for them comes back as an error. Consulted when the runtime fails, to
+ * tell the user which rule their sizes break (exit 1) instead of reporting an internal failure.
+ */
+export function boundDimProblems(model: IrModel, dims: Readonly<Record<string, number>>): string[] {
+  const symbols = modelSymbols(model);
+  if (symbols.length === 0) return [];
   let text: string;
   try {
     text = readFileSync(model.file, "utf8").replace(/^\uFEFF/, "");
   } catch {
-    return; // the spec was read a moment ago; without it there is nothing more to check
+    return [];
   }
   const doc = parseDocument(text);
   for (const s of symbols) doc.setIn(["dims", s], doc.createNode({ min: dims[s], max: dims[s] }));
-  const pinned = checkSpecText(model.file, doc.toString());
-  const errors = pinned.diagnostics.filter((d) => d.severity === "error");
-  if (errors.length > 0) {
-    const lines = errors.map((d) => `  - ${d.pointer ? `${d.pointer}: ` : ""}${d.message}`);
-    throw new UserError("NNX3065", `the model cannot run with ${bound}:\n${lines.join("\n")}`, model.file, "choose --dim values (or input sizes) for which the spec's shape rules hold; `nnx-gen check` lists them as warnings");
-  }
+  return checkSpecText(model.file, doc.toString())
+    .diagnostics.filter((d) => d.severity === "error")
+    .map((d) => `${d.pointer ? `${d.pointer}: ` : ""}${d.message}`);
+}
+
+/** A runtime failure explained by a shape rule the bound sizes break becomes the user's error. */
+function explainFailure(e: unknown, model: IrModel, dims: Readonly<Record<string, number>>): unknown {
+  if (!(e instanceof RuntimeFailure)) return e;
+  const problems = boundDimProblems(model, dims);
+  if (problems.length === 0) return e;
+  return new UserError(
+    "NNX3065",
+    `the model cannot run with ${boundText(model, dims)}:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+    model.file,
+    "choose --dim values (or input sizes) for which the spec's shape rules hold; `nnx-gen check` lists them as warnings",
+  );
 }
 
 /** Inputs are generated in one buffer each. */

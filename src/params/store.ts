@@ -80,10 +80,61 @@ export function validateParams(model: IrModel, given: ParamMap, file: string, ma
   if (problems.length > 0) {
     const shown = problems.slice(0, 20).map((p) => `  - ${p}`);
     if (problems.length > 20) shown.push(`  - ... and ${problems.length - 20} more`);
-    const renameHint = extra.length > 0 ? "checkpoint names differ? map them with --strip-prefix PREFIX or --rename FROM=TO (e.g. --rename layers.0=conv1)" : undefined;
+    const suggestion = extra.length > 0 ? suggestMapping(extra, mapped, declared) : undefined;
+    const renameHint =
+      suggestion !== undefined
+        ? `the checkpoint holds these parameters under other names; map them with ${suggestion}`
+        : extra.length > 0
+          ? "checkpoint names differ? map them with --strip-prefix PREFIX or --rename FROM=TO (e.g. --rename layers.0=conv1)"
+          : undefined;
     throw new UserError(code, `${file} does not match the spec (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${shown.join("\n")}`, file, renameHint);
   }
   return new Map([...declared.keys()].map((n) => [n, mapped.get(n)!]));
+}
+
+const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+
+/**
+ * The flags that would map the unexpected names onto missing declared ones, when there is an
+ * unambiguous answer: one prefix to strip (`params.`), or renames of whole layers matched by
+ * their parameters' names and shapes, in order (`layers.0` -> `conv1`).
+ */
+function suggestMapping(extra: readonly string[], given: ReadonlyMap<string, Tensor>, declared: ReadonlyMap<string, ParamSpec>): string | undefined {
+  const parts = extra[0]!.split(".");
+  for (let k = 1; k < parts.length; k++) {
+    const prefix = parts.slice(0, k).join(".") + ".";
+    const fits = extra.every((n) => {
+      const p = n.startsWith(prefix) ? declared.get(n.slice(prefix.length)) : undefined;
+      return p !== undefined && !given.has(n.slice(prefix.length)) && sameShape(p.shape, given.get(n)!.shape);
+    });
+    if (fits) return `--strip-prefix ${prefix}`;
+  }
+  const groups = (names: Iterable<string>, shapeOf: (n: string) => readonly number[]) => {
+    const out = new Map<string, Map<string, readonly number[]>>();
+    for (const n of names) {
+      const dot = n.lastIndexOf(".");
+      if (dot <= 0) return undefined;
+      const g = out.get(n.slice(0, dot)) ?? new Map<string, readonly number[]>();
+      g.set(n.slice(dot + 1), shapeOf(n));
+      out.set(n.slice(0, dot), g);
+    }
+    return out;
+  };
+  const from = groups(extra, (n) => given.get(n)!.shape);
+  const to = groups(
+    [...declared.keys()].filter((n) => !given.has(n)),
+    (n) => declared.get(n)!.shape,
+  );
+  if (!from || !to) return undefined;
+  const used = new Set<string>();
+  const renames: string[] = [];
+  for (const [path, leaves] of from) {
+    const match = [...to].find(([layer, want]) => !used.has(layer) && want.size === leaves.size && [...leaves].every(([leaf, shape]) => want.has(leaf) && sameShape(want.get(leaf)!, shape)));
+    if (!match) return undefined;
+    used.add(match[0]);
+    renames.push(`--rename ${path}=${match[0]}`);
+  }
+  return renames.join(" ");
 }
 
 /** Parameters from a file or an in-memory map (validated), or initialized from a seed. */

@@ -9,7 +9,7 @@ import { formatDiagnostics } from "../diagnostics/format.js";
 import type { IrModel } from "../ir/model.js";
 import { resolveParams, type NameMapping, type ParamMap } from "../params/store.js";
 import { checkSpecText } from "../spec/load.js";
-import type { Tensor } from "../tensor.js";
+import { numElements, type Tensor } from "../tensor.js";
 import { VERSION } from "../version.js";
 import type { Backend, Session } from "./backend.js";
 import { lowerModel } from "./lower.js";
@@ -50,6 +50,14 @@ export function bindInputs(model: IrModel, inputs: Readonly<Record<string, Tenso
       problems.push(`input ${i.name} has shape [${t.shape.join(", ")}], expected ${want}`);
       continue;
     }
+    if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      problems.push(`input ${i.name} has an invalid shape [${t.shape.join(", ")}]`);
+      continue;
+    }
+    if (t.data?.length !== numElements(t.shape)) {
+      problems.push(`input ${i.name} has ${t.data?.length ?? "no"} elements of data for shape [${t.shape.join(", ")}] (${numElements(t.shape)} elements)`);
+      continue;
+    }
     i.type.shape.forEach((d, k) => {
       const got = t.shape[k]!;
       const c = d.constant;
@@ -79,8 +87,23 @@ async function defaultBackend(): Promise<Backend> {
   return ortBackend();
 }
 
+/**
+ * The model's interface must be expressible as one ONNX graph: an output may pass an input
+ * through under the input's own name, but not name a different value after an input.
+ * (`check` should report this; until it does, it is caught here rather than as an internal error.)
+ */
+export function checkInterfaceNames(model: IrModel): void {
+  for (const o of model.outputs) {
+    const input = model.inputs.find((i) => i.name === o.name);
+    if (input && o.value !== o.name) {
+      throw new UserError("NNX2002", `${basename(model.file)}: output "${o.name}" (layer ${o.value}) has the name of a model input; rename the output`, model.file);
+    }
+  }
+}
+
 /** Build and load a session for a checked model. */
 export async function compileModel(model: IrModel, source: ParamSource, options: CompileOptions = {}): Promise<CompiledModel> {
+  checkInterfaceNames(model);
   const params = await resolveParams(model, source, options.names);
   const built = lowerModel(model, params);
   const backend = options.backend ?? (await defaultBackend());
