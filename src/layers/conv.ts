@@ -12,7 +12,6 @@ import { outFeaturesField } from "./linear.js";
 import type { IrLayer } from "../ir/model.js";
 import type { Lowering } from "../runtime/lowering.js";
 import { convNhwc, type ConvOptions } from "../runtime/onnx/ops_conv.js";
-import { samePads } from "../runtime/onnx/ops_spatial.js";
 
 export type ConvPadding =
   | { kind: "SAME" | "SAME_LOWER" | "VALID" | "CIRCULAR" | "REFLECT" | "CAUSAL" }
@@ -142,11 +141,6 @@ function build(f: Readonly<Record<string, unknown>>, [x]: readonly TensorType[],
       `${v === "all" ? "the" : "for some allowed sizes the"} output size of spatial axis ${i} is ${spatial[i]!.toString()}, which is less than 1 (input ${spatialIn[i]!.toString()}, kernel ${kernelSize[i]}, padding ${padding.kind})`,
     );
     if (!fine) return undefined;
-    if (padding.kind === "REFLECT") {
-      const keff = (kernelSize[i]! - 1) * kernelDilation[i]! + 1;
-      const big = Math.floor(keff / 2);
-      if (!ctx.require([spatialIn[i]!], ([n]) => n! <= big, "NNX2034", "padding", () => `REFLECT pads ${big} on spatial axis ${i}, which needs more than ${big} elements there, got ${spatialIn[i]!.toString()}`)) return undefined;
-    }
   }
   const params = makeParams(ctx, [
     { name: "kernel", shape: kernelShape, initField: "kernel_init", init: f["kernel_init"] },
@@ -161,27 +155,14 @@ function build(f: Readonly<Record<string, unknown>>, [x]: readonly TensorType[],
   return { attrs, output: f32(outShape), params, cost: { macs, flops: macs.mul(2) } };
 }
 
-function lowerPadding(a: ConvAttrs, spatial: readonly (number | string)[]): NonNullable<ConvOptions["padding"]> {
-  const p = a.padding;
-  if (p.kind === "explicit") return { kind: "explicit", pads: p.pads };
-  if (p.kind !== "SAME_LOWER") return { kind: p.kind.toLowerCase() as "same" };
-  // SAME_LOWER puts the odd pad element low; written out as explicit pads.
-  return {
-    kind: "explicit",
-    pads: a.kernelSize.map((k, i) => {
-      const n = spatial[i];
-      if (typeof n !== "number") throw new Error("SAME_LOWER padding needs static spatial sizes");
-      const [lo, hi] = samePads(n, (k - 1) * a.kernelDilation[i]! + 1, a.strides[i]!);
-      return [hi, lo] as [number, number];
-    }),
-  };
+function lowerPadding(p: ConvPadding): NonNullable<ConvOptions["padding"]> {
+  return p.kind === "explicit" ? { kind: "explicit", pads: p.pads } : { kind: p.kind.toLowerCase() as "same" };
 }
 
 function lower(layer: IrLayer<ConvAttrs>, [x]: readonly string[], l: Lowering): string {
   const a = layer.attrs;
   const inputShape = l.dims(layer.inputs[0]!);
   const kernel = l.param(layer.name, "kernel");
-  const spatial = inputShape.slice(a.batchDims, a.batchDims + a.kernelSize.length);
   return convNhwc(l.g, x!, {
     inputShape,
     kernel,
@@ -190,7 +171,7 @@ function lower(layer: IrLayer<ConvAttrs>, [x]: readonly string[], l: Lowering): 
     strides: a.strides,
     kernelDilation: a.kernelDilation,
     inputDilation: a.inputDilation,
-    padding: lowerPadding(a, spatial),
+    padding: lowerPadding(a.padding),
     groups: a.featureGroupCount,
   });
 }

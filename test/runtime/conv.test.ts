@@ -155,4 +155,42 @@ describe("convNhwc against the naive reference", () => {
       expectClose(y, convRef(x, w, { strides: [2, 3], pads }));
     }
   });
+
+  it("SAME_LOWER: the odd pad element low, static and symbolic (pads computed in the graph for strides > 1)", async () => {
+    const lowerPads = (n: number, k: number, s: number): [number, number] => {
+      const [lo, hi] = samePadsRef(n, k, s);
+      return [hi, lo];
+    };
+    // x = [1..5], taps [1, 10]: SAME pads (0, 1) -> [21, 32, 43, 54, 5]; SAME_LOWER pads (1, 0) -> [10, 21, 32, 43, 54].
+    expect(values(await conv(x1to5, { kernel: k1d([1, 10]), padding: { kind: "same_lower" } }))).toEqual([10, 21, 32, 43, 54]);
+    expect(values(await conv(x1to5, { kernel: k1d([1, 10]), padding: { kind: "same_lower" } }, [1, "n", 1]))).toEqual([10, 21, 32, 43, 54]);
+    const w = rand([4, 2, 3, 5], 50);
+    for (const [h, wd] of [[7, 8], [8, 5], [1, 2]] as const) {
+      const x = rand([2, h, wd, 3], 51 + h);
+      const ref = convRef(x, w, { strides: [2, 3], rhsDilation: [1, 2], pads: [lowerPads(h, 4, 2), lowerPads(wd, 3, 3)] });
+      const o = { kernel: f32(w), strides: [2, 3], kernelDilation: [1, 2], padding: { kind: "same_lower" } } as const;
+      expectClose(await conv(x, o), ref);
+      expectClose(await conv(x, o, ["batch", "h", "w", 3]), ref);
+    }
+  });
+
+  it("CIRCULAR and REFLECT exact when the pads reach or exceed the size (1, 2, 3, 8), symbolic or static", async () => {
+    // kernel (7, 3): pads (3, 3) on h and (1, 1) on w; h = 1 and 2 are smaller than the pad.
+    const w = rand([7, 3, 2, 3], 21);
+    for (const [h, wd] of [[1, 1], [2, 3], [3, 2], [8, 5]] as const) {
+      const x = rand([2, h, wd, 2], 30 + h);
+      for (const mode of ["circular", "reflect"] as const) {
+        const ref = convRef(padRef(x, [[3, 3], [1, 1]], mode === "circular" ? "wrap" : "reflect"), w);
+        expectClose(await conv(x, { kernel: f32(w), padding: { kind: mode } }, ["batch", "h", "w", 2]), ref);
+        // and the same sizes static (Slice/Concat for wrap, stepwise Pad for reflect)
+        expectClose(await conv(x, { kernel: f32(w), padding: { kind: mode } }), ref);
+      }
+    }
+    // only one axis symbolic: the static one keeps Slice/Concat and Pad.
+    const x = rand([1, 2, 4, 2], 40);
+    for (const mode of ["circular", "reflect"] as const) {
+      const y = await conv(x, { kernel: f32(w), padding: { kind: mode } }, [1, "h", 4, 2]);
+      expectClose(y, convRef(padRef(x, [[3, 3], [1, 1]], mode === "circular" ? "wrap" : "reflect"), w));
+    }
+  });
 });

@@ -61,6 +61,23 @@ describe("Embed", () => {
     expect(values(y)).toEqual(new Array(6).fill([7, 8, 9]).flat());
   });
 
+  it("0-d ids give a (features,) row, not (1, features): in range, wrapped, out of range, N == 1", async () => {
+    for (const dtype of ["int32", "int64", "uint8"] as DType[]) {
+      const y = await lookup(tensor(dtype, [], [2]));
+      expect(y.shape).toEqual([3]);
+      expect(values(y)).toEqual([2, 2, 2]);
+    }
+    const wrapped = await lookup(tensor("int32", [], [-1]));
+    expect(wrapped.shape).toEqual([3]);
+    expect(values(wrapped)).toEqual([3, 3, 3]);
+    const out = await lookup(tensor("int64", [], [4]));
+    expect(out.shape).toEqual([3]);
+    expect(values(out).every(Number.isNaN)).toBe(true);
+    const single = await lookup(tensor("int32", [], [5]), tensor("float32", [1, 3], [7, 8, 9]));
+    expect(single.shape).toEqual([3]);
+    expect(values(single)).toEqual([7, 8, 9]);
+  });
+
   it("attend(ones(3)) = [0,3,6,9]", async () => {
     const g = new GraphBuilder();
     g.output(attend(g, g.input("q", "float32", [3]), table), "y", "float32", [4]);
@@ -232,11 +249,12 @@ describe("avg_pool / max_pool", () => {
     expect(values(await pool(x, "max", [3, 3], undefined, same))).toEqual([5, 6, 6, 8, 9, 9, 8, 9, 9]);
   });
 
-  it("matches the reference: strides, SAME, explicit pads larger than the window, negative pads", async () => {
+  it("matches the reference: strides, SAME, SAME_LOWER, explicit pads larger than the window, negative pads", async () => {
     const x = rand([2, 7, 6, 3], 31);
     const cases: [number[], number[], WindowPadding][] = [
       [[2, 2], [2, 2], { kind: "valid" }],
       [[3, 2], [2, 3], { kind: "same" }],
+      [[2, 3], [2, 2], { kind: "same_lower" }],
       [[2, 3], [1, 2], { kind: "explicit", pads: [[1, 0], [2, 1]] }],
       [[2, 2], [1, 1], { kind: "explicit", pads: [[3, 2], [0, 2]] }],
       [[2, 2], [2, 1], { kind: "explicit", pads: [[-1, 1], [1, -2]] }],
@@ -244,6 +262,7 @@ describe("avg_pool / max_pool", () => {
     for (const [window, strides, padding] of cases) {
       const pads = padding.kind === "valid" ? [[0, 0], [0, 0]] as [number, number][]
         : padding.kind === "same" ? [samePadsRef(7, window[0]!, strides[0]!), samePadsRef(6, window[1]!, strides[1]!)]
+        : padding.kind === "same_lower" ? [samePadsRef(7, window[0]!, strides[0]!).reverse(), samePadsRef(6, window[1]!, strides[1]!).reverse()] as [number, number][]
         : padding.pads.map((p) => [...p] as [number, number]);
       for (const include of [true, false]) {
         // Crop negative pads first, as lax.pad does.

@@ -12,23 +12,25 @@ export type Pair = readonly [number, number];
 export type WindowPadding =
   | { readonly kind: "valid" }
   | { readonly kind: "same" }
+  /** lax.padtype_to_pads "SAME_LOWER": as SAME, but the odd pad element goes low. */
+  | { readonly kind: "same_lower" }
   | { readonly kind: "explicit"; readonly pads: readonly Pair[] };
 
 /** Per spatial dim (lo, hi) pads, or an int64 value computed in the graph: ONNX Pad pads for all axes. */
 export type ResolvedPads = { readonly kind: "static"; readonly pads: readonly Pair[] } | { readonly kind: "dynamic"; readonly pads: string };
 
-/** jax.lax.padtype_to_pads for "SAME": out = ceil(n/s), the odd pad element goes high. */
-export function samePads(n: number, window: number, stride: number): [number, number] {
+/** jax.lax.padtype_to_pads for "SAME": out = ceil(n/s), the odd pad element goes high (low with `lower`, "SAME_LOWER"). */
+export function samePads(n: number, window: number, stride: number, lower = false): [number, number] {
   const out = Math.ceil(n / stride);
   const total = Math.max(0, (out - 1) * stride + window - n);
-  const lo = Math.floor(total / 2);
-  return [lo, total - lo];
+  const small = Math.floor(total / 2);
+  return lower ? [total - small, small] : [small, total - small];
 }
 
 /**
- * Resolve VALID/SAME/explicit pads for window sizes `window` (already dilated). SAME is
- * static when every size is known or every stride is 1 (then it does not depend on n);
- * otherwise it is computed from Shape(x) in the graph.
+ * Resolve VALID/SAME/SAME_LOWER/explicit pads for window sizes `window` (already dilated).
+ * SAME is static when every size is known or every stride is 1 (then it does not depend on
+ * n); otherwise it is computed from Shape(x) in the graph.
  */
 export function resolvePadding(g: GraphBuilder, x: string, padding: WindowPadding, spatial: readonly Dim[], window: readonly number[], strides: readonly number[]): ResolvedPads {
   const r = window.length;
@@ -37,17 +39,19 @@ export function resolvePadding(g: GraphBuilder, x: string, padding: WindowPaddin
     if (padding.pads.length !== r) throw new RangeError(`expected ${r} (lo, hi) pads, got ${padding.pads.length}`);
     return { kind: "static", pads: padding.pads };
   }
+  const lower = padding.kind === "same_lower";
   if (spatial.every((n) => typeof n === "number") || strides.every((s) => s === 1)) {
-    return { kind: "static", pads: window.map((k, i) => samePads(typeof spatial[i] === "number" ? spatial[i] : k, k, strides[i]!)) };
+    return { kind: "static", pads: window.map((k, i) => samePads(typeof spatial[i] === "number" ? spatial[i] : k, k, strides[i]!, lower)) };
   }
   const n = shapeOf(g, x, 2, 2 + r);
   const s = g.constInt64(strides);
   const out = g.node("Div", [g.node("Add", [n, g.constInt64(strides.map((v) => v - 1))]), s]);
   const need = g.node("Sub", [g.node("Add", [g.node("Mul", [g.node("Sub", [out, g.constInt64([1])]), s]), g.constInt64(window)]), n]);
   const total = g.node("Max", [need, g.constInt64([0])]);
-  const lo = g.node("Div", [total, g.constInt64([2])]);
+  const small = g.node("Div", [total, g.constInt64([2])]);
+  const big = g.node("Sub", [total, small]);
   const nc = g.constInt64([0, 0]);
-  return { kind: "dynamic", pads: concat(g, [nc, lo, nc, g.node("Sub", [total, lo])], 0) };
+  return { kind: "dynamic", pads: concat(g, lower ? [nc, big, nc, small] : [nc, small, nc, big], 0) };
 }
 
 const spatialAxes = (r: number): number[] => range(2, 2 + r);

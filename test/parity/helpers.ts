@@ -1,0 +1,91 @@
+/**
+ * Parity cases (spec, params, inputs, expected outputs; tolerances in cases.json) run through
+ * the built CLI in a child process and compared with the oracle's outputs.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { readNpy } from "../../src/io/npy.js";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const BIN = join(ROOT, "bin/nnx-gen.js");
+
+export interface ParityCase {
+  name: string;
+  about: string;
+  inputs: string[];
+  outputs: string[];
+  atol: number;
+  rtol: number;
+}
+
+/** |got - want| <= atol + rtol·|want|; NaN where the oracle has NaN; the same infinity. */
+export function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, atol: number, rtol: number): void {
+  expect(got.length).toBe(want.length);
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i]!;
+    const g = got[i]!;
+    if (Number.isNaN(w)) {
+      if (!Number.isNaN(g)) expect.fail(`element ${i}: got ${g}, want NaN`);
+    } else if (!Number.isFinite(w)) {
+      if (g !== w) expect.fail(`element ${i}: got ${g}, want ${w}`);
+    } else if (!(Math.abs(g - w) <= atol + rtol * Math.abs(w))) {
+      expect.fail(`element ${i}: got ${g}, want ${w} (atol ${atol}, rtol ${rtol})`);
+    }
+  }
+}
+
+/** One describe block: every case of `fixtures/<folder>`, from each parameter format it has. */
+export function paritySuite(title: string, folder: string): void {
+  const casesDir = join(ROOT, "fixtures", folder);
+  const cases = JSON.parse(readFileSync(join(casesDir, "cases.json"), "utf8")) as ParityCase[];
+  const outDirs: string[] = [];
+
+  const runCase = (c: ParityCase, params: string): string => {
+    const dir = join(casesDir, c.name);
+    const out = mkdtempSync(join(tmpdir(), `${folder}-${c.name}-`));
+    outDirs.push(out);
+    const args = [BIN, "run", join(dir, "spec.yaml"), "--params", join(dir, params), "--out", out];
+    for (const i of c.inputs) args.push("--input", `${i}=${join(dir, `${i}.npy`)}`);
+    try {
+      execFileSync(process.execPath, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    } catch (e) {
+      const err = e as { status?: number; stdout?: string; stderr?: string };
+      expect.fail(`nnx-gen run exited ${err.status}:\n${err.stdout ?? ""}${err.stderr ?? ""}`);
+    }
+    return out;
+  };
+
+  describe(title, () => {
+    afterAll(() => {
+      for (const d of outDirs) rmSync(d, { recursive: true, force: true });
+    });
+
+    it("covers every case folder, each with its spec, params, inputs and expected outputs", () => {
+      const dirs = readdirSync(casesDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+      expect(dirs).toEqual(cases.map((c) => c.name).sort());
+      for (const c of cases) {
+        const files = ["spec.yaml", "params.safetensors", ...c.inputs.map((i) => `${i}.npy`), ...c.outputs.map((o) => `expected/${o}.npy`)];
+        for (const f of files) expect(existsSync(join(casesDir, c.name, f)), `${c.name}/${f}`).toBe(true);
+      }
+    });
+
+    for (const c of cases) {
+      const formats = ["params.safetensors", "params.npz", "params.msgpack"].filter((f) => existsSync(join(casesDir, c.name, f)));
+      for (const params of formats) {
+        it(`${c.name} (${params}): ${c.about}`, () => {
+          const out = runCase(c, params);
+          for (const o of c.outputs) {
+            const want = readNpy(readFileSync(join(casesDir, c.name, "expected", `${o}.npy`)), o);
+            const got = readNpy(readFileSync(join(out, `${o}.npy`)), o);
+            expect(got.dtype).toBe(want.dtype);
+            expect([...got.shape], `shape of ${o}`).toEqual([...want.shape]);
+            expectClose(got.data as Float32Array, want.data as Float32Array, c.atol, c.rtol);
+          }
+        });
+      }
+    }
+  });
+}
