@@ -9,9 +9,8 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { UsageError } from "../diagnostics/errors.js";
-import type { Backend } from "../runtime/backend.js";
+import { defaultBackend, type Backend } from "../runtime/backend.js";
 import { GraphBuilder } from "../runtime/onnx/index.js";
-import { ortBackend } from "../runtime/ort.js";
 import { tensor, type Tensor } from "../tensor.js";
 import { cpuModel, type RuntimeInfo } from "./environment.js";
 import { gflopsPerSecond } from "./stats.js";
@@ -142,7 +141,7 @@ export interface CalibrateOptions {
 
 /** The cached calibration for this machine, or a new one (then cached). */
 export async function calibratedPeak(opts: CalibrateOptions): Promise<PeakDescriptor> {
-  const backend = opts.backend ?? (await ortBackend());
+  const backend = opts.backend ?? (await defaultBackend());
   const key = peakCacheKey(cpuModel(), opts.threads, backend);
   const file = path.join(cacheDirectory(opts.env), CACHE_FILE);
   const cache = readCache(file);

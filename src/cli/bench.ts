@@ -10,7 +10,7 @@ import { UsageError } from "../diagnostics/errors.js";
 import { modelSymbols } from "../ir/model.js";
 import { writeFileAtomic } from "../io/files.js";
 import { compileModel } from "../runtime/model.js";
-import { ortBackend } from "../runtime/ort.js";
+import { defaultBackend } from "../runtime/backend.js";
 import { summarize } from "../summary/summary.js";
 import { bindDims } from "./dims.js";
 import { collect, type CliIO } from "./io.js";
@@ -69,7 +69,7 @@ export function registerBench(program: Command, io: CliIO, done: (r: CommandResu
       for (const c of configs) bindDims(model, Object.entries(c).map(([k, v]) => `${k}=${v}`), { requireAll: true });
       const baseline = flags.baseline !== undefined ? readBaseline(flags.baseline) : undefined;
 
-      const backend = await ortBackend();
+      const backend = await defaultBackend();
       const compiled = await compileModel(model, paramSource(flags), { threads: flags.threads, names: nameMapping(flags), backend });
       const peak = await resolvePeak(flags.peakGflops, { threads: flags.threads, backend });
       const firstInput = model.inputs[0]!;

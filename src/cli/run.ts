@@ -67,7 +67,8 @@ export function dimsFromInputs(model: IrModel, inputs: Readonly<Record<string, T
 
 /**
  * Random inputs for those not given: standard normal for floats; integers uniform over
- * [0, num_embeddings) of the Embed that reads them, else [0, 100). Seeded like the params.
+ * [0, num_embeddings) of the Embed that reads them, else [0, 100), and within the dtype's
+ * range. Each input has its own stream of `seed`.
  */
 export function randomInputs(model: IrModel, given: Readonly<Record<string, Tensor>>, dims: Readonly<Record<string, number>>, seed: number): Record<string, Tensor> {
   const out: Record<string, Tensor> = { ...given };
@@ -135,11 +136,8 @@ export function registerRun(program: Command, io: CliIO, done: (r: CommandResult
       } finally {
         await compiled.release();
       }
-      for (const [dir, flag] of [[flags.out, "--out"], ...(flags.saveParams !== undefined ? [[dirname(flags.saveParams), "--save-params"]] : [])]) {
-        await mkdir(dir!, { recursive: true }).catch((e: unknown) => {
-          throw new UserError("NNX3040", `${flag}: cannot create the directory ${dir}: ${fsProblem(e)}`);
-        });
-      }
+      await makeDirectory(flags.out, "--out");
+      if (flags.saveParams !== undefined) await makeDirectory(dirname(flags.saveParams), "--save-params");
       await writeFilesAtomic(files);
       for (const f of files) io.stdout(`${f.note}\n`);
       done({ exitCode: 0 });
@@ -236,6 +234,12 @@ async function checkDirectory(dir: string, flag: string): Promise<void> {
     if (!isDir) throw new UserError("NNX3040", `${flag}: ${p === resolve(dir) ? dir : `${p} (in ${dir})`} is not a directory`);
     return;
   }
+}
+
+async function makeDirectory(dir: string, flag: string): Promise<void> {
+  await mkdir(dir, { recursive: true }).catch((e: unknown) => {
+    throw new UserError("NNX3040", `${flag}: cannot create the directory ${dir}: ${fsProblem(e)}`);
+  });
 }
 
 /**

@@ -32,3 +32,9 @@ export interface Session {
   run(feeds: Readonly<Record<string, Tensor>>): Promise<Record<string, Tensor>>;
   release(): Promise<void>;
 }
+
+/** onnxruntime-node, imported on first use so commands that never execute a model never load it. */
+export async function defaultBackend(): Promise<Backend> {
+  const { ortBackend } = await import("./ort.js");
+  return ortBackend();
+}

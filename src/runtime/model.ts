@@ -11,7 +11,7 @@ import { resolveParams, type NameMapping, type ParamMap } from "../params/store.
 import { checkSpecText } from "../spec/load.js";
 import { numElements, type Tensor } from "../tensor.js";
 import { VERSION } from "../version.js";
-import type { Backend, Session } from "./backend.js";
+import { defaultBackend, type Backend, type Session } from "./backend.js";
 import { lowerModel } from "./lower.js";
 
 export type ParamSource = { seed?: number } | { params: string | ParamMap };
@@ -81,11 +81,6 @@ export function bindInputs(model: IrModel, inputs: Readonly<Record<string, Tenso
   return bound;
 }
 
-async function defaultBackend(): Promise<Backend> {
-  // Loaded here, on first use, so commands that only check or generate never load it.
-  const { ortBackend } = await import("./ort.js");
-  return ortBackend();
-}
 
 /**
  * The model's interface must be expressible as one ONNX graph: an output may pass an input
