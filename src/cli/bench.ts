@@ -12,7 +12,7 @@ import { writeFileAtomic } from "../io/files.js";
 import { compileModel } from "../runtime/model.js";
 import { defaultBackend } from "../runtime/backend.js";
 import { summarize } from "../summary/summary.js";
-import { bindDims } from "./dims.js";
+import { bindDims, requireBoundDims } from "./dims.js";
 import { collect, type CliIO } from "./io.js";
 import { addParamOptions, nameMapping, paramSource, threadsOption, type ParamFlags } from "./model_options.js";
 import { integer, positiveNumber, requireModel, type CommandResult } from "./program.js";
@@ -66,7 +66,7 @@ export function registerBench(program: Command, io: CliIO, done: (r: CommandResu
       if (missing.length) throw new UsageError(`symbolic dims need values: ${missing.map((m) => `--dim ${m}=N[,N...]`).join(" ")}`);
       const configs = dimCombinations(values);
       // Every combination is checked against the spec's dims before anything runs.
-      for (const c of configs) bindDims(model, Object.entries(c).map(([k, v]) => `${k}=${v}`), { requireAll: true });
+      for (const c of configs) requireBoundDims(model, bindDims(model, Object.entries(c).map(([k, v]) => `${k}=${v}`), { requireAll: true }));
       const baseline = flags.baseline !== undefined ? readBaseline(flags.baseline) : undefined;
 
       const backend = await defaultBackend();

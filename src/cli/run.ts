@@ -1,13 +1,10 @@
 /** `nnx-gen run`: execute a spec on the native runtime and write one .npy per output. */
-import { constants as bufferConstants } from "node:buffer";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { mkdir, open, rename, stat, unlink, type FileHandle } from "node:fs/promises";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import type { Command } from "commander";
-import { parseDocument } from "yaml";
-import { RuntimeFailure, UsageError, UserError } from "../diagnostics/errors.js";
-import { modelSymbols, type IrModel } from "../ir/model.js";
+import { UsageError, UserError } from "../diagnostics/errors.js";
+import type { IrModel } from "../ir/model.js";
 import { integerRange } from "../io/dtypes.js";
 import { readInputFile } from "../io/files.js";
 import { writeNpy } from "../io/npy.js";
@@ -15,9 +12,8 @@ import { writeSafetensors } from "../io/safetensors.js";
 import { Rng } from "../params/prng.js";
 import { compileModel } from "../runtime/model.js";
 import { didYouMean } from "../util/suggest.js";
-import { checkSpecText } from "../spec/load.js";
-import { allocate, BYTES_PER_ELEMENT, isFloatDType, numElements, type Tensor } from "../tensor.js";
-import { bindDims } from "./dims.js";
+import { allocate, isFloatDType, numElements, type Tensor } from "../tensor.js";
+import { bindDims, requireBoundDims } from "./dims.js";
 import { collect, type CliIO } from "./io.js";
 import { addParamOptions, nameMapping, paramSource, threadsOption, type ParamFlags } from "./model_options.js";
 import { requireModel, type CommandResult } from "./program.js";
@@ -114,7 +110,7 @@ export function registerRun(program: Command, io: CliIO, done: (r: CommandResult
       }
       const given = await readInputs(model, flags.input);
       const dims = bindDims(model, flags.dim, { requireAll: true, fromInputs: dimsFromInputs(model, given) });
-      checkBoundDims(model, dims);
+      requireBoundDims(model, dims);
       const inputs = randomInputs(model, given, dims, flags.seed ?? 0);
       // Where the results go is checked before the model runs, not after.
       await checkDirectory(flags.out, "--out");
@@ -122,9 +118,7 @@ export function registerRun(program: Command, io: CliIO, done: (r: CommandResult
       const compiled = await compileModel(model, paramSource(flags), { threads: flags.threads, names });
       const files: { path: string; bytes: Uint8Array; note: string }[] = [];
       try {
-        const outputs = await compiled.run(inputs).catch((e: unknown) => {
-          throw explainFailure(e, model, dims);
-        });
+        const outputs = await compiled.run(inputs);
         for (const o of model.outputs) {
           const t = outputs[o.name]!;
           const path = join(flags.out, `${o.name}.npy`);
@@ -145,72 +139,6 @@ export function registerRun(program: Command, io: CliIO, done: (r: CommandResult
 }
 
 /** The bound values as flags would give them: "batch=2 seq=16". */
-function boundText(model: IrModel, dims: Readonly<Record<string, number>>): string {
-  return modelSymbols(model)
-    .map((s) => `${s}=${dims[s]}`)
-    .join(" ");
-}
-
-/**
- * The values bound for this run, checked before anything is generated or loaded: inside the
- * spec's dims constraints (values from input files included), and inputs small enough to hold.
- */
-export function checkBoundDims(model: IrModel, dims: Readonly<Record<string, number>>): void {
-  const bound = boundText(model, dims);
-  for (const s of modelSymbols(model)) {
-    const c = model.dims[s];
-    const v = dims[s]!;
-    if (c && (v < c.min || (c.max !== undefined && v > c.max))) {
-      throw new UserError("NNX3065", `${s}=${v} (from the input files) is outside the spec's dims constraint (${c.min} <= ${s}${c.max !== undefined ? ` <= ${c.max}` : ""})`);
-    }
-  }
-  for (const i of model.inputs) {
-    const shape = i.type.shape.map((d) => d.evaluate(dims));
-    const bytes = numElements(shape) * BYTES_PER_ELEMENT[i.type.dtype];
-    if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0) || bytes > MAX_INPUT_BYTES) {
-      throw new UserError("NNX3065", `with ${bound}, input ${i.name} would be ${i.type.dtype}[${shape.join(", ")}] (${bytes} bytes), more than can be held in memory; choose smaller --dim values`);
-    }
-  }
-}
-
-/**
- * The shape rules `check` could only decide for some values of the symbols (warnings then: a
- * VALID conv that is empty when h < 3, a reshape that needs 6*n divisible by 4), decided for
- * the values this run bound: the spec is checked again with each symbol pinned to its value,
- * so a rule that fails for them comes back as an error. Consulted when the runtime fails, to
- * tell the user which rule their sizes break (exit 1) instead of reporting an internal failure.
- */
-export function boundDimProblems(model: IrModel, dims: Readonly<Record<string, number>>): string[] {
-  const symbols = modelSymbols(model);
-  if (symbols.length === 0) return [];
-  let text: string;
-  try {
-    text = readFileSync(model.file, "utf8").replace(/^\uFEFF/, "");
-  } catch {
-    return [];
-  }
-  const doc = parseDocument(text);
-  for (const s of symbols) doc.setIn(["dims", s], doc.createNode({ min: dims[s], max: dims[s] }));
-  return checkSpecText(model.file, doc.toString())
-    .diagnostics.filter((d) => d.severity === "error")
-    .map((d) => `${d.pointer ? `${d.pointer}: ` : ""}${d.message}`);
-}
-
-/** A runtime failure explained by a shape rule the bound sizes break becomes the user's error. */
-function explainFailure(e: unknown, model: IrModel, dims: Readonly<Record<string, number>>): unknown {
-  if (!(e instanceof RuntimeFailure)) return e;
-  const problems = boundDimProblems(model, dims);
-  if (problems.length === 0) return e;
-  return new UserError(
-    "NNX3065",
-    `the model cannot run with ${boundText(model, dims)}:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
-    model.file,
-    "choose --dim values (or input sizes) for which the spec's shape rules hold; `nnx-gen check` lists them as warnings",
-  );
-}
-
-/** Inputs are generated in one buffer each. */
-const MAX_INPUT_BYTES = bufferConstants.MAX_LENGTH;
 
 /**
  * Check that `dir` is, or can be created as, a directory: the nearest existing path on the way

@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { formatSummaryMarkdown, formatSummaryTable, summarize } from "../summary/summary.js";
 import { collect, type CliIO } from "./io.js";
-import { bindDims } from "./dims.js";
+import { bindDims, requireBoundDims } from "./dims.js";
 import { choice, requireModel, type CommandResult } from "./program.js";
 
 const FORMATS = ["table", "json", "markdown"] as const;
@@ -17,6 +17,7 @@ export function registerSummary(program: Command, io: CliIO, done: (r: CommandRe
     .action((spec: string, opts: { dim: string[]; format: (typeof FORMATS)[number] }) => {
       const model = requireModel(spec, io);
       const dims = bindDims(model, opts.dim, { requireAll: false });
+      requireBoundDims(model, dims);
       const s = summarize(model, dims);
       if (opts.format === "json") io.stdout(JSON.stringify(s, null, 2) + "\n");
       else if (opts.format === "markdown") io.stdout(formatSummaryMarkdown(model, s));

@@ -8,7 +8,7 @@ import { Expr, shapeText } from "../shapes/expr.js";
 import { UserError } from "../diagnostics/errors.js";
 import { summarize } from "../summary/summary.js";
 import { describeLayer } from "./describe.js";
-import { assertIdentifier, snakeCase, typeParamNames } from "./names.js";
+import { assertIdentifier, typeParamNames } from "./names.js";
 import { textLines } from "./escape.js";
 
 export interface ModuleView {

@@ -24,8 +24,11 @@ interface RawSpec {
   outputs?: string[] | Record<string, string>;
 }
 
-/** Build the IR of a schema-valid spec; undefined when any error was reported. */
-export function buildModel(src: SpecSource): IrModel | undefined {
+/**
+ * Build the IR of a schema-valid spec; undefined when any error was reported. `bind` pins
+ * symbols to values, so rules that hold only for some sizes are decided for these.
+ */
+export function buildModel(src: SpecSource, bind: Readonly<Record<string, number>> = {}): IrModel | undefined {
   const spec = src.data as RawSpec;
   const errorsBefore = src.diagnostics.filter((d) => d.severity === "error").length;
 
@@ -38,7 +41,9 @@ export function buildModel(src: SpecSource): IrModel | undefined {
     },
   }));
   const dims = readDims(src, spec, inputs);
-  const table = new DimTable(dims);
+  const pinned = { ...dims };
+  for (const [s, v] of Object.entries(bind)) if (Object.hasOwn(dims, s)) pinned[s] = { min: v, max: v };
+  const table = new DimTable(pinned);
 
   // Names: explicit, or <type>_<k> with k counting every layer of that type.
   const perType = new Map<string, number>();

@@ -17,17 +17,22 @@ export interface CheckedSpec {
   diagnostics: Diagnostic[];
 }
 
+export interface CheckOptions {
+  /** Decide the shape rules for these symbol values (as `run --dim` binds them). */
+  bind?: Readonly<Record<string, number>>;
+}
+
 /** Check spec text; `file` is used for messages and to resolve files the spec names. */
-export function checkSpecText(file: string, text: string): CheckedSpec {
+export function checkSpecText(file: string, text: string, options: CheckOptions = {}): CheckedSpec {
   const src = new SpecSource(file, text);
   let model: IrModel | undefined;
-  if (src.data !== undefined && !hasErrors(src.diagnostics) && validateSpec(src)) model = buildModel(src);
+  if (src.data !== undefined && !hasErrors(src.diagnostics) && validateSpec(src)) model = buildModel(src, options.bind);
   const diagnostics = sortDiagnostics(src.diagnostics);
   return hasErrors(diagnostics) || !model ? { file, diagnostics } : { file, model, diagnostics };
 }
 
 /** Read and check a spec file; unreadable files become diagnostics too. */
-export function checkSpecFile(file: string): CheckedSpec {
+export function checkSpecFile(file: string, options: CheckOptions = {}): CheckedSpec {
   const fail = (code: string, message: string): CheckedSpec => ({
     file,
     diagnostics: [{ file, line: 1, column: 1, endLine: 1, endColumn: 1, code, severity: "error", message, pointer: "" }],
@@ -44,5 +49,5 @@ export function checkSpecFile(file: string): CheckedSpec {
     const why = err.code === "ENOENT" ? "no such file" : err.code === "EACCES" ? "permission denied" : err instanceof TypeError ? "not valid UTF-8 text" : err.message;
     return fail("NNX1004", `cannot read spec ${file}: ${why}`);
   }
-  return checkSpecText(file, text.replace(/^\uFEFF/, ""));
+  return checkSpecText(file, text.replace(/^\uFEFF/, ""), options);
 }
