@@ -18,6 +18,7 @@ export function parseDims(values: readonly string[]): Record<string, number> {
   for (const v of values) {
     const m = /^([a-z_][a-z0-9_]*)=(\d+)$/.exec(v);
     if (!m) throw new Error(`--dim expects NAME=N with a lower_snake name and a non-negative integer, got "${v}"`);
+    if (!Number.isSafeInteger(Number(m[2]))) throw new Error(`--dim ${m[1]}: ${m[2]} is too large`);
     out[m[1]!] = Number(m[2]);
   }
   return out;

@@ -208,6 +208,10 @@ function resolveOutputs(src: SpecSource, spec: RawSpec, names: string[], inputs:
     if (seen.has(name)) {
       src.report("NNX2002", ptr, `duplicate output name "${name}"`);
       ok = false;
+    } else if (name !== value && inputs.some((i) => i.name === name)) {
+      // The exported graph and generated modules name values by these: one name, one value.
+      src.report("NNX2002", ptr, `output name "${name}" is already the name of a model input`, { at: "key" });
+      ok = false;
     }
     seen.add(name);
   }
