@@ -1,9 +1,8 @@
 /** `nnx-gen export`: a standard ONNX model (channels-last, spec names) or the parameters. */
-import { open, rename } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Command } from "commander";
 import { UserError } from "../diagnostics/errors.js";
-import { writeFileAtomic } from "../io/files.js";
+import { replaceFile, writeFileAtomic } from "../io/files.js";
 import { writeSafetensors } from "../io/safetensors.js";
 import { resolveParams } from "../params/store.js";
 import { lowerModel } from "../runtime/lower.js";
@@ -26,19 +25,14 @@ const EMBED_LIMIT = PROTOBUF_MAX_BYTES - 64 * 2 ** 20;
 
 /** Write the external data file: tensors at the offsets the builder recorded. */
 async function writeExternal(path: string, built: BuiltModel): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fh = await open(tmp, "w");
-  try {
+  await replaceFile(path, async (fh) => {
     let offset = 0;
     for (const f of built.externalData) {
       offset = alignExternal(offset);
       await fh.write(f.data, 0, f.data.byteLength, offset);
       offset += f.data.byteLength;
     }
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
+  });
 }
 
 export function registerExport(program: Command, io: CliIO, done: (r: CommandResult) => void): void {

@@ -4,13 +4,13 @@
  * written to a temporary file beside it and renamed into place, so readers never see half a
  * module.
  */
-import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { join } from "node:path";
 import type { Command } from "commander";
 import { GENERATED_MARKER, generateModule, isGeneratedModule, type GeneratedModule } from "../codegen/index.js";
 import { UserError } from "../diagnostics/errors.js";
 import { formatDiagnostics } from "../diagnostics/format.js";
+import { tempPathFor } from "../io/files.js";
 import { checkSpecFile } from "../spec/load.js";
 import { VERSION } from "../version.js";
 import type { CliIO } from "./io.js";
@@ -138,7 +138,7 @@ function writeAll(targets: readonly Target[], outDir: string): void {
 
 /** Write text to a fresh temporary file in the target's directory (so rename is atomic). */
 function stageFile(path: string, text: string): string {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  const temp = tempPathFor(path);
   try {
     writeFileSync(temp, text, { flag: "wx" });
   } catch (e) {

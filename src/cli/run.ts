@@ -1,12 +1,11 @@
 /** `nnx-gen run`: execute a spec on the native runtime and write one .npy per output. */
-import { randomBytes } from "node:crypto";
-import { mkdir, open, rename, stat, unlink, type FileHandle } from "node:fs/promises";
-import { basename, dirname, extname, join, resolve } from "node:path";
+import { mkdir, stat } from "node:fs/promises";
+import { dirname, extname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { UsageError, UserError } from "../diagnostics/errors.js";
 import type { IrModel } from "../ir/model.js";
 import { integerRange } from "../io/dtypes.js";
-import { readInputFile } from "../io/files.js";
+import { fsProblem, readInputFile, writeFilesAtomic } from "../io/files.js";
 import { writeNpy } from "../io/npy.js";
 import { writeSafetensors } from "../io/safetensors.js";
 import { Rng } from "../params/prng.js";
@@ -168,58 +167,4 @@ async function makeDirectory(dir: string, flag: string): Promise<void> {
   await mkdir(dir, { recursive: true }).catch((e: unknown) => {
     throw new UserError("NNX3040", `${flag}: cannot create the directory ${dir}: ${fsProblem(e)}`);
   });
-}
-
-/**
- * Write every file or none: each goes to a temporary file beside its target first; only when
- * all are written are they renamed into place. Temporaries are removed on failure.
- */
-async function writeFilesAtomic(files: readonly { path: string; bytes: Uint8Array }[]): Promise<void> {
-  // rename() cannot replace a directory: refuse before anything is written.
-  for (const f of files) {
-    const st = await stat(f.path).catch(() => undefined);
-    if (st?.isDirectory()) throw new UserError("NNX3040", `${f.path} cannot be written: it is a directory`);
-  }
-  const temps: string[] = [];
-  const cleanup = () => Promise.all(temps.map((t) => unlink(t).catch(() => undefined)));
-  for (const f of files) {
-    const temp = join(dirname(f.path), `.${basename(f.path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
-    let handle: FileHandle | undefined;
-    try {
-      handle = await open(temp, "wx");
-      temps.push(temp);
-      await handle.writeFile(f.bytes);
-      await handle.sync();
-    } catch (e) {
-      await handle?.close().catch(() => undefined);
-      await cleanup();
-      throw new UserError("NNX3040", `${f.path} cannot be written: ${fsProblem(e)}`);
-    }
-    await handle.close();
-  }
-  for (const [i, f] of files.entries()) {
-    try {
-      await rename(temps[i]!, f.path);
-    } catch (e) {
-      await Promise.all(temps.slice(i).map((t) => unlink(t).catch(() => undefined)));
-      throw new UserError("NNX3040", `${f.path} cannot be written: ${fsProblem(e)}`);
-    }
-  }
-}
-
-const FS_PROBLEMS: Record<string, string> = {
-  ENOENT: "no such file or directory",
-  ENOTDIR: "a part of the path is not a directory",
-  EISDIR: "it is a directory",
-  EEXIST: "a file of that name is in the way",
-  EACCES: "permission denied",
-  EPERM: "permission denied",
-  EROFS: "the file system is read-only",
-  ENOSPC: "no space left on the device",
-  ENAMETOOLONG: "the path is too long",
-};
-
-function fsProblem(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  return (code !== undefined ? FS_PROBLEMS[code] : undefined) ?? (e instanceof Error ? e.message : String(e));
 }

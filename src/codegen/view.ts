@@ -7,7 +7,7 @@ import { modelSymbols, valueTypes, type IrModel, type TensorType } from "../ir/m
 import { Expr, shapeText } from "../shapes/expr.js";
 import { UserError } from "../diagnostics/errors.js";
 import { summarize } from "../summary/summary.js";
-import { describeLayer } from "./describe.js";
+import { LAYER_KINDS } from "../layers/registry.js";
 import { assertIdentifier, typeParamNames } from "./names.js";
 import { textLines } from "./escape.js";
 
@@ -154,7 +154,7 @@ function grouped(n: number): string {
 function layerTable(model: IrModel, types: ReadonlyMap<string, TensorType>, paramCounts: readonly number[]): string[] {
   const rows = model.layers.map((l, i) => ({
     name: l.name,
-    what: describeLayer(l),
+    what: LAYER_KINDS.get(l.type)?.describe?.(l.attrs) ?? l.type,
     from: l.inputs.map((v) => shapeText(types.get(v)!.shape)).join(", "),
     to: shapeText(l.output.shape),
     params: paramCounts[i] ? `params ${grouped(paramCounts[i])}` : "",

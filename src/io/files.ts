@@ -36,7 +36,7 @@
  */
 import { constants as bufferConstants } from "node:buffer";
 import { randomBytes } from "node:crypto";
-import { open, rename, unlink, type FileHandle } from "node:fs/promises";
+import { open, rename, stat, unlink, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { UserError } from "../diagnostics/errors.js";
 import type { DType, Tensor } from "../tensor.js";
@@ -118,20 +118,87 @@ export async function readFileBytes(file: string): Promise<Uint8Array> {
  * never see a half-written file and a failure leaves the old file (if any) untouched.
  */
 export async function writeFileAtomic(file: string, bytes: Uint8Array): Promise<void> {
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
-  let handle: FileHandle | undefined;
   try {
-    handle = await open(temp, "wx");
-    await handle.writeFile(bytes);
-    await handle.sync();
-    await handle.close();
-    handle = undefined;
-    await rename(temp, file);
+    await replaceFile(file, bytes);
   } catch (e) {
-    await handle?.close().catch(() => undefined);
-    await unlink(temp).catch(() => undefined);
     fail("NNX3040", file, `cannot be written: ${fsProblem(e)}`);
   }
+}
+
+/**
+ * Write every file or none: each goes to a temporary file beside its target first; only when
+ * all are written are they renamed into place. Temporaries are removed on failure.
+ */
+export async function writeFilesAtomic(files: readonly { path: string; bytes: Uint8Array }[]): Promise<void> {
+  // rename() cannot replace a directory: refuse before anything is written.
+  for (const f of files) {
+    const st = await stat(f.path).catch(() => undefined);
+    if (st?.isDirectory()) throw new UserError("NNX3040", `${f.path} cannot be written: it is a directory`);
+  }
+  const temps: string[] = [];
+  for (const f of files) {
+    try {
+      temps.push(await stageFile(f.path, f.bytes));
+    } catch (e) {
+      await Promise.all(temps.map(removeQuietly));
+      throw new UserError("NNX3040", `${f.path} cannot be written: ${fsProblem(e)}`);
+    }
+  }
+  for (const [i, f] of files.entries()) {
+    try {
+      await rename(temps[i]!, f.path);
+    } catch (e) {
+      await Promise.all(temps.slice(i).map(removeQuietly));
+      throw new UserError("NNX3040", `${f.path} cannot be written: ${fsProblem(e)}`);
+    }
+  }
+}
+
+/** What a staged file holds: bytes, or a writer for data too large for one buffer. */
+export type FileContent = Uint8Array | ((handle: FileHandle) => Promise<void>);
+
+/**
+ * `content` staged beside `file`, then renamed over it. On failure the temporary is removed
+ * and the fs error is rethrown, for the caller to report.
+ */
+export async function replaceFile(file: string, content: FileContent): Promise<void> {
+  const temp = await stageFile(file, content);
+  await rename(temp, file).catch(async (e: unknown) => {
+    await removeQuietly(temp);
+    throw e;
+  });
+}
+
+/**
+ * A fresh temporary file beside `file` (the same directory, so renaming it over `file` is
+ * atomic) holding `content`, synced and closed; returns its name. On failure nothing is left
+ * behind and the fs error is rethrown.
+ */
+async function stageFile(file: string, content: FileContent): Promise<string> {
+  const temp = tempPathFor(file);
+  const handle = await open(temp, "wx");
+  try {
+    await (content instanceof Uint8Array ? handle.writeFile(content) : content(handle));
+    await handle.sync();
+  } catch (e) {
+    await handle.close().catch(() => undefined);
+    await removeQuietly(temp);
+    throw e;
+  }
+  await handle.close().catch(async (e: unknown) => {
+    await removeQuietly(temp);
+    throw e;
+  });
+  return temp;
+}
+
+/** A name for a temporary file beside `file`, unique to this process and call. */
+export function tempPathFor(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+}
+
+function removeQuietly(file: string): Promise<void> {
+  return unlink(file).catch(() => undefined);
 }
 
 function extensionOf(file: string): string {
@@ -152,6 +219,7 @@ const FS_PROBLEMS: Record<string, string> = {
   ENOENT: "no such file or directory",
   EISDIR: "it is a directory",
   ENOTDIR: "a part of the path is not a directory",
+  EEXIST: "a file of that name is in the way",
   EACCES: "permission denied",
   EPERM: "permission denied",
   ELOOP: "too many levels of symbolic links",
@@ -162,7 +230,8 @@ const FS_PROBLEMS: Record<string, string> = {
   EIO: "input/output error",
 };
 
-function fsProblem(e: unknown): string {
+/** A file system error in words: the common codes phrased, any other as Node reports it. */
+export function fsProblem(e: unknown): string {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   return (code !== undefined ? FS_PROBLEMS[code] : undefined) ?? (e instanceof Error ? e.message : String(e));
 }

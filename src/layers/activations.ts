@@ -6,6 +6,7 @@ import { gelu, logSoftmax, relu, sigmoid, silu, softmax, tanh } from "../runtime
 import { reduce } from "../runtime/onnx/ops_math.js";
 import { asList, f32, normalizeAxes, numel, requireFloatInput, ZERO } from "./common.js";
 import type { Built, LayerContext, LayerKind } from "./kind.js";
+import { axes, call } from "./describe_text.js";
 
 export interface ActivationAttrs {
   /** gelu: the tanh approximation (jax.nn.gelu's default). */
@@ -49,9 +50,17 @@ const LOWER: Record<(typeof ACTIVATIONS)[number], (g: GraphBuilder, x: string, a
   log_softmax: (g, x, a) => softmaxOver(g, x, a.axes!, true),
 };
 
+/** relu, silu, sigmoid and tanh have none: the name says it all. */
+const DESCRIBE: Partial<Record<(typeof ACTIVATIONS)[number], (a: ActivationAttrs) => string>> = {
+  gelu: (a) => (a.approximate === false ? "gelu(exact)" : "gelu"),
+  softmax: (a) => call("softmax", [axes(a.axes ?? [])]),
+  log_softmax: (a) => call("log_softmax", [axes(a.axes ?? [])]),
+};
+
 export const activations: LayerKind<ActivationAttrs>[] = ACTIVATIONS.map((t) => ({
   types: [t],
   arity: "one",
   build: build(t),
   lower: (layer: IrLayer<ActivationAttrs>, [x]: readonly string[], l: Lowering) => LOWER[t](l.g, x!, layer.attrs),
+  ...(DESCRIBE[t] ? { describe: DESCRIBE[t] } : {}),
 }));

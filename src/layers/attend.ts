@@ -5,6 +5,7 @@ import { didYouMean } from "../util/suggest.js";
 import { f32, requireFloatInput } from "./common.js";
 import type { Built, LayerContext, LayerKind } from "./kind.js";
 import { attend as attendOp } from "../runtime/onnx/ops_embed.js";
+import { call } from "./describe_text.js";
 
 export interface AttendAttrs {
   /** The Embed layer whose table is used. */
@@ -40,5 +41,6 @@ export const attend: LayerKind<AttendAttrs> = {
   arity: "one",
   build,
   lower: (layer, [q], l) => attendOp(l.g, q!, l.param(layer.attrs.embed, "embedding")),
+  describe: (a) => call("attend", [a.embed]),
 };
 

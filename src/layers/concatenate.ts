@@ -3,6 +3,7 @@ import type { TensorType } from "../ir/model.js";
 import { normalizeAxis, ZERO } from "./common.js";
 import type { Built, LayerContext, LayerKind } from "./kind.js";
 import { concat } from "../runtime/onnx/ops_shape.js";
+import { call } from "./describe_text.js";
 
 export interface ConcatenateAttrs {
   axis: number;
@@ -36,4 +37,5 @@ export const concatenate: LayerKind<ConcatenateAttrs> = {
   arity: "many",
   build,
   lower: (layer, xs, l) => concat(l.g, xs, layer.attrs.axis),
+  describe: (a) => call("concatenate", [`axis ${a.axis}`]),
 };

@@ -12,6 +12,7 @@ import { outFeaturesField } from "./linear.js";
 import type { IrLayer } from "../ir/model.js";
 import type { Lowering } from "../runtime/lowering.js";
 import { convNhwc, type ConvOptions } from "../runtime/onnx/ops_conv.js";
+import { call, noBias, pairs, unlessOnes } from "./describe_text.js";
 
 export type ConvPadding =
   | { kind: "SAME" | "SAME_LOWER" | "VALID" | "CIRCULAR" | "REFLECT" | "CAUSAL" }
@@ -176,4 +177,22 @@ function lower(layer: IrLayer<ConvAttrs>, [x]: readonly string[], l: Lowering): 
   });
 }
 
-export const conv: LayerKind<ConvAttrs> = { types: ["Conv"], arity: "one", build, lower };
+function describePadding(p: ConvPadding): string {
+  return p.kind === "explicit" ? `padding ${pairs(p.pads)}` : p.kind;
+}
+
+function describe(a: ConvAttrs): string {
+  return call("Conv", [
+    a.kernelSize.join("x"),
+    String(a.outFeatures),
+    ...unlessOnes("strides", a.strides),
+    ...unlessOnes("kernel_dilation", a.kernelDilation),
+    ...unlessOnes("input_dilation", a.inputDilation),
+    ...(a.padding.kind === "SAME" ? [] : [describePadding(a.padding)]),
+    ...(a.featureGroupCount === 1 ? [] : [`groups ${a.featureGroupCount}`]),
+    ...noBias(a.useBias),
+    ...(a.mask ? ["masked"] : []),
+  ]);
+}
+
+export const conv: LayerKind<ConvAttrs> = { types: ["Conv"], arity: "one", build, lower, describe };

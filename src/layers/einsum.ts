@@ -9,6 +9,7 @@ import { asList, checkFloat32Fields, f32, makeParams, requireFloatInput } from "
 import { checkEqualities, einsumMacs, einsumOutputShape, einsumStructure, isProblem, parseEinsum } from "./einsum_equation.js";
 import type { Built, LayerContext, LayerKind } from "./kind.js";
 import { einsum as einsumOp } from "../runtime/onnx/ops_linear.js";
+import { call, list } from "./describe_text.js";
 
 export interface EinsumAttrs {
   /** Spaces removed, ellipses expanded. */
@@ -69,4 +70,5 @@ export const einsum: LayerKind<EinsumAttrs> = {
   build,
   lower: (layer, [x], l) =>
     einsumOp(l.g, x!, layer.attrs.equation, l.param(layer.name, "kernel"), layer.attrs.biasShape ? { bias: l.param(layer.name, "bias") } : {}),
+  describe: (a) => call("Einsum", [a.equation, `kernel ${list(a.kernelShape)}`, ...(a.biasShape ? [`bias ${list(a.biasShape)}`] : [])]),
 };

@@ -3,6 +3,7 @@ import type { TensorType } from "../ir/model.js";
 import { f32, requireFloatInput } from "./common.js";
 import { checkEqualities, einsumMacs, einsumOutputShape, einsumStructure, isProblem, parseEinsum } from "./einsum_equation.js";
 import type { Built, LayerContext, LayerKind } from "./kind.js";
+import { call } from "./describe_text.js";
 
 export interface EinsumOpAttrs {
   /** Spaces removed, ellipses expanded. */
@@ -32,4 +33,5 @@ export const einsumOp: LayerKind<EinsumOpAttrs> = {
   arity: "many",
   build,
   lower: (layer, xs, l) => l.g.node("Einsum", xs, { equation: layer.attrs.equation }),
+  describe: (a) => call("einsum", [a.equation]),
 };

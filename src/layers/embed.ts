@@ -8,6 +8,7 @@ import { isIntDType } from "../tensor.js";
 import { checkFloat32Fields, f32, makeParams, ZERO } from "./common.js";
 import type { Built, LayerContext, LayerKind } from "./kind.js";
 import { embedLookup } from "../runtime/onnx/ops_embed.js";
+import { call } from "./describe_text.js";
 
 export interface EmbedAttrs {
   numEmbeddings: number;
@@ -38,4 +39,5 @@ export const embed: LayerKind<EmbedAttrs> = {
   arity: "one",
   build,
   lower: (layer, [ids], l) => embedLookup(l.g, ids!, { table: l.param(layer.name, "embedding"), idsDtype: l.dtype(layer.inputs[0]!) }),
+  describe: (a) => call("Embed", [String(a.numEmbeddings), String(a.features)]),
 };

@@ -1,7 +1,8 @@
 /**
  * What every layer kind provides. One file per kind implements it: canonicalization, the
- * shape rule, parameter shapes and initializers, the cost count, and the lowering to the
- * runtime graph live together, so adding a layer touches one file.
+ * shape rule, parameter shapes and initializers, the cost count, the lowering to the runtime
+ * graph, and the description in generated modules live together, so adding a layer touches
+ * one file.
  */
 import type { Cost, IrLayer, ParamSpec, TensorType } from "../ir/model.js";
 import type { Lowering } from "../runtime/lowering.js";
@@ -49,4 +50,9 @@ export interface LayerKind<A = unknown> {
   build(fields: Readonly<Record<string, unknown>>, inputs: readonly TensorType[], ctx: LayerContext): Built<A> | undefined;
   /** Emit the layer into the runtime graph; returns the output value's name. */
   lower(layer: IrLayer<A>, inputs: readonly string[], g: Lowering): string;
+  /**
+   * A short, nnx.tabulate-style description for the generated module's forward-pass table:
+   * `Conv(3x3, 32)`, `Linear(3136 -> 128)`. Absent: the type name says it all.
+   */
+  describe?(attrs: A): string;
 }

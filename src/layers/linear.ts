@@ -4,6 +4,7 @@ import { Expr, product } from "../shapes/expr.js";
 import { checkFloat32Fields, f32, makeParams, requireFloatInput, staticDim } from "./common.js";
 import type { Built, LayerContext, LayerKind } from "./kind.js";
 import { linear as linearOp } from "../runtime/onnx/ops_linear.js";
+import { call, noBias } from "./describe_text.js";
 
 export interface LinearAttrs {
   inFeatures: number;
@@ -52,4 +53,5 @@ export const linear: LayerKind<LinearAttrs> = {
   arity: "one",
   build,
   lower: (layer, [x], l) => linearOp(l.g, x!, l.param(layer.name, "kernel"), layer.attrs.useBias ? l.param(layer.name, "bias") : undefined),
+  describe: (a) => call("Linear", [`${a.inFeatures} -> ${a.outFeatures}`, ...noBias(a.useBias)]),
 };

@@ -9,6 +9,7 @@ import { asList, checkFloat32Fields, f32, makeParams, normalizeAxes, requireFloa
 import type { Built, LayerContext, LayerKind } from "./kind.js";
 import { outFeaturesField } from "./linear.js";
 import { linearGeneral as linearGeneralOp } from "../runtime/onnx/ops_linear.js";
+import { call, list, noBias } from "./describe_text.js";
 
 export interface LinearGeneralAttrs {
   /** In sorted-axis order. */
@@ -104,4 +105,11 @@ export const linearGeneral: LayerKind<LinearGeneralAttrs> = {
       kernel: l.param(layer.name, "kernel"),
       ...(layer.attrs.useBias ? { bias: l.param(layer.name, "bias") } : {}),
     }),
+  describe: (a) =>
+    call("LinearGeneral", [
+      `${list(a.inFeatures)} -> ${list(a.outFeatures)}`,
+      `axis ${list(a.axis)}`,
+      ...(a.batchSizes.length > 0 ? [`batch ${list(a.batchSizes)}`] : []),
+      ...noBias(a.useBias),
+    ]),
 };

@@ -10,6 +10,7 @@ import type { Built, LayerContext, LayerKind } from "./kind.js";
 import type { IrLayer } from "../ir/model.js";
 import type { Lowering } from "../runtime/lowering.js";
 import { avgPool, maxPool } from "../runtime/onnx/ops_pool.js";
+import { call, pairs, unlessOnes } from "./describe_text.js";
 
 export interface PoolAttrs {
   windowShape: number[];
@@ -66,4 +67,12 @@ function lower(type: string) {
   };
 }
 
-export const pooling: LayerKind<PoolAttrs>[] = ["avg_pool", "max_pool"].map((t) => ({ types: [t], arity: "one", build: build(t), lower: lower(t) }));
+function describe(type: string) {
+  return (a: PoolAttrs): string => {
+    const padding = a.padding === "VALID" ? [] : [typeof a.padding === "string" ? a.padding : `padding ${pairs(a.padding)}`];
+    const exclude = type === "avg_pool" && !a.countIncludePad ? ["count_include_pad false"] : [];
+    return call(type, [a.windowShape.join("x"), ...unlessOnes("strides", a.strides), ...padding, ...exclude]);
+  };
+}
+
+export const pooling: LayerKind<PoolAttrs>[] = ["avg_pool", "max_pool"].map((t) => ({ types: [t], arity: "one", build: build(t), lower: lower(t), describe: describe(t) }));

@@ -2,9 +2,10 @@
 import type { IrLayer, TensorType } from "../ir/model.js";
 import type { Lowering } from "../runtime/lowering.js";
 import { concat, reshape as reshapeOp, shapeOf } from "../runtime/onnx/ops_shape.js";
-import { Expr, product } from "../shapes/expr.js";
+import { Expr, product, shapeText } from "../shapes/expr.js";
 import { ZERO } from "./common.js";
 import type { Built, LayerContext, LayerKind } from "./kind.js";
+import { call } from "./describe_text.js";
 
 export interface ReshapeAttrs {
   shape: Expr[];
@@ -57,4 +58,4 @@ function lower(layer: IrLayer<ReshapeAttrs>, [x]: readonly string[], l: Lowering
   return reshapeOp(l.g, x!, concat(l.g, parts, 0));
 }
 
-export const reshape: LayerKind<ReshapeAttrs> = { types: ["reshape"], arity: "one", build, lower };
+export const reshape: LayerKind<ReshapeAttrs> = { types: ["reshape"], arity: "one", build, lower, describe: (a) => call("reshape", [shapeText(a.shape)]) };

@@ -3,6 +3,7 @@ import type { TensorType } from "../ir/model.js";
 import { normalizeAxes, ZERO } from "./common.js";
 import type { Built, LayerContext, LayerKind } from "./kind.js";
 import { transpose as transposeOp } from "../runtime/onnx/ops_shape.js";
+import { call, list } from "./describe_text.js";
 
 export interface TransposeAttrs {
   axes: number[];
@@ -29,4 +30,5 @@ export const transpose: LayerKind<TransposeAttrs> = {
   arity: "one",
   build,
   lower: (layer, [x], l) => transposeOp(l.g, x!, layer.attrs.axes),
+  describe: (a) => call("transpose", [list(a.axes)]),
 };

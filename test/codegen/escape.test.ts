@@ -7,18 +7,17 @@ import { generateModule } from "../../src/codegen/index.js";
 import { commentText, stringLiteral } from "../../src/codegen/escape.js";
 import { checkSpecText } from "../../src/spec/load.js";
 import { ROOT } from "./golden.js";
+import { itMaps } from "./helpers.js";
 
 describe("commentText", () => {
-  it.each([
+  itMaps("%j -> %j", commentText, [
     ["plain text", "plain text"],
     ["ends */ here", "ends *\\/ here"],
     ["a\nb\r\nc\rd\u2028e\u2029f", "a\\nb\\nc\\nd\\ne\\nf"],
     ["`code`", "\\`code\\`"],
     ["@deprecated", "\\@deprecated"],
     ["**/", "**\\/"],
-  ])("%j -> %j", (given, want) => {
-    expect(commentText(given)).toBe(want);
-  });
+  ]);
 });
 
 describe("stringLiteral", () => {

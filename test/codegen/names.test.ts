@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { pascalCase, snakeCase, typeParamNames } from "../../src/codegen/names.js";
+import { itMaps } from "./helpers.js";
 
 describe("snakeCase (CONTRACT §2)", () => {
-  it.each([
+  itMaps("%s -> %s", snakeCase, [
     ["TwoTower", "two_tower"],
     ["Conv3dSame", "conv3d_same"],
     ["HTTPModel", "http_model"],
@@ -15,20 +16,16 @@ describe("snakeCase (CONTRACT §2)", () => {
     ["ResNet50V2", "res_net50_v2"],
     ["GPTNeoX", "gpt_neo_x"],
     ["A", "a"],
-  ])("%s -> %s", (given, want) => {
-    expect(snakeCase(given)).toBe(want);
-  });
+  ]);
 });
 
 describe("type parameter names", () => {
-  it.each([
+  itMaps("%s -> %s", pascalCase, [
     ["batch", "Batch"],
     ["num_heads", "NumHeads"],
     ["h2", "H2"],
     ["_private", "Private"],
-  ])("%s -> %s", (given, want) => {
-    expect(pascalCase(given)).toBe(want);
-  });
+  ]);
 
   it("never shadow a type the signatures use, and never collide with each other", () => {
     const names = typeParamNames(["tensor", "promise", "a_b", "ab", "a__b", "_"], ["Tensor", "Promise"]);

@@ -7,21 +7,17 @@
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import * as ort from "onnxruntime-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { IrModel } from "../../src/ir/model.js";
 import { valueTypes } from "../../src/ir/model.js";
 import { writeNpy } from "../../src/io/npy.js";
 import { Rng } from "../../src/params/prng.js";
 import { isFloatDType, numElements, type Tensor } from "../../src/tensor.js";
-import { cli, dimFlags, dimsFor, exampleSpecs, expectAllClose, expectFinite, expectOk, listDir, loadModel, readNpyFile, tempDir, type Temp } from "./helpers.js";
+import { cli, dimFlags, dimsFor, exampleSpecs, expectAllClose, expectFinite, expectOk, listDir, loadModel, readNpyFile, sharedTempDir, type Temp } from "./helpers.js";
 
 const SPECS = exampleSpecs();
 
-let t: Temp;
-beforeAll(() => {
-  t = tempDir("examples");
-});
-afterAll(() => t.cleanup());
+const t = sharedTempDir("examples");
 
 interface SummaryJson {
   layers: { name: string; type: string; output_shape: (number | string)[] }[];

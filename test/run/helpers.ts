@@ -1,34 +1,21 @@
 /** Plumbing for the `run` / `export` tests: the CLI in-process or as a child, temp dirs, specs, files. */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { expect } from "vitest";
-import type { CliIO } from "../../src/cli/io.js";
-import { main } from "../../src/cli/program.js";
+import { afterAll, beforeAll, expect } from "vitest";
 import type { IrModel } from "../../src/ir/model.js";
 import { modelSymbols } from "../../src/ir/model.js";
 import { readNpy } from "../../src/io/npy.js";
 import { checkSpecFile } from "../../src/spec/load.js";
 import type { Tensor } from "../../src/tensor.js";
+import { EXAMPLES, ROOT, runCli, STACK_FRAME, tempDir as cliTempDir, type CliRun } from "../cli/helpers.js";
 
-export const ROOT = join(import.meta.dirname, "../..");
-export const EXAMPLES = join(ROOT, "fixtures/examples");
+export { EXAMPLES, ROOT, STACK_FRAME, type CliRun };
 export const BIN = join(ROOT, "bin/nnx-gen.js");
 
-export interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** `nnx-gen <argv>` in this process, the way bin/nnx-gen.js runs it (minus the malloc re-exec). */
-export async function cli(...argv: string[]): Promise<CliRun> {
-  let stdout = "";
-  let stderr = "";
-  const io: CliIO = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), stderrIsTTY: false };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
+export function cli(...argv: string[]): Promise<CliRun> {
+  return runCli(argv);
 }
 
 /** `command args` as a child process; never rejects. */
@@ -53,9 +40,6 @@ export function runBin(args: readonly string[], opts: { cwd?: string; env?: Node
   return spawnRun(process.execPath, [...(opts.nodeArgs ?? []), BIN, ...args], opts);
 }
 
-/** A V8 stack frame ("    at fn (file.js:1:2)"): never shown to users for their own mistakes. */
-export const STACK_FRAME = /^\s+at .*(:\d+:\d+\)?|\(native\))\s*$/m;
-
 /** Exit 1, a message naming `mentions`, no stack trace. */
 export function expectUserError(r: CliRun, ...mentions: (string | RegExp)[]): void {
   expect(r.code, `stderr: ${r.stderr}`).toBe(1);
@@ -79,7 +63,7 @@ export interface Temp {
 }
 
 export function tempDir(prefix: string): Temp {
-  const dir = mkdtempSync(join(tmpdir(), `nnx-gen-run-${prefix}-`));
+  const { dir, cleanup } = cliTempDir(`run-${prefix}`);
   return {
     dir,
     path: (...parts) => join(dir, ...parts),
@@ -88,7 +72,30 @@ export function tempDir(prefix: string): Temp {
       writeFileSync(p, content);
       return p;
     },
-    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+    cleanup,
+  };
+}
+
+/**
+ * The temp dir the tests of one file share: made before they run (then `setup` writes what
+ * they share into it) and removed after them, so a file whose tests are all filtered out
+ * leaves nothing behind. Call it at the top of the file; the dir is there once tests run.
+ */
+export function sharedTempDir(prefix: string, setup?: (t: Temp) => void | Promise<void>): Temp {
+  let temp: Temp | undefined;
+  beforeAll(async () => {
+    temp = tempDir(prefix);
+    await setup?.(temp);
+  });
+  afterAll(() => temp?.cleanup());
+  const made = (): Temp => temp ?? expect.fail(`the ${prefix} temp dir is used before the tests run`);
+  return {
+    get dir() {
+      return made().dir;
+    },
+    path: (...parts) => made().path(...parts),
+    write: (name, content) => made().write(name, content),
+    cleanup: () => made().cleanup(),
   };
 }
 

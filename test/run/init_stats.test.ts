@@ -6,16 +6,16 @@
  * `run --save-params` writes.
  */
 import { readFileSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { readSafetensors } from "../../src/io/safetensors.js";
 import { initializeParams } from "../../src/params/store.js";
 import type { Tensor } from "../../src/tensor.js";
-import { cli, expectOk, loadModel, tempDir, writeSpec, type Temp } from "./helpers.js";
+import { ksCritical, ksStatistic, moments } from "../params/stats.js";
+import { cli, expectOk, loadModel, sharedTempDir, writeSpec } from "./helpers.js";
 
 /** Standard deviation of N(0, 1) truncated to (-2, 2). */
 const TRUNC = 0.87962566103423978;
 
-let t: Temp;
 let params: Map<string, Tensor>;
 let params1: Map<string, Tensor>;
 
@@ -51,8 +51,7 @@ layers:
 outputs: [conv, gconv, lin, lg, embed, normal, glorot, he, const, one, vs]
 `;
 
-beforeAll(async () => {
-  t = tempDir("init");
+const t = sharedTempDir("init", async () => {
   const spec = writeSpec(t, "init.yaml", SPEC);
   const file = t.path("p.safetensors");
   const r = await cli("run", spec, "--seed", "0", "--out", t.path("out"), "--save-params", file);
@@ -60,7 +59,6 @@ beforeAll(async () => {
   params = readSafetensors(readFileSync(file), file);
   params1 = initializeParams(loadModel(spec), 1);
 });
-afterAll(() => t.cleanup());
 
 interface Stats {
   n: number;
@@ -74,22 +72,8 @@ interface Stats {
 function stats(p: Tensor): Stats {
   expect(p.dtype).toBe("float32");
   const xs = Float64Array.from(p.data as Float32Array);
-  const n = xs.length;
-  let mean = 0;
-  for (const x of xs) mean += x;
-  mean /= n;
-  let m2 = 0;
-  let m4 = 0;
-  let maxAbs = 0;
-  for (const x of xs) {
-    const d = x - mean;
-    m2 += d * d;
-    m4 += d * d * d * d;
-    maxAbs = Math.max(maxAbs, Math.abs(x));
-  }
-  m2 /= n;
-  m4 /= n;
-  return { n, mean, std: Math.sqrt(m2), kurtosis: m4 / (m2 * m2), maxAbs, values: xs };
+  const { mean, std, kurtosis, min, max } = moments(xs);
+  return { n: xs.length, mean, std, kurtosis, maxAbs: Math.max(-min, max), values: xs };
 }
 
 function erf(x: number): number {
@@ -104,14 +88,7 @@ const phi = (z: number) => 0.5 * (1 + erf(z / Math.SQRT2));
 
 /** Kolmogorov–Smirnov distance to `cdf`, and the critical value at alpha = 1e-4. */
 function ks(xs: Float64Array, cdf: (x: number) => number): { d: number; critical: number } {
-  const sorted = Float64Array.from(xs).sort();
-  const n = sorted.length;
-  let d = 0;
-  for (let i = 0; i < n; i++) {
-    const f = cdf(sorted[i]!);
-    d = Math.max(d, (i + 1) / n - f, f - i / n);
-  }
-  return { d, critical: Math.sqrt(-Math.log(1e-4 / 2) / 2) / Math.sqrt(n) };
+  return { d: ksStatistic(xs, cdf), critical: ksCritical(xs.length) };
 }
 
 /** lecun/he-style truncated normal: std `sigma`, support ±2·sigma/0.8796. */

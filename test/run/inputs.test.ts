@@ -3,16 +3,14 @@
  * spec's dims constraints, random inputs (Embed ids inside the table), and the exit codes.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { writeNpy } from "../../src/io/npy.js";
 import { randomInputs } from "../../src/cli/run.js";
-import { cli, expectAllClose, expectFinite, expectOk, expectUserError, loadModel, readNpyFile, tempDir, writeSpec, type Temp } from "./helpers.js";
+import { cli, expectAllClose, expectFinite, expectOk, expectUserError, loadModel, readNpyFile, sharedTempDir, writeSpec } from "./helpers.js";
 
-let t: Temp;
 let embed: string;
 let two: string;
-beforeAll(() => {
-  t = tempDir("inputs");
+const t = sharedTempDir("inputs", () => {
   embed = writeSpec(
     t,
     "embed.yaml",
@@ -40,7 +38,6 @@ layers:
 `,
   );
 });
-afterAll(() => t.cleanup());
 
 const IDS = [1, 2, 3, 4, 5, 9];
 

@@ -1,12 +1,10 @@
 /** Where `run` writes: --out created, files written atomically and all-or-nothing, clear errors. */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cli, expectOk, expectUserError, listDir, readNpyFile, runBin, tempDir, writeSpec, type Temp } from "./helpers.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { cli, expectOk, expectUserError, listDir, readNpyFile, runBin, sharedTempDir, writeSpec } from "./helpers.js";
 
-let t: Temp;
 let spec: string;
-beforeAll(() => {
-  t = tempDir("outputs");
+const t = sharedTempDir("outputs", () => {
   spec = writeSpec(
     t,
     "multi.yaml",
@@ -22,14 +20,14 @@ outputs: { features: hidden, probabilities: probs }
 `,
   );
 });
+// Undo the permission test's chmod, so the temp dir can be removed (afterAll hooks run last
+// registered first: this one before sharedTempDir's removal).
 afterAll(() => {
-  // undo the permission test's chmod, so the temp dir can be removed
   try {
     chmodSync(t.path("readonly"), 0o755);
   } catch {
     /* not created */
   }
-  t.cleanup();
 });
 
 describe("--out", () => {

@@ -4,24 +4,22 @@
  * parameter or the file, never a stack trace. Checkpoint names map with --strip-prefix/--rename.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { writeFlaxMsgpack } from "../../src/io/msgpack.js";
 import { writeNpy } from "../../src/io/npy.js";
 import { writeNpz } from "../../src/io/npz.js";
 import { writeSafetensors } from "../../src/io/safetensors.js";
 import { initializeParams } from "../../src/params/store.js";
 import type { Tensor } from "../../src/tensor.js";
-import { cli, expectAllClose, expectOk, expectUserError, loadModel, readNpyFile, tempDir, writeSpec, type Temp } from "./helpers.js";
+import { cli, expectAllClose, expectOk, expectUserError, loadModel, readNpyFile, sharedTempDir, writeSpec } from "./helpers.js";
 
-let t: Temp;
 let spec: string;
 let x: string;
 let good: Map<string, Tensor>;
 /** The reference output: the spec run on `good`. */
 let reference: Tensor;
 
-beforeAll(async () => {
-  t = tempDir("params");
+const t = sharedTempDir("params", async () => {
   spec = writeSpec(
     t,
     "model.yaml",
@@ -43,7 +41,6 @@ layers:
   expectOk(r);
   reference = readNpyFile(t.path("ref", "head.npy"));
 });
-afterAll(() => t.cleanup());
 
 const run = (file: string, tag: string, ...extra: string[]) => cli("run", spec, "--params", file, "--input", `x=${x}`, "--out", t.path(tag), ...extra);
 

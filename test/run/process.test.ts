@@ -6,21 +6,19 @@
 import { existsSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { RuntimeFailure, UserError } from "../../src/diagnostics/errors.js";
 import type { Backend } from "../../src/runtime/backend.js";
 import { compileModel } from "../../src/runtime/model.js";
-import { BIN, EXAMPLES, ROOT, STACK_FRAME, expectUserError, loadModel, readNpyFile, runBin, spawnRun, tempDir, writeSpec, type Temp } from "./helpers.js";
+import { BIN, EXAMPLES, ROOT, STACK_FRAME, expectUserError, loadModel, readNpyFile, runBin, spawnRun, sharedTempDir, writeSpec } from "./helpers.js";
 
-let t: Temp;
 let spec: string;
 /** A child environment without the debug switch that prints stacks. */
 const env: NodeJS.ProcessEnv = { ...process.env };
 delete env["NNX_GEN_DEBUG"];
 
-beforeAll(() => {
+const t = sharedTempDir("process", () => {
   expect(existsSync(join(ROOT, "dist/cli/main.js")), "build first: npx tsc -p .").toBe(true);
-  t = tempDir("process");
   spec = writeSpec(
     t,
     "small.yaml",
@@ -64,7 +62,6 @@ export async function resolve(specifier, context, next) {
   );
   t.write("register.mjs", `import { register } from "node:module";\nregister(${JSON.stringify(pathToFileURL(t.path("resolve-hook.mjs")).href)});\n`);
 });
-afterAll(() => t.cleanup());
 
 describe("a failure inside the runtime", () => {
   for (const mode of ["load", "run"]) {

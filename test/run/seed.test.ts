@@ -1,15 +1,13 @@
 /** `--seed` reproducibility and parameter-less models. */
 import { readFileSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { writeNpy } from "../../src/io/npy.js";
 import { readSafetensors } from "../../src/io/safetensors.js";
-import { cli, expectAllClose, expectOk, listDir, readNpyFile, tempDir, writeSpec, type Temp } from "./helpers.js";
+import { cli, expectAllClose, expectOk, listDir, readNpyFile, sharedTempDir, writeSpec } from "./helpers.js";
 
-let t: Temp;
 let spec: string;
 let relu: string;
-beforeAll(() => {
-  t = tempDir("seed");
+const t = sharedTempDir("seed", () => {
   spec = writeSpec(
     t,
     "small.yaml",
@@ -36,7 +34,6 @@ layers:
 `,
   );
 });
-afterAll(() => t.cleanup());
 
 describe("--seed", () => {
   it("the same seed gives byte-identical parameter files; another seed does not", async () => {
