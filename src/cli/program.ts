@@ -9,10 +9,8 @@ import { formatDiagnostics } from "../diagnostics/format.js";
 import type { IrModel } from "../ir/model.js";
 import { checkSpecFile } from "../spec/load.js";
 import { VERSION } from "../version.js";
-import { registerCheck } from "./check.js";
+import { registerCommands } from "./commands.js";
 import type { CliIO } from "./io.js";
-import { registerSummary } from "./summary.js";
-import { registerModelCommands } from "./model_commands.js";
 
 export interface CommandResult {
   exitCode: number;
@@ -58,11 +56,9 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .exitOverride()
     .showHelpAfterError("(run nnx-gen --help for usage)")
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: (s, write) => write(s) });
-  registerCheck(program, io, done);
-  registerSummary(program, io, done);
-  registerModelCommands(program, io, done);
-  for (const c of program.commands) c.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   try {
+    await registerCommands(program, io, done, argv[0]);
+    for (const c of program.commands) c.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
     await program.parseAsync([...argv], { from: "user" });
     return result.exitCode;
   } catch (e) {
