@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { hasErrors, type Diagnostic } from "../diagnostics/diagnostic.js";
 import { DIAGNOSTIC_FORMATS, formatDiagnostics, type DiagnosticFormat } from "../diagnostics/format.js";
-import { checkSpecFiles } from "../spec/check_many.js";
+import { checkSpecFile } from "../spec/load.js";
 import { expandSpecPaths } from "../spec/paths.js";
 import { VERSION } from "../version.js";
 import type { CliIO } from "./io.js";
@@ -14,12 +14,12 @@ export function registerCheck(program: Command, io: CliIO, done: (r: CommandResu
     .description("validate specs and infer every shape; report problems at file:line:col")
     .argument("<spec...>", "spec files, directories or globs")
     .option("--format <format>", `output format: ${DIAGNOSTIC_FORMATS.join(", ")}`, choice(DIAGNOSTIC_FORMATS), "text")
-    .action(async (specs: string[], opts: { format: DiagnosticFormat }) => {
+    .action((specs: string[], opts: { format: DiagnosticFormat }) => {
       const { files, unmatched } = expandSpecPaths(specs);
       const diags: Diagnostic[] = unmatched.map((u) => ({
         file: u, line: 1, column: 1, endLine: 1, endColumn: 1, code: "NNX1020", severity: "error", message: `no spec files match ${u}`, pointer: "",
       }));
-      for (const d of await checkSpecFiles(files)) diags.push(...d);
+      for (const f of files) diags.push(...checkSpecFile(f).diagnostics);
       const text = formatDiagnostics(diags, opts.format, VERSION);
       if (opts.format === "text" && diags.length === 0) io.stdout(`${files.length} spec${files.length === 1 ? "" : "s"} checked, no problems\n`);
       else io.stdout(text);
