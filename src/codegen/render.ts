@@ -6,6 +6,8 @@
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { join } from "node:path";
+import { packagePath } from "../paths.js";
 import { commentText, stringLiteral } from "./escape.js";
 import type { ModuleView } from "./view.js";
 
@@ -15,8 +17,7 @@ import type { ModuleView } from "./view.js";
  */
 const require = createRequire(import.meta.url);
 
-/** `templates/` at the package root, from both `src/codegen/` and `dist/codegen/`. */
-const TEMPLATE_DIR = new URL("../../templates/", import.meta.url);
+const TEMPLATE_DIR = packagePath("templates");
 
 const HELPERS: Readonly<Record<string, (text: string) => string>> = {
   comment: commentText,
@@ -48,7 +49,7 @@ function loadModuleTemplate(): HandlebarsTemplateDelegate<ModuleView> {
 }
 
 function readTemplate(name: string): string {
-  return readFileSync(new URL(name, TEMPLATE_DIR), "utf8");
+  return readFileSync(join(TEMPLATE_DIR, name), "utf8");
 }
 
 export function renderModule(view: ModuleView): string {

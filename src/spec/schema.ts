@@ -3,15 +3,16 @@
  * package's schemas/ folder, next to dist/ and src/.
  */
 import { readFileSync } from "node:fs";
+import { packagePath } from "../paths.js";
 
 export type JsonSchema = Record<string, unknown>;
 
 let cached: JsonSchema | undefined;
 
-export const SCHEMA_URL = new URL("../../schemas/nnx-spec.schema.json", import.meta.url);
+export const SCHEMA_PATH = packagePath("schemas", "nnx-spec.schema.json");
 
 export function specSchema(): JsonSchema {
-  cached ??= JSON.parse(readFileSync(SCHEMA_URL, "utf8")) as JsonSchema;
+  cached ??= JSON.parse(readFileSync(SCHEMA_PATH, "utf8")) as JsonSchema;
   return cached;
 }
 

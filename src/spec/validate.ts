@@ -5,11 +5,15 @@
 import { createRequire } from "node:module";
 import type { ErrorObject, ValidateFunction } from "ajv";
 import { didYouMean } from "../util/suggest.js";
+import { packagePath } from "../paths.js";
 import { AJV_OPTIONS } from "./ajv_options.js";
 import { layerTypes, specSchema, type JsonSchema } from "./schema.js";
 import type { SpecSource } from "./source.js";
 
 let validator: ValidateFunction | undefined;
+
+/** Written by the build (scripts/compile-schema.mjs) beside the schema. */
+export const VALIDATOR_PATH = packagePath("schemas", "nnx-spec.validator.cjs");
 
 /**
  * The build compiles the schema to a standalone validator (scripts/compile-schema.mjs);
@@ -17,9 +21,9 @@ let validator: ValidateFunction | undefined;
  */
 function compiled(): ValidateFunction {
   if (validator) return validator;
-  const require = createRequire(import.meta.url);
+  const require = createRequire(VALIDATOR_PATH);
   try {
-    validator = require("./schema_validator.cjs") as ValidateFunction;
+    validator = require(VALIDATOR_PATH) as ValidateFunction;
   } catch {
     const Ajv = (require("ajv") as { default: typeof import("ajv").default }).default;
     const ajv = new Ajv({ ...AJV_OPTIONS });

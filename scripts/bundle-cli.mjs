@@ -1,0 +1,19 @@
+// Build step: bundle the CLI into a few files (dist/cli-bundle/), one chunk per command.
+// Node 20 resolves and links each ES module separately; loading ~70 of them cost more than
+// a whole `check` of one spec. The library (dist/index.js) stays unbundled.
+import { build } from "esbuild";
+
+await build({
+  entryPoints: { "nnx-gen": "dist/cli/main.js" },
+  outdir: "dist/cli-bundle",
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  // Native code, and the template engine generate loads on demand, stay real packages.
+  external: ["onnxruntime-node", "handlebars"],
+  // Bundled CommonJS dependencies call require(); ES modules have none of their own.
+  banner: { js: "import { createRequire as __nnxRequire } from 'node:module'; const require = __nnxRequire(import.meta.url);" },
+  logLevel: "warning",
+});
