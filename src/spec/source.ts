@@ -44,18 +44,26 @@ function flowDepthExceeded(text: string): number | undefined {
   return undefined;
 }
 
-/** Nesting depth of a YAML node tree, walked without recursion. */
-function nestingDepth(root: Node | null): number {
-  let max = 0;
+/**
+ * What makes a parsed tree unusable as a spec, found without recursion: nesting deeper than
+ * MAX_DEPTH, or the span of a key that is a list or a mapping.
+ */
+function structureProblem(root: Node | null): "too deep" | Span | undefined {
   const stack: [unknown, number][] = [[root, 1]];
   while (stack.length > 0) {
     const [node, depth] = stack.pop()!;
-    if (depth > max) max = depth;
-    if (depth > MAX_DEPTH) break;
-    if (isMap(node)) for (const p of node.items) stack.push([p.value, depth + 1]);
-    else if (isSeq(node)) for (const item of node.items) stack.push([item, depth + 1]);
+    if (depth > MAX_DEPTH) return "too deep";
+    if (isMap(node)) {
+      for (const p of node.items) {
+        if (!isScalar(p.key) && p.key !== null) {
+          const r = (p.key as Node).range ?? node.range;
+          if (r) return { start: r[0], end: r[1] };
+        }
+        stack.push([p.value, depth + 1]);
+      }
+    } else if (isSeq(node)) for (const item of node.items) stack.push([item, depth + 1]);
   }
-  return max;
+  return undefined;
 }
 
 export interface DiagnosticOptions {
@@ -71,7 +79,10 @@ export class SpecSource {
   readonly data: unknown;
   /** Offsets where each line starts, from the text itself (the parser's counter misses lines it skips while recovering). */
   private readonly lineStarts: number[];
+  /** Pointer -> key and value spans, built on the first diagnostic (clean specs need none). */
   private readonly spans = new Map<string, Located>();
+  private root: Node | null = null;
+  private indexed = false;
 
   constructor(
     readonly file: string,
@@ -99,12 +110,17 @@ export class SpecSource {
       }
     }
     if (doc.errors.length > 0) return;
-    if (nestingDepth(doc.contents as Node | null) > MAX_DEPTH) {
+    this.root = doc.contents as Node | null;
+    const problem = structureProblem(this.root);
+    if (problem === "too deep") {
       this.report("NNX1001", "", `the YAML nests more than ${MAX_DEPTH} levels deep`, { hint: "specs need only a few levels of nesting" });
       return;
     }
-    this.index(doc.contents as Node | null, []);
-    if (this.diagnostics.length > 0) return;
+    if (problem) {
+      // Checked before toJS, which would warn on the process's stderr about such keys.
+      this.reportSpan("NNX1012", "", problem, "mapping keys must be plain names, not lists or mappings", {});
+      return;
+    }
     try {
       this.data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
     } catch (e) {
@@ -114,6 +130,12 @@ export class SpecSource {
       });
       this.data = undefined;
     }
+  }
+
+  private ensureIndex(): void {
+    if (this.indexed) return;
+    this.indexed = true;
+    this.index(this.root, []);
   }
 
   private index(node: Node | null, path: (string | number)[]): void {
@@ -126,11 +148,7 @@ export class SpecSource {
     if (isMap(node)) {
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
-        if (!isScalar(pair.key)) {
-          const r = (pair.key as Node | null)?.range ?? node.range;
-          if (r) this.reportSpan("NNX1012", pointerOf(path), { start: r[0], end: r[1] }, "mapping keys must be plain names, not lists or mappings", {});
-          continue;
-        }
+        if (!isScalar(pair.key)) continue;
         const k = String(pair.key.value);
         const child = [...path, k];
         const cptr = pointerOf(child);
@@ -147,6 +165,7 @@ export class SpecSource {
 
   /** The span of a pointer: its value (or key), else the nearest ancestor that has one. */
   private locate(pointer: string, at: "key" | "value"): Span {
+    this.ensureIndex();
     let segs = pointerSegments(pointer);
     for (;;) {
       const loc = this.spans.get(pointerOf(segs));
@@ -159,10 +178,6 @@ export class SpecSource {
     }
   }
 
-  /** Does the document have a node at this pointer? */
-  has(pointer: string): boolean {
-    return this.spans.has(pointer);
-  }
 
   report(code: string, pointer: string, message: string, opts: DiagnosticOptions = {}): void {
     this.reportSpan(code, pointer, this.locate(pointer, opts.at ?? "value"), message, opts);
