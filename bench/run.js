@@ -1,33 +1,48 @@
 #!/usr/bin/env node
 /**
- * The benchmark suite: nnx-gen against PyTorch (CPU) and TensorFlow.js (wasm) on the three
- * reference models in bench/models, one thread each. See bench/README.md.
+ * The benchmark suite: nnx-gen against raw onnxruntime-node (on nnx-gen's own exported graph),
+ * PyTorch (CPU) and TensorFlow.js (wasm), one thread each, float32, on the three reference
+ * models in bench/models and the shipped examples in fixtures/examples. See bench/README.md.
  *
- *   npm run build && node bench/run.js [--reps 3] [--duration 3] [--models cnn,mlp,tiny_lm]
- *                                      [--skip torch,tfjs,nnx-gen] [--out bench/results/NAME.json]
- *                                      [--quiet-wait SECONDS]
+ *   npm run build && node bench/run.js [--reps 3] [--duration 3] [--models reference|examples|all|cnn,mlp,...]
+ *                                      [--skip nnx-gen,ort,torch,tfjs,load] [--out bench/results/NAME.json]
+ *                                      [--markdown FILE.md] [--quiet-wait SECONDS]
+ *                                      [--wait-load 0.8 --wait-load-max 1500]
  *
- * Before timing, each peer is checked numerically: torch against a NumPy reference, tfjs
- * against the same reference outputs, all on the same parameters. Runners then alternate
- * process by process, so drift on a shared machine hits all of them alike, and each timed
- * process starts only once the CPUs are nearly idle (or after --quiet-wait seconds; such runs
- * are listed under "noisy" in the result file).
+ * Before timing, every runner is checked numerically: nnx-gen and the torch peer against a
+ * float64 NumPy reference, tfjs against the same reference outputs, raw ORT against
+ * `nnx-gen run` on the benchmark inputs. Runners then alternate process by process, so drift
+ * on a shared machine hits all of them alike, and each timed process starts only once the
+ * CPUs are nearly idle (or after --quiet-wait seconds; such runs are listed under "noisy").
+ * Last, bench/load_time.mjs times session creation + parameter loading of ~100 MB models.
  */
 
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const PYTHON = "/usr/bin/python3"; // Debian's, with python3-torch; not a pyenv python first on PATH
+/** The FP32 FMA peak of one core in the runtime notes (AVX-512, another host), for context. */
+const NOTES_FMA_PEAK_GFLOPS = 205;
 
-/** The reference shapes: spec, the dims compared, and small dims for the numerical check. */
+/**
+ * What is compared: spec, the dims timed, and small dims for the numerical check against the
+ * NumPy reference. `group` is "reference" (the three shapes with targets) or "examples".
+ */
 const MODELS = {
-  cnn: { spec: "bench/models/reference_cnn.yaml", dims: { batch: 8 }, checkDims: { batch: 2 } },
-  mlp: { spec: "bench/models/reference_mlp.yaml", dims: { batch: 64 }, checkDims: { batch: 3 } },
-  tiny_lm: { spec: "bench/models/reference_tiny_lm.yaml", dims: { batch: 4, seq: 128 }, checkDims: { batch: 2, seq: 16 } },
+  cnn: { group: "reference", spec: "bench/models/reference_cnn.yaml", dims: { batch: 8 }, checkDims: { batch: 2 } },
+  mlp: { group: "reference", spec: "bench/models/reference_mlp.yaml", dims: { batch: 64 }, checkDims: { batch: 3 } },
+  tiny_lm: { group: "reference", spec: "bench/models/reference_tiny_lm.yaml", dims: { batch: 4, seq: 128 }, checkDims: { batch: 2, seq: 16 } },
+  tiny_cnn: { group: "examples", spec: "fixtures/examples/tiny_cnn.yaml", dims: { batch: 64 }, checkDims: { batch: 2 } },
+  text_classifier: { group: "examples", spec: "fixtures/examples/text_classifier.yaml", dims: { batch: 32, seq: 128 }, checkDims: { batch: 2, seq: 8 } },
+  tied_lm: { group: "examples", spec: "fixtures/examples/tied_lm.yaml", dims: { batch: 4, seq: 128 }, checkDims: { batch: 2, seq: 8 } },
+  self_attention: { group: "examples", spec: "fixtures/examples/self_attention.yaml", dims: { batch: 8, seq: 128 }, checkDims: { batch: 2, seq: 8 } },
+  segmenter: { group: "examples", spec: "fixtures/examples/segmenter.yaml", dims: { batch: 4, height: 128, width: 128 }, checkDims: { batch: 1, height: 16, width: 16 } },
+  video_conv3d: { group: "examples", spec: "fixtures/examples/video_conv3d.yaml", dims: { batch: 4 }, checkDims: { batch: 1 } },
 };
 
 /** Busy share of all CPUs over `ms`, from /proc/stat (Linux); 0 elsewhere. */
@@ -38,10 +53,16 @@ function cpuBusy(ms) {
     return { idle: f[3] + f[4], total: f.reduce((a, b) => a + b, 0) };
   };
   const a = read();
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  sleep(ms);
   const b = read();
   return a && b && b.total > a.total ? 1 - (b.idle - a.idle) / (b.total - a.total) : 0;
 }
+
+function sleep(ms) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+const loadAvg1 = () => os.loadavg()[0];
 
 /**
  * On a shared machine another job's burst would land in one runner's numbers only. Wait
@@ -54,118 +75,385 @@ function waitQuiet(maxSeconds) {
   return busy <= 0.1;
 }
 
+/** Before the whole run: poll the 1-minute load average every 30 s until it is below `limit`. */
+function waitLoad(limit, maxSeconds) {
+  const until = Date.now() + maxSeconds * 1000;
+  for (;;) {
+    const l = loadAvg1();
+    if (l < limit) return { reached: true, load: l };
+    if (Date.now() >= until) return { reached: false, load: l };
+    process.stderr.write(`load average ${l.toFixed(2)} >= ${limit}; waiting 30 s (up to ${Math.round((until - Date.now()) / 1000)} s more)\n`);
+    sleep(30_000);
+  }
+}
+
 const dimArgs = (dims) => Object.entries(dims).flatMap(([k, v]) => ["--dim", `${k}=${v}`]);
+const fmtDims = (dims) => Object.entries(dims).map(([k, v]) => `${k}=${v}`).join(" ");
 
 function run(cmd, args, env = {}) {
   const r = spawnSync(cmd, args, { cwd: ROOT, encoding: "utf8", maxBuffer: 256 << 20, env: { ...process.env, ...env } });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}):\n${r.stderr || r.stdout}`);
+  if (r.status !== 0) {
+    const e = new Error(`${cmd} ${args.join(" ")} failed (${r.status}):\n${r.stderr || r.stdout}`);
+    e.stderr = r.stderr;
+    throw e;
+  }
   return r.stdout;
 }
 
-/** Whether the built CLI lists this command yet (the suite also runs before the CLI is complete). */
-let cliHelp;
-function nnxGenHas(command) {
-  if (cliHelp === undefined) {
-    const r = existsSync(path.join(ROOT, "bin/nnx-gen.js"))
-      ? spawnSync("node", ["bin/nnx-gen.js", "--help"], { cwd: ROOT, encoding: "utf8" })
-      : undefined;
-    cliHelp = r?.status === 0 ? r.stdout : "";
-  }
-  return new RegExp(`^\\s+${command}\\b`, "m").test(cliHelp);
-}
+/** A peer that refuses a layer it does not implement says so; anything else is a real failure. */
+const unsupported = (e) => /not supported by the (torch |tfjs )?peers?|has no NumPy reference|the (torch|tfjs) peer (runs|pools)|is not available in tfjs/.test(e.stderr ?? "");
+const firstLine = (e) => (e.stderr ?? e.message).trim().split("\n").at(-1).replace(/^(torch_peer|tfjs_peer): /, "");
 
 async function main() {
   const { values: o } = parseArgs({
     options: {
       reps: { type: "string", default: "3" }, duration: { type: "string", default: "3" }, warmup: { type: "string", default: "5" },
-      models: { type: "string", default: Object.keys(MODELS).join(",") }, skip: { type: "string", default: "" },
-      out: { type: "string" }, "quiet-wait": { type: "string", default: "120" },
+      models: { type: "string", default: "all" }, skip: { type: "string", default: "" },
+      out: { type: "string" }, markdown: { type: "string" }, "quiet-wait": { type: "string", default: "120" },
+      "wait-load": { type: "string" }, "wait-load-max": { type: "string", default: "1500" },
+      "load-reps": { type: "string", default: "5" },
     },
   });
-  let stats, malloc;
+  let stats, malloc, specLoad, runCli, npy, st;
   try {
     stats = await import("../dist/bench/stats.js");
     malloc = await import("../dist/runtime/malloc_tuning.js");
+    specLoad = await import("../dist/spec/load.js");
+    runCli = await import("../dist/cli/run.js");
+    npy = await import("../dist/io/npy.js");
+    st = await import("../dist/io/safetensors.js");
   } catch {
     throw new Error("dist/ is missing or stale: run `npm run build` first");
   }
-  // PyTorch's "tuned" runs get exactly the malloc settings nnx-gen's bench gives itself.
+  const names =
+    o.models === "all" ? Object.keys(MODELS)
+    : o.models === "reference" || o.models === "examples" ? Object.keys(MODELS).filter((k) => MODELS[k].group === o.models)
+    : o.models.split(",");
+  for (const n of names) if (!MODELS[n]) throw new Error(`unknown model ${n}; known: ${Object.keys(MODELS).join(", ")} (or all, reference, examples)`);
+
+  // PyTorch's and raw ORT's "tuned" runs get exactly the malloc settings nnx-gen's bench gives itself.
   const tunables = malloc.MALLOC_TUNABLES.map(([k, v]) => `${k}=${v}`).join(":");
   // Without malloc tuning or a forced OpenBLAS core type, whatever the caller's shell has set.
-  const plainEnv = () => ({ GLIBC_TUNABLES: undefined, OPENBLAS_CORETYPE: undefined, [malloc.TUNED_MARK]: undefined });
+  const plainEnv = () => ({ GLIBC_TUNABLES: undefined, OPENBLAS_CORETYPE: undefined, [malloc.TUNED_MARK]: undefined, [malloc.OPT_OUT]: undefined });
   const skip = new Set(o.skip.split(",").filter(Boolean));
   const work = path.join(ROOT, "bench/.work");
   mkdirSync(work, { recursive: true });
+  // A cache of its own, so the SGEMM peak is calibrated in this run, on a quiet machine.
+  const cacheDir = path.join(work, "cache");
+  rmSync(cacheDir, { recursive: true, force: true });
+  const nnxEnv = (extra) => ({ ...plainEnv(), NNX_GEN_CACHE_DIR: cacheDir, ...extra });
   const timing = ["--warmup", o.warmup, "--duration", o.duration];
 
-  // Each runner returns the median latency (ms) of one process run.
-  const peerP50 = (stdout) => stats.latencyStats(JSON.parse(stdout).samples_ms).p50;
+  let waited;
+  if (o["wait-load"] !== undefined) {
+    waited = waitLoad(Number(o["wait-load"]), Number(o["wait-load-max"]));
+    if (!waited.reached) process.stderr.write(`warning: the load average stayed at ${waited.load.toFixed(2)}; measuring anyway\n`);
+  }
+
+  const report = {
+    date: new Date().toISOString(),
+    machine: machineInfo(),
+    reps: Number(o.reps), duration_s: Number(o.duration), warmup: Number(o.warmup),
+    load_average_at_start: os.loadavg(),
+    ...(waited ? { waited_for_load: { limit: Number(o["wait-load"]), ...waited } } : {}),
+    noisy: [], models: {}, peak: undefined, fma_peak: undefined, load_time: undefined,
+  };
+
+  // Calibrate the SGEMM peak once (cached for every later `nnx-gen bench` of this run).
+  if (!skip.has("nnx-gen")) {
+    waitQuiet(Number(o["quiet-wait"]));
+    const out = path.join(work, "calibrate.json");
+    run("node", ["bin/nnx-gen.js", "bench", MODELS.tiny_cnn.spec, "--seed", "0", "--dim", "batch=1", "--threads", "1", "--warmup", "1", "--iterations", "1", "--json", out], nnxEnv());
+    report.peak = JSON.parse(readFileSync(out, "utf8")).peak;
+    process.stderr.write(`calibrated SGEMM peak: ${report.peak?.gflops?.toFixed(1)} GFLOP/s (1 thread)\n`);
+  }
+
+  // This machine's FP32 FMA peak on one core, measured (bench/fma_peak.c), when a C compiler is there.
+  report.fma_peak = measureFmaPeak(work, Number(o["quiet-wait"]));
+  if (report.fma_peak) process.stderr.write(`FMA peak: ${report.fma_peak.gflops} GFLOP/s (1 core, ${report.fma_peak.isa})\n`);
+
+  // Each runner returns {p50, ...} from one process run.
+  const peerP50 = (stdout) => {
+    const j = JSON.parse(stdout);
+    return { p50: stats.latencyStats(j.samples_ms).p50, conditions: j.conditions };
+  };
   const runners = [];
-  if (!skip.has("nnx-gen") && nnxGenHas("bench")) {
-    const nnx = (m, params, env) => {
+  if (!skip.has("nnx-gen")) {
+    const nnx = (m, env) => {
       const out = path.join(work, `${m.name}.nnx.json`);
-      run("node", ["bin/nnx-gen.js", "bench", m.spec, "--params", params, ...dimArgs(m.dims), "--threads", "1", ...timing, "--json", out], env);
-      return JSON.parse(readFileSync(out, "utf8")).results[0].latency_ms.p50;
+      run("node", ["bin/nnx-gen.js", "bench", m.spec, "--params", m.params, ...dimArgs(m.dims), "--threads", "1", ...timing, "--json", out], env);
+      const r = JSON.parse(readFileSync(out, "utf8")).results[0];
+      return { p50: r.latency_ms.p50, gflops: r.gflops, flops: r.flops, peak_fraction: r.peak_fraction };
     };
     // `bench` re-executes itself with malloc tuning, as users get it; the opt-out shows the plain case.
-    runners.push({ name: "nnx-gen", time: (m, p) => nnx(m, p, plainEnv()) });
-    runners.push({ name: "nnx-gen (plain malloc)", time: (m, p) => nnx(m, p, { ...plainEnv(), [malloc.OPT_OUT]: "1" }) });
+    runners.push({ name: "nnx-gen", time: (m) => nnx(m, nnxEnv()) });
+    runners.push({ name: "nnx-gen (plain malloc)", time: (m) => nnx(m, nnxEnv({ [malloc.OPT_OUT]: "1" })) });
   }
-  const torch = (m, params, mode) =>
-    peerP50(run(PYTHON, ["bench/peers/torch_peer.py", "--spec", m.spec, "--params", params, ...dimArgs(m.dims), "--threads", "1", "--malloc", mode, "--glibc-tunables", tunables, ...timing]));
+  if (!skip.has("ort")) {
+    const ortPeer = (m, env) =>
+      peerP50(run("node", ["bench/peers/ort_peer.mjs", "--model", m.onnx, ...m.inputArgs, "--threads", "1", ...timing, "--name", m.name], env));
+    runners.push({ name: "ort (plain)", time: (m) => ortPeer(m, plainEnv()) });
+    runners.push({ name: "ort (tuned malloc)", time: (m) => ortPeer(m, { ...plainEnv(), GLIBC_TUNABLES: tunables }) });
+  }
+  const torch = (m, mode) =>
+    peerP50(run(PYTHON, ["bench/peers/torch_peer.py", "--spec", m.spec, "--params", m.params, ...dimArgs(m.dims), "--threads", "1", "--malloc", mode, "--glibc-tunables", tunables, ...timing]));
   if (!skip.has("torch")) {
-    runners.push({ name: "torch (plain)", time: (m, p) => torch(m, p, "plain") });
-    runners.push({ name: "torch (tuned malloc)", time: (m, p) => torch(m, p, "tuned") });
+    runners.push({ name: "torch (plain)", peer: "torch", time: (m) => torch(m, "plain") });
+    runners.push({ name: "torch (tuned malloc)", peer: "torch", time: (m) => torch(m, "tuned") });
   }
   if (!skip.has("tfjs")) {
     runners.push({
       name: "tfjs-wasm",
-      time: (m, p) => peerP50(run("node", ["bench/peers/tfjs_peer.mjs", "--spec", m.spec, "--params", p, ...dimArgs(m.dims), ...timing], plainEnv())),
+      peer: "tfjs",
+      time: (m) => peerP50(run("node", ["bench/peers/tfjs_peer.mjs", "--spec", m.spec, "--params", m.params, ...dimArgs(m.dims), ...timing], plainEnv())),
     });
   }
 
-  const noisy = [];
-  const report = { date: new Date().toISOString(), reps: Number(o.reps), duration_s: Number(o.duration), noisy, models: {} };
-  for (const name of o.models.split(",")) {
+  for (const name of names) {
     const m = { name, ...MODELS[name] };
-    if (!MODELS[name]) throw new Error(`unknown model ${name}; known: ${Object.keys(MODELS).join(", ")}`);
-    const params = path.join(work, `${name}.safetensors`);
+    m.params = path.join(work, `${name}.safetensors`);
+    m.onnx = path.join(work, `${name}.onnx`);
     const ref = path.join(work, `${name}.reference.safetensors`);
-    // Parameters come from nnx-gen when it is built, so the peers also prove they read its names.
-    const fromNnxGen = nnxGenHas("export");
-    if (fromNnxGen) run("node", ["bin/nnx-gen.js", "export", m.spec, "--format", "safetensors", "--seed", "0", "-o", params]);
-    const checkArgs = ["--spec", m.spec, ...dimArgs(m.checkDims), "--check", "--write-reference", ref];
-    run(PYTHON, ["bench/peers/torch_peer.py", ...checkArgs, ...(fromNnxGen ? ["--params", params] : ["--save-params", params])]);
-    if (!skip.has("tfjs")) run("node", ["bench/peers/tfjs_peer.mjs", "--spec", m.spec, ...dimArgs(m.checkDims), "--params", params, "--check", ref]);
-    process.stderr.write(`${name}: peers match the NumPy reference\n`);
+    const skipped = {};
 
-    const p50s = Object.fromEntries(runners.map((r) => [r.name, []]));
-    for (let rep = 0; rep < report.reps; rep++) {
-      for (const r of runners) {
-        if (!waitQuiet(Number(o["quiet-wait"]))) {
-          noisy.push(`${name} rep ${rep + 1} ${r.name}`);
-          process.stderr.write(`warning: the machine was still busy after ${o["quiet-wait"]} s; timing anyway\n`);
-        }
-        p50s[r.name].push(r.time(m, params));
-        process.stderr.write(`${name} rep ${rep + 1}/${report.reps} ${r.name}: ${p50s[r.name].at(-1).toFixed(2)} ms\n`);
+    // One set of parameters for everyone, from nnx-gen; the exported graph carries the same ones.
+    run("node", ["bin/nnx-gen.js", "export", m.spec, "--format", "safetensors", "--seed", "0", "-o", m.params]);
+    run("node", ["bin/nnx-gen.js", "export", m.spec, "--format", "onnx", "--params", m.params, "-o", m.onnx]);
+    // The benchmark inputs, exactly as `nnx-gen bench` makes them (seed 0), as .npy files.
+    const model = specLoad.checkSpecFile(path.join(ROOT, m.spec)).model;
+    const inputs = runCli.randomInputs(model, {}, m.dims, 0);
+    m.inputArgs = [];
+    for (const [n, t] of Object.entries(inputs)) {
+      const f = path.join(work, `${name}.input.${n}.npy`);
+      writeFileSync(f, npy.writeNpy(t));
+      m.inputArgs.push("--input", `${n}=${f}`);
+    }
+
+    // Checks. Raw ORT must reproduce `nnx-gen run` on the benchmark inputs.
+    const outDir = path.join(work, `${name}.nnx-out`);
+    run("node", ["bin/nnx-gen.js", "run", m.spec, "--params", m.params, ...m.inputArgs, "--out", outDir], plainEnv());
+    run("node", ["bench/peers/ort_peer.mjs", "--model", m.onnx, ...m.inputArgs, "--check", outDir]);
+    // The torch peer against the float64 NumPy reference (small dims), which it also writes out.
+    let haveRef = false;
+    try {
+      run(PYTHON, ["bench/peers/torch_peer.py", "--spec", m.spec, ...dimArgs(m.checkDims), "--params", m.params, "--check", "--write-reference", ref]);
+      haveRef = true;
+    } catch (e) {
+      if (!unsupported(e)) throw e;
+      skipped.torch = firstLine(e);
+      // The NumPy reference may still cover the model even when torch does not.
+      try {
+        run(PYTHON, ["bench/peers/torch_peer.py", "--spec", m.spec, ...dimArgs(m.checkDims), "--params", m.params, "--reference-only", "--write-reference", ref]);
+        haveRef = true;
+      } catch {
+        // no reference for this model
       }
     }
-    report.models[name] = {
-      dims: m.dims,
-      runners: Object.fromEntries(Object.entries(p50s).map(([r, v]) => [r, { p50_ms: v, median_ms: stats.percentile(v, 50), best_ms: Math.min(...v) }])),
+    if (haveRef) {
+      // nnx-gen against the same reference.
+      const refT = st.readSafetensors(readFileSync(ref), ref);
+      const refIn = [];
+      for (const [k, t] of refT) {
+        if (!k.startsWith("input:")) continue;
+        const f = path.join(work, `${name}.check.${k.slice(6)}.npy`);
+        writeFileSync(f, npy.writeNpy(t));
+        refIn.push("--input", `${k.slice(6)}=${f}`);
+      }
+      const checkOut = path.join(work, `${name}.check-out`);
+      run("node", ["bin/nnx-gen.js", "run", m.spec, "--params", m.params, ...refIn, "--out", checkOut], plainEnv());
+      for (const [k, want] of refT) {
+        if (!k.startsWith("output:")) continue;
+        const got = npy.readNpy(readFileSync(path.join(checkOut, `${k.slice(7)}.npy`)), k);
+        let diff = 0, scale = 0;
+        for (let i = 0; i < want.data.length; i++) {
+          diff = Math.max(diff, Math.abs(got.data[i] - want.data[i]));
+          scale = Math.max(scale, Math.abs(want.data[i]));
+        }
+        if (got.shape.join() !== want.shape.join() || !(diff <= 1e-4 * scale + 1e-6)) {
+          throw new Error(`${name}: nnx-gen output ${k.slice(7)} differs from the NumPy reference (max abs diff ${diff}, scale ${scale})`);
+        }
+      }
+    }
+    if (!skip.has("tfjs")) {
+      if (!haveRef) skipped.tfjs ??= "no NumPy reference to check it against";
+      else {
+        try {
+          run("node", ["bench/peers/tfjs_peer.mjs", "--spec", m.spec, ...dimArgs(m.checkDims), "--params", m.params, "--check", ref]);
+        } catch (e) {
+          if (!unsupported(e)) throw e;
+          skipped.tfjs = firstLine(e);
+        }
+      }
+    }
+    process.stderr.write(`${name}: runners agree with the reference${Object.keys(skipped).length ? ` (skipped: ${Object.entries(skipped).map(([k, v]) => `${k}: ${v}`).join("; ")})` : ""}\n`);
+
+    const active = runners.filter((r) => !r.peer || !skipped[r.peer]);
+    const results = Object.fromEntries(active.map((r) => [r.name, []]));
+    for (let rep = 0; rep < report.reps; rep++) {
+      for (const r of active) {
+        if (!waitQuiet(Number(o["quiet-wait"]))) {
+          report.noisy.push(`${name} rep ${rep + 1} ${r.name}`);
+          process.stderr.write(`warning: the machine was still busy after ${o["quiet-wait"]} s; timing anyway\n`);
+        }
+        const load = loadAvg1();
+        results[r.name].push({ ...r.time(m), load1: load });
+        process.stderr.write(`${name} rep ${rep + 1}/${report.reps} ${r.name}: ${results[r.name].at(-1).p50.toFixed(2)} ms\n`);
+      }
+    }
+    const summary = (v) => {
+      const p50 = v.map((x) => x.p50);
+      const s = { p50_ms: p50, median_ms: stats.percentile(p50, 50), best_ms: Math.min(...p50), load1: v.map((x) => x.load1) };
+      if (v[0].conditions) s.conditions = v[0].conditions;
+      if (v[0].gflops !== undefined) {
+        s.flops = v[0].flops;
+        s.gflops_median = s.flops / s.median_ms / 1e6;
+        if (report.peak) s.sgemm_peak_fraction_median = s.gflops_median / report.peak.gflops;
+        if (report.fma_peak) s.fma_peak_fraction_median = s.gflops_median / report.fma_peak.gflops;
+        s.notes_fma_peak_fraction_median = s.gflops_median / NOTES_FMA_PEAK_GFLOPS;
+      }
+      return s;
     };
+    report.models[name] = {
+      group: m.group, spec: m.spec, dims: m.dims, skipped,
+      runners: Object.fromEntries(Object.entries(results).map(([r, v]) => [r, summary(v)])),
+    };
+    report.models[name].ratios = ratios(report.models[name].runners);
   }
 
-  const lines = ["| model | dims | runner | median of p50 (ms) | best p50 (ms) |", "|---|---|---|---|---|"];
-  for (const [name, r] of Object.entries(report.models)) {
-    const dims = Object.entries(r.dims).map(([k, v]) => `${k}=${v}`).join(" ");
-    for (const [runner, v] of Object.entries(r.runners)) lines.push(`| ${name} | ${dims} | ${runner} | ${v.median_ms.toFixed(2)} | ${v.best_ms.toFixed(2)} |`);
+  if (!skip.has("load")) {
+    process.stderr.write("session creation + parameter loading (bench/load_time.mjs)\n");
+    waitQuiet(Number(o["quiet-wait"]));
+    report.load_time = JSON.parse(run("node", ["bench/load_time.mjs", "--reps", o["load-reps"], "--json"], plainEnv()));
   }
-  console.log(lines.join("\n"));
+
+  const md = markdown(report);
+  console.log(md);
   const out = o.out ?? path.join(ROOT, "bench/results", `${report.date.slice(0, 19).replace(/:/g, "-")}.json`);
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
   process.stderr.write(`wrote ${path.relative(ROOT, out)}\n`);
+  if (o.markdown) writeFileSync(o.markdown, `${md}\n`);
+}
+
+/** Ratios of medians (of per-process p50s). */
+function ratios(r) {
+  const med = (n) => r[n]?.median_ms;
+  const q = (a, b) => (med(a) !== undefined && med(b) !== undefined ? med(a) / med(b) : undefined);
+  const torchBest = ["torch (plain)", "torch (tuned malloc)"].filter((n) => med(n) !== undefined).sort((a, b) => med(a) - med(b))[0];
+  return {
+    // nnx-gen's overhead over serving the same exported graph with the same malloc settings.
+    "nnx-gen / ort (tuned malloc)": q("nnx-gen", "ort (tuned malloc)"),
+    "nnx-gen (plain malloc) / ort (plain)": q("nnx-gen (plain malloc)", "ort (plain)"),
+    // What a user gets from the CLI against serving the export with onnxruntime-node as is.
+    "nnx-gen / ort (plain)": q("nnx-gen", "ort (plain)"),
+    // Time ratios against PyTorch at its best (<= 1.00 means nnx-gen is at least as fast).
+    ...(torchBest ? { "nnx-gen / torch best": q("nnx-gen", torchBest), "torch best": torchBest, "speed-up over torch best": q(torchBest, "nnx-gen") } : {}),
+    "speed-up over tfjs-wasm": q("tfjs-wasm", "nnx-gen"),
+  };
+}
+
+/** Compile and run bench/fma_peak.c; undefined without a C compiler or AVX-512/FMA. */
+function measureFmaPeak(work, quietWait) {
+  const exe = path.join(work, "fma_peak");
+  for (const cc of ["cc", "gcc", "clang"]) {
+    const r = spawnSync(cc, ["-O2", "-mavx512f", "-mfma", "-o", exe, path.join(ROOT, "bench/fma_peak.c")], { encoding: "utf8" });
+    if (r.status === 0) break;
+  }
+  if (!existsSync(exe)) return undefined;
+  waitQuiet(quietWait);
+  const r = spawnSync(exe, [], { encoding: "utf8" });
+  if (r.status !== 0) return undefined; // e.g. no AVX-512 on this CPU
+  const j = JSON.parse(r.stdout);
+  const isa = Math.abs(j.avx512_gflops - j.avx2_gflops) <= 0.03 * j.avx2_gflops ? "AVX-512 and AVX2 alike" : j.avx512_gflops > j.avx2_gflops ? "AVX-512" : "AVX2";
+  return { gflops: Math.max(j.avx512_gflops, j.avx2_gflops), isa, avx512_gflops: j.avx512_gflops, avx2_gflops: j.avx2_gflops, method: "bench/fma_peak.c: register-only FMA chains, fastest of 5 rounds" };
+}
+
+function machineInfo() {
+  const cpus = os.cpus();
+  let ortVersion, torchVersion;
+  try {
+    ortVersion = JSON.parse(readFileSync(path.join(ROOT, "node_modules/onnxruntime-node/package.json"), "utf8")).version;
+  } catch { /* not installed */ }
+  try {
+    torchVersion = spawnSync(PYTHON, ["-c", "import torch; print(torch.__version__)"], { encoding: "utf8" }).stdout.trim();
+  } catch { /* no torch */ }
+  return {
+    cpu: cpus[0]?.model, cores: cpus.length, memory_gb: Math.round(os.totalmem() / 2 ** 30),
+    kernel: `${os.type()} ${os.release()}`, hostname: os.hostname(), node: process.version,
+    onnxruntime_node: ortVersion, torch: torchVersion,
+  };
+}
+
+const f2 = (x) => (x === undefined ? "-" : x.toFixed(2));
+
+/** The issue's targets, each with the measured value and whether it is met. */
+function targets(report) {
+  const lines = ["| target | model | measured | met |", "|---|---|---|---|"];
+  const yes = (b) => (b ? "yes" : "**no**");
+  for (const [name, r] of Object.entries(report.models)) {
+    const q = r.ratios;
+    for (const key of ["nnx-gen / ort (tuned malloc)", "nnx-gen (plain malloc) / ort (plain)"]) {
+      if (q[key] !== undefined) lines.push(`| overhead over raw ORT <= 1.10 (${key}) | ${name} | ${q[key].toFixed(3)} | ${yes(q[key] <= 1.1)} |`);
+    }
+  }
+  for (const [name, r] of Object.entries(report.models)) {
+    const q = r.ratios;
+    if (q["nnx-gen / torch best"] === undefined) continue;
+    const t = q["nnx-gen / torch best"];
+    lines.push(`| at least as fast as PyTorch at its best (${q["torch best"]}), time ratio <= 1.00; stretch <= 0.833 | ${name}${r.group === "reference" ? "" : " (example)"} | ${t.toFixed(3)} | ${yes(t <= 1)}${t <= 1 / 1.2 ? ", stretch met" : ""} |`);
+  }
+  for (const name of ["mlp", "tiny_lm"]) {
+    const v = report.models[name]?.runners["nnx-gen"];
+    if (!v?.gflops_median) continue;
+    if (v.sgemm_peak_fraction_median !== undefined) lines.push(`| matmul-heavy >= 60% of the calibrated SGEMM peak | ${name} | ${pct(v.sgemm_peak_fraction_median)} | ${yes(v.sgemm_peak_fraction_median >= 0.6)} |`);
+    if (v.fma_peak_fraction_median !== undefined) lines.push(`| matmul-heavy >= 60% of the measured FMA peak | ${name} | ${pct(v.fma_peak_fraction_median)} | ${yes(v.fma_peak_fraction_median >= 0.6)} |`);
+    lines.push(`| (context) share of the notes' 205 GFLOP/s | ${name} | ${pct(v.notes_fma_peak_fraction_median)} | ${yes(v.notes_fma_peak_fraction_median >= 0.6)} |`);
+  }
+  for (const [name, c] of Object.entries(report.load_time?.cases ?? {})) {
+    lines.push(`| session creation + parameter loading < 1.2 s | ${name} (${(c.param_bytes / 1e6).toFixed(0)} MB) | ${(c.compile_ms.median / 1000).toFixed(2)} s | ${yes(c.meets_target)} |`);
+  }
+  return lines;
+}
+
+const pct = (x) => (x === undefined ? "-" : `${(100 * x).toFixed(0)}%`);
+
+function markdown(report) {
+  const out = [];
+  out.push("| model | dims | runner | p50 ms: median of reps | best | GFLOP/s (median) |", "|---|---|---|---|---|---|");
+  for (const [name, r] of Object.entries(report.models)) {
+    let first = true;
+    for (const [runner, v] of Object.entries(r.runners)) {
+      const gf = v.flops ? (v.flops / v.median_ms / 1e6).toFixed(1) : "";
+      out.push(`| ${first ? name : ""} | ${first ? fmtDims(r.dims) : ""} | ${runner} | ${f2(v.median_ms)} | ${f2(v.best_ms)} | ${gf} |`);
+      first = false;
+    }
+  }
+  out.push("", "| model | nnx-gen / ort (tuned) | nnx-gen (plain) / ort (plain) | nnx-gen / ort (plain) | nnx-gen / torch best | torch best / nnx-gen | tfjs / nnx-gen |", "|---|---|---|---|---|---|---|");
+  for (const [name, r] of Object.entries(report.models)) {
+    const q = r.ratios;
+    out.push(`| ${name} | ${f2(q["nnx-gen / ort (tuned malloc)"])} | ${f2(q["nnx-gen (plain malloc) / ort (plain)"])} | ${f2(q["nnx-gen / ort (plain)"])} | ${f2(q["nnx-gen / torch best"])} | ${f2(q["speed-up over torch best"])} | ${f2(q["speed-up over tfjs-wasm"])} |`);
+  }
+  if (report.peak || report.fma_peak) {
+    out.push(
+      "",
+      `Peaks (1 core, FP32): calibrated SGEMM ${report.peak ? `${report.peak.gflops.toFixed(1)} GFLOP/s (nnx-gen's calibration: ${report.peak.method})` : "-"}; ` +
+        `measured FMA peak ${report.fma_peak ? `${report.fma_peak.gflops} GFLOP/s (${report.fma_peak.isa}; AVX-512 ${report.fma_peak.avx512_gflops}, AVX2 ${report.fma_peak.avx2_gflops})` : "-"}; ` +
+        `the runtime notes' FMA peak ${NOTES_FMA_PEAK_GFLOPS} GFLOP/s (for context).`,
+      "",
+      "| model | nnx-gen GFLOP/s (median) | share of calibrated SGEMM peak | share of measured FMA peak | share of the notes' 205 GFLOP/s |",
+      "|---|---|---|---|---|",
+    );
+    for (const [name, r] of Object.entries(report.models)) {
+      const v = r.runners["nnx-gen"];
+      if (v?.gflops_median !== undefined) out.push(`| ${name} | ${v.gflops_median.toFixed(1)} | ${pct(v.sgemm_peak_fraction_median)} | ${pct(v.fma_peak_fraction_median)} | ${pct(v.notes_fma_peak_fraction_median)} |`);
+    }
+  }
+  out.push("", ...targets(report));
+  const skips = Object.entries(report.models).flatMap(([n, r]) => Object.entries(r.skipped).map(([p, why]) => `- ${n}: ${p} skipped: ${why}`));
+  if (skips.length) out.push("", ...skips);
+  if (report.load_time) out.push("", report.load_time.markdown);
+  out.push("", `Noisy timed processes (machine still busy after the quiet wait): ${report.noisy.length}; load average at start ${report.load_average_at_start.map((x) => x.toFixed(2)).join(", ")}.`);
+  return out.join("\n");
 }
 
 main().catch((e) => {

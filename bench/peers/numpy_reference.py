@@ -6,10 +6,17 @@ import numpy as np
 import spec_plan as sp
 
 
-def _conv(x, kernel, bias, pads, strides, dilation):
-    """Channels-last convolution as a sum over kernel taps of strided input slices @ kernel[tap]."""
+def _conv(x, kernel, bias, pads, strides, dilation, groups=1, circular=False):
+    """Channels-last convolution as a sum over kernel taps of strided input slices @ kernel[tap];
+    grouped: each group of input channels feeds its own block of output channels."""
+    if groups > 1:
+        cin, cout = x.shape[-1] // groups, kernel.shape[-1] // groups
+        ys = [_conv(x[..., g * cin:(g + 1) * cin], kernel[..., g * cout:(g + 1) * cout], None, pads, strides, dilation, 1, circular)
+              for g in range(groups)]
+        y = np.concatenate(ys, axis=-1)
+        return y if bias is None else y + bias
     rank = kernel.ndim - 2
-    xp = np.pad(x, [(0, 0)] + [tuple(p) for p in pads] + [(0, 0)])
+    xp = np.pad(x, [(0, 0)] + [tuple(p) for p in pads] + [(0, 0)], mode="wrap" if circular else "constant")
     ks = kernel.shape[:rank]
     out_sp = [(xp.shape[1 + i] - ((ks[i] - 1) * dilation[i] + 1)) // strides[i] + 1 for i in range(rank)]
     y = np.zeros([x.shape[0], *out_sp, kernel.shape[-1]])
@@ -40,10 +47,13 @@ def reference_forward(layers, params, feeds, output_layers):
     env = {n: (v if v.dtype.kind in "iu" else v.astype(np.float64)) for n, v in feeds.items()}
     for l in layers:
         x = env[l.src]
+        xs = [env[s] for s in l.srcs]
         w = lambda name, l=l: p64.get(f"{l.name}.{name}")  # noqa: E731
         t = l.type
         if t == "Conv":
-            y = _conv(x, w("kernel"), w("bias"), l.pads, l.strides, l.dilation)
+            xb = x.reshape(-1, *x.shape[len(l.batch_shape):])
+            y = _conv(xb, w("kernel"), w("bias"), l.pads, l.strides, l.dilation, l.groups, l.circular)
+            y = y.reshape(*l.batch_shape, *y.shape[1:])
         elif t == "Linear":
             y = x @ w("kernel") + (0 if w("bias") is None else w("bias"))
         elif t == "Embed":
@@ -64,6 +74,20 @@ def reference_forward(layers, params, feeds, output_layers):
             y = 1 / (1 + np.exp(-x))
         elif t == "tanh":
             y = np.tanh(x)
+        elif t in sp.SOFTMAXES:
+            ax = tuple(l.axes)
+            shifted = x - np.max(x, axis=ax, keepdims=True)
+            lse = np.log(np.sum(np.exp(shifted), axis=ax, keepdims=True))
+            y = shifted - lse if t == "log_softmax" else np.exp(shifted - lse)
+        elif t in sp.BINARY:
+            op = {"add": np.add, "subtract": np.subtract, "multiply": np.multiply}[t]
+            y = xs[0]
+            for z in xs[1:]:
+                y = op(y, z)
+        elif t == "einsum":
+            y = np.einsum(l.f["equation"], *xs)
+        elif t == "reshape":
+            y = np.reshape(x, l.out_shape)
         elif t in sp.REDUCTIONS:
             y = {"mean": np.mean, "sum": np.sum, "max": np.max}[t](x, axis=tuple(l.axes))
         elif t in sp.POOLS:

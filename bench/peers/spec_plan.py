@@ -17,6 +17,8 @@ import re
 import numpy as np
 
 ELEMENTWISE = ("relu", "gelu", "silu", "sigmoid", "tanh")
+SOFTMAXES = ("softmax", "log_softmax")
+BINARY = ("add", "subtract", "multiply")
 REDUCTIONS = ("mean", "sum", "max")
 POOLS = ("avg_pool", "max_pool")
 PARAM_LAYERS = ("Conv", "Linear", "Embed", "Einsum", "LinearGeneral")
@@ -53,6 +55,9 @@ def conv_padding(padding, in_sizes, kernel, strides, dilation):
                 pads.append((total // 2, total - total // 2))
         elif p == "VALID":
             pads = [(0, 0)] * rank
+        elif p == "CIRCULAR":
+            # Flax pads with mode "wrap": (keff - 1) // 2 before, keff // 2 after, then VALID.
+            pads = [((e - 1) // 2, e // 2) for e in eff]
         elif p == "CAUSAL":
             if rank != 1:
                 raise SpecError("CAUSAL padding needs a 1-D convolution")
@@ -81,8 +86,11 @@ def _axes(axis, rank):
 
 
 class Layer:
-    def __init__(self, name, type_, fields, src, in_shape):
-        self.name, self.type, self.f, self.src, self.in_shape = name, type_, fields, src, in_shape
+    def __init__(self, name, type_, fields, srcs, in_shapes, dims):
+        self.name, self.type, self.f = name, type_, fields
+        # srcs: every input; src / in_shape: the first (all but add/einsum read one).
+        self.srcs, self.in_shapes, self.dims = srcs, in_shapes, dims
+        self.src, self.in_shape = srcs[0], in_shapes[0]
         self.params = {}  # param name -> shape
         self.out_shape = None
 
@@ -104,10 +112,11 @@ def plan(spec, dims):
         counters[t] = k + 1
         name = raw.get("name", f"{t}_{k}")
         src = raw.get("input", prev)
-        if not isinstance(src, str):
-            raise SpecError(f"{name}: layers with several inputs are not supported by the peers")
+        srcs = [src] if isinstance(src, str) else list(src)
+        if src is None:
+            raise SpecError(f"{name}: the input of the first layer of a model with several inputs must be named")
         f = {key: v for key, v in raw.items() if key not in ("name", "type", "input")}
-        layer = Layer(name, t, f, src, shapes[src])
+        layer = Layer(name, t, f, srcs, [shapes[s] for s in srcs], dims)
         layer.out_shape = _infer(layer, layers)
         shapes[name], dtypes[name] = layer.out_shape, "float32"
         layers.append(layer)
@@ -125,15 +134,21 @@ def _infer(layer, done):
         rank = len(ks)
         strides = _as_list(f.get("strides", 1), rank)
         dil = _as_list(f.get("kernel_dilation", 1), rank)
-        if f.get("input_dilation", 1) not in (1, [1] * rank) or f.get("feature_group_count", 1) != 1 or "mask" in f:
-            raise SpecError(f"{layer.name}: input_dilation, groups and masks are not supported by the peers")
+        if f.get("input_dilation", 1) not in (1, [1] * rank) or "mask" in f:
+            raise SpecError(f"{layer.name}: input_dilation and masks are not supported by the peers")
         cout = f.get("out_features", f.get("features"))
-        layer.pads, out = conv_padding(f.get("padding", "SAME"), x[1:-1], ks, strides, dil)
+        padding = f.get("padding", "SAME")
+        layer.circular = isinstance(padding, str) and padding.upper() == "CIRCULAR"
+        # Flax: leading axes beyond the kernel's rank are batch axes (kernel_size: 1 on NHWC
+        # is a 1-D conv over W with B and H as batch).
+        layer.batch_shape = x[:len(x) - rank - 1]
+        layer.pads, out = conv_padding(padding, x[len(x) - rank - 1:-1], ks, strides, dil)
         layer.strides, layer.dilation, layer.rank = strides, dil, rank
-        layer.params["kernel"] = ks + [x[-1], cout]
+        layer.groups = f.get("feature_group_count", 1)
+        layer.params["kernel"] = ks + [x[-1] // layer.groups, cout]
         if f.get("use_bias", True):
             layer.params["bias"] = [cout]
-        return [x[0]] + out + [cout]
+        return layer.batch_shape + out + [cout]
     if t == "Linear":
         layer.params["kernel"] = [x[-1], f["out_features"]]
         if f.get("use_bias", True):
@@ -164,6 +179,21 @@ def _infer(layer, done):
         return x[:-1] + [embed.params["embedding"][0]]
     if t in ELEMENTWISE:
         return x
+    if t in SOFTMAXES:
+        layer.axes = _axes(f.get("axis", -1), len(x))
+        return x
+    if t in BINARY:
+        return list(np.broadcast_shapes(*[tuple(s) for s in layer.in_shapes]))
+    if t == "einsum":
+        return _einsum_out(f["equation"], layer.in_shapes)
+    if t == "reshape":
+        raw = [d if isinstance(d, int) else _dim(d, layer.dims) for d in f["shape"]]
+        if -1 in raw:
+            known = math.prod(d for d in raw if d != -1)
+            raw = [math.prod(x) // known if d == -1 else d for d in raw]
+        if math.prod(raw) != math.prod(x):
+            raise SpecError(f"{layer.name}: cannot reshape {x} into {f['shape']}")
+        return raw
     if t in REDUCTIONS:
         layer.axes = list(range(len(x))) if f.get("axis") is None else _axes(f["axis"], len(x))
         return [n for i, n in enumerate(x) if i not in layer.axes]
@@ -214,7 +244,7 @@ def random_inputs(inputs, layers, seed):
     out = {}
     for name, shape, dtype in inputs:
         if dtype.startswith(("int", "uint")):
-            reader = next((l for l in layers if l.src == name and l.type == "Embed"), None)
+            reader = next((l for l in layers if name in l.srcs and l.type == "Embed"), None)
             high = reader.f["num_embeddings"] if reader else 100
             out[name] = rng.integers(0, high, size=shape).astype(dtype)
         else:

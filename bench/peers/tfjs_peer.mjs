@@ -41,6 +41,7 @@ function convPadding(padding, inSizes, kernel, strides, dilation) {
         return [Math.floor(total / 2), total - Math.floor(total / 2)];
       });
     } else if (p === "VALID") pads = kernel.map(() => [0, 0]);
+    else if (p === "CIRCULAR") pads = eff.map((e) => [Math.floor((e - 1) / 2), Math.floor(e / 2)]);
     else if (p === "CAUSAL") {
       if (kernel.length !== 1) throw new SpecError("CAUSAL padding needs a 1-D convolution");
       pads = [[eff[0] - 1, 0]];
@@ -71,8 +72,9 @@ function plan(spec, dims) {
     counters[type] = k + 1;
     const name = given ?? `${type}_${k}`;
     const src = input ?? prev;
-    if (typeof src !== "string") throw new SpecError(`${name}: layers with several inputs are not supported by the peers`);
-    const l = { name, type, f, src, inShape: shapes[src], params: {} };
+    if (src === undefined) throw new SpecError(`${name}: the input of the first layer of a model with several inputs must be named`);
+    const srcs = Array.isArray(src) ? src : [src];
+    const l = { name, type, f, src: srcs[0], srcs, inShape: shapes[srcs[0]], inShapes: srcs.map((s) => shapes[s]), dims, params: {} };
     l.outShape = infer(l, layers);
     shapes[name] = l.outShape;
     layers.push(l);
@@ -89,18 +91,23 @@ function infer(l, done) {
     case "Conv": {
       const ks = asList(f.kernel_size);
       const rank = ks.length;
-      if ((f.input_dilation ?? 1) !== 1 || (f.feature_group_count ?? 1) !== 1 || f.mask) {
-        throw new SpecError(`${l.name}: input_dilation, groups and masks are not supported by the peers`);
+      if (asList(f.input_dilation ?? 1, rank).some((d) => d !== 1) || f.mask) {
+        throw new SpecError(`${l.name}: input_dilation and masks are not supported by the peers`);
       }
       const cout = f.out_features ?? f.features;
       l.strides = asList(f.strides ?? 1, rank);
       l.dilation = asList(f.kernel_dilation ?? 1, rank);
-      const { pads, out } = convPadding(f.padding ?? "SAME", x.slice(1, -1), ks, l.strides, l.dilation);
+      l.groups = f.feature_group_count ?? 1;
+      const padding = f.padding ?? "SAME";
+      l.circular = typeof padding === "string" && padding.toUpperCase() === "CIRCULAR";
+      // Flax: leading axes beyond the kernel's rank are batch axes.
+      l.batchShape = x.slice(0, x.length - rank - 1);
+      const { pads, out } = convPadding(padding, x.slice(x.length - rank - 1, -1), ks, l.strides, l.dilation);
       l.pads = pads;
       l.rank = rank;
-      l.params.kernel = [...ks, x.at(-1), cout];
+      l.params.kernel = [...ks, x.at(-1) / l.groups, cout];
       if (f.use_bias ?? true) l.params.bias = [cout];
-      return [x[0], ...out, cout];
+      return [...l.batchShape, ...out, cout];
     }
     case "Linear":
       l.params.kernel = [x.at(-1), f.out_features];
@@ -133,6 +140,26 @@ function infer(l, done) {
     }
     case "relu": case "gelu": case "silu": case "sigmoid": case "tanh":
       return x;
+    case "softmax": case "log_softmax":
+      l.axes = normAxes(f.axis ?? -1, x.length);
+      return x;
+    case "add": case "subtract": case "multiply": {
+      const rank = Math.max(...l.inShapes.map((s) => s.length));
+      return [...Array(rank).keys()].map((i) => Math.max(...l.inShapes.map((s) => s[s.length - rank + i] ?? 1)));
+    }
+    case "einsum": {
+      const [lhs, outSub] = f.equation.replace(/\s/g, "").split("->");
+      const sizes = {};
+      lhs.split(",").forEach((sub, i) => [...sub].forEach((c, j) => (sizes[c] = l.inShapes[i][j])));
+      return [...outSub].map((c) => sizes[c]);
+    }
+    case "reshape": {
+      let shape = f.shape.map((d) => (typeof d === "number" ? d : l.dims[d]));
+      if (shape.some((d) => d === undefined)) throw new SpecError(`${l.name}: reshape needs every symbol in --dim`);
+      const known = prod(shape.filter((d) => d !== -1));
+      shape = shape.map((d) => (d === -1 ? prod(x) / known : d));
+      return shape;
+    }
     case "mean": case "sum": case "max":
       l.axes = f.axis == null ? x.map((_, i) => i) : normAxes(f.axis, x.length);
       return x.filter((_, i) => !l.axes.includes(i));
@@ -211,7 +238,7 @@ function randomInputs(inputs, layers, seed) {
   const out = {};
   for (const { name, shape, dtype } of inputs) {
     if (/^u?int/.test(dtype)) {
-      const reader = layers.find((l) => l.src === name && l.type === "Embed");
+      const reader = layers.find((l) => l.srcs.includes(name) && l.type === "Embed");
       const high = reader ? reader.f.num_embeddings : 100;
       out[name] = { shape, data: Int32Array.from({ length: prod(shape) }, () => Math.min(high - 1, Math.floor(((rnd() + 4) / 8) * high))) };
     } else {
@@ -229,8 +256,11 @@ const gelu = (x, approximate) => tf.tidy(() => {
   return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
 });
 
-/** Two-operand einsum as transpose + reshape + (batched) matMul; `k` is a constant, prepared once. */
-function einsumOp(eq, xShape, k) {
+/**
+ * Two-operand einsum as transpose + reshape + (batched) matMul. `k` is a constant tensor,
+ * prepared once, or (with `kShape`) undefined: then the op takes both operands.
+ */
+function einsumOp(eq, xShape, k, kShape = k?.shape) {
   const [lhs, out] = eq.replace(/\s/g, "").split("->");
   const [a, b] = lhs.split(",");
   const batch = [...a].filter((c) => b.includes(c) && out.includes(c));
@@ -240,16 +270,18 @@ function einsumOp(eq, xShape, k) {
   if (freeA.some((c) => !out.includes(c)) || freeB.some((c) => !out.includes(c))) throw new SpecError(`einsum ${eq}: summing an index of one operand is not supported`);
   const size = {};
   [...a].forEach((c, i) => (size[c] = xShape[i]));
-  [...b].forEach((c, i) => (size[c] = k.shape[i]));
+  [...b].forEach((c, i) => (size[c] = kShape[i]));
   const sz = (cs) => prod(cs.map((c) => size[c]));
   const permute = (t, from, order) => {
     const perm = order.map((c) => from.indexOf(c));
     return perm.every((p, i) => p === i) ? t : tf.transpose(t, perm);
   };
   const lead = batch.length ? [sz(batch)] : [];
-  const kMat = tf.keep(tf.reshape(permute(k, [...b], [...batch, ...contract, ...freeB]), [...lead, sz(contract), sz(freeB)]));
+  const prepB = (kk) => tf.reshape(permute(kk, [...b], [...batch, ...contract, ...freeB]), [...lead, sz(contract), sz(freeB)]);
+  const kConst = k ? tf.keep(prepB(k)) : undefined;
   const mid = [...batch, ...freeA, ...freeB];
-  return (x) => {
+  return (x, kv) => {
+    const kMat = kConst ?? prepB(kv);
     const xMat = tf.reshape(permute(x, [...a], [...batch, ...freeA, ...contract]), [...lead, sz(freeA), sz(contract)]);
     const y = tf.reshape(tf.matMul(xMat, kMat), mid.map((c) => size[c]));
     return permute(y, mid, [...out]);
@@ -260,7 +292,7 @@ function buildModel(layers, params) {
   const t = {};
   for (const [n, v] of Object.entries(params)) t[n] = tf.keep(tf.tensor(v.data, v.shape, "float32"));
   const consumers = {};
-  for (const l of layers) consumers[l.src] = (consumers[l.src] ?? 0) + 1;
+  for (const l of layers) for (const s of l.srcs) consumers[s] = (consumers[s] ?? 0) + 1;
   const steps = [];
   for (let i = 0; i < layers.length; i++) {
     const l = layers[i];
@@ -273,16 +305,54 @@ function buildModel(layers, params) {
     let fn;
     switch (l.type) {
       case "Conv": {
-        if (l.rank > 2) throw new SpecError(`${l.name}: the tfjs peer runs 1-D and 2-D convolutions`);
         const one = l.rank === 1; // 1-D as 2-D with H = 1
         const filter = one ? tf.keep(tf.expandDims(p("kernel"), 0)) : p("kernel");
         const pad = [[0, 0], ...(one ? [[0, 0]] : []), ...l.pads, [0, 0]];
         const strides = one ? [1, l.strides[0]] : l.strides;
         const dilations = one ? [1, l.dilation[0]] : l.dilation;
+        const spatial = l.inShape.length - l.rank - 1;
+        // CIRCULAR: wrap with slices + concat (tfjs has no circular pad), then a VALID conv.
+        const wrap = (x) => {
+          let y = x;
+          l.pads.forEach(([lo, hi], i) => {
+            const ax = spatial + i;
+            const n = y.shape[ax];
+            const parts = [];
+            if (lo) parts.push(tf.slice(y, y.shape.map((_, j) => (j === ax ? n - lo : 0)), y.shape.map((d, j) => (j === ax ? lo : d))));
+            parts.push(y);
+            if (hi) parts.push(tf.slice(y, y.shape.map(() => 0), y.shape.map((d, j) => (j === ax ? hi : d))));
+            y = parts.length > 1 ? tf.concat(parts, ax) : y;
+          });
+          return y;
+        };
+        if (l.rank === 3) {
+          if (l.circular || l.dilation.some((d) => d !== 1)) {
+            throw new SpecError(`${l.name}: the tfjs peer runs 3-D convolutions with zero padding and no dilation only`);
+          }
+          // Grouped: split the channels, one conv3d per group, concat (tfjs has no grouped conv).
+          const g = l.groups;
+          const filters = g === 1 ? [filter] : tf.split(filter, g, 4).map((t) => tf.keep(t));
+          // conv3d takes "same"/"valid" only: pad explicitly, then valid.
+          const unpadded = l.pads.every(([lo, hi]) => lo === 0 && hi === 0);
+          fn = (x) => {
+            const xp = unpadded ? x : tf.pad(x, [[0, 0], ...l.pads, [0, 0]]);
+            const xs = g === 1 ? [xp] : tf.split(xp, g, 4);
+            const ys = xs.map((xi, i) => tf.conv3d(xi, filters[i], l.strides, "valid"));
+            const y = g === 1 ? ys[0] : tf.concat(ys, 4);
+            const yb = bias ? tf.add(y, bias) : y;
+            return activation === "relu" ? tf.relu(yb) : yb;
+          };
+          break;
+        }
+        if (l.groups !== 1) throw new SpecError(`${l.name}: the tfjs peer runs grouped convolutions in 3-D only`);
         fn = (x) => {
-          const x4 = one ? tf.expandDims(x, 1) : x;
-          const y = tf.fused.conv2d({ x: x4, filter, strides, pad, dataFormat: "NHWC", dilations, bias, activation });
-          return one ? tf.squeeze(y, [1]) : y;
+          const batch = x.shape.slice(0, spatial);
+          let xb = spatial === 1 ? x : tf.reshape(x, [-1, ...x.shape.slice(spatial)]);
+          if (l.circular) xb = wrap(xb);
+          const x4 = one ? tf.expandDims(xb, 1) : xb;
+          const y = tf.fused.conv2d({ x: x4, filter, strides, pad: l.circular ? "valid" : pad, dataFormat: "NHWC", dilations, bias, activation });
+          const y3 = one ? tf.squeeze(y, [1]) : y;
+          return spatial === 1 ? y3 : tf.reshape(y3, [...batch, ...y3.shape.slice(1)]);
         };
         break;
       }
@@ -328,19 +398,48 @@ function buildModel(layers, params) {
       case "silu": fn = (x) => tf.mul(x, tf.sigmoid(x)); break;
       case "sigmoid": fn = tf.sigmoid; break;
       case "tanh": fn = tf.tanh; break;
+      case "softmax": case "log_softmax": {
+        if (l.axes.length !== 1 || l.axes[0] !== l.inShape.length - 1) throw new SpecError(`${l.name}: the tfjs peer runs softmax over the last axis only`);
+        fn = l.type === "softmax" ? (x) => tf.softmax(x) : (x) => tf.logSoftmax(x);
+        break;
+      }
+      case "add": case "subtract": case "multiply": {
+        const op = { add: tf.add, subtract: tf.sub, multiply: tf.mul }[l.type];
+        fn = (...xs) => xs.slice(1).reduce((y, z) => op(y, z), xs[0]);
+        break;
+      }
+      case "einsum": {
+        if (l.srcs.length !== 2) throw new SpecError(`${l.name}: the tfjs peer runs two-operand einsums only`);
+        const op = einsumOp(l.f.equation, l.inShapes[0], undefined, l.inShapes[1]);
+        fn = (x, y) => op(x, y);
+        break;
+      }
+      case "reshape": fn = (x) => tf.reshape(x, l.outShape); break;
       case "mean": fn = (x) => tf.mean(x, l.axes); break;
       case "sum": fn = (x) => tf.sum(x, l.axes); break;
       case "max": fn = (x) => tf.max(x, l.axes); break;
       case "avg_pool": case "max_pool": {
-        if (l.window.length !== 2) throw new SpecError(`${l.name}: the tfjs peer pools over 2 axes`);
-        const pool = l.type === "avg_pool" ? tf.avgPool : tf.maxPool;
+        if (l.window.length !== 2 && l.window.length !== 3) throw new SpecError(`${l.name}: the tfjs peer pools over 2 or 3 axes`);
+        if (l.window.length === 3 && l.type === "max_pool") {
+          // tfjs-backend-wasm 4.22's maxPool3d returns wrong values (checked against the NumPy
+          // reference); non-overlapping windows as slice + reshape + max instead.
+          if (l.window.some((w, i) => w !== l.strides[i])) throw new SpecError(`${l.name}: the tfjs peer runs 3-D max pooling with strides equal to the window only`);
+          const out = l.outShape;
+          fn = (x) => {
+            const cut = tf.slice(x, x.shape.map(() => 0), [out[0], ...l.window.map((w, i) => w * out[i + 1]), out[4]]);
+            const split = tf.reshape(cut, [out[0], out[1], l.window[0], out[2], l.window[1], out[3], l.window[2], out[4]]);
+            return tf.max(split, [2, 4, 6]);
+          };
+          break;
+        }
+        const pool = l.window.length === 3 ? tf.avgPool3d : l.type === "avg_pool" ? tf.avgPool : tf.maxPool;
         fn = (x) => pool(x, l.window, l.strides, "valid");
         break;
       }
       default: throw new SpecError(`layer type ${l.type} is not supported by the tfjs peer`);
     }
     if (l.type === "relu" && steps.at(-1)?.fusedRelu && steps.at(-1).name === l.src) fn = (x) => x;
-    steps.push({ name: l.name, src: l.src, fn, fusedRelu: fuseRelu });
+    steps.push({ name: l.name, src: l.src, srcs: l.srcs, fn, fusedRelu: fuseRelu });
   }
   return steps;
 }
@@ -349,7 +448,7 @@ function buildModel(layers, params) {
 function forward(steps, feeds, outputLayers) {
   const outs = tf.tidy(() => {
     const env = { ...feeds };
-    for (const s of steps) env[s.name] = s.fn(env[s.src]);
+    for (const s of steps) env[s.name] = s.fn(...s.srcs.map((n) => env[n]));
     return outputLayers.map((o) => env[o]);
   });
   const data = outs.map((o) => o.dataSync());

@@ -46,6 +46,8 @@ def parse_args(argv):
     count.add_argument("--duration", type=float, help="seconds (default 3, at least 10 runs)")
     p.add_argument("--check", action="store_true", help="compare with a NumPy reference instead of timing")
     p.add_argument("--write-reference", help="with --check: write inputs and reference outputs (.safetensors)")
+    p.add_argument("--reference-only", action="store_true",
+                   help="with --write-reference: only the NumPy reference, for models the torch peer does not run")
     return p.parse_args(argv)
 
 
@@ -79,17 +81,25 @@ from numpy_reference import reference_forward  # noqa: E402
 
 
 def _to_nchw(x, rank, channels_last):
-    """A channels-last activation (B, *spatial, C) as the NCHW view torch's conv and pool take.
-    With channels_last this is only a view; 1-D is treated as 2-D with H = 1."""
+    """A channels-last activation (B, *spatial, C) as the NCHW (NCDHW) view torch's conv and
+    pool take. With channels_last this is only a view; 1-D is treated as 2-D with H = 1."""
     if rank == 1:
         x = x.unsqueeze(1)
-    x = x.permute(0, 3, 1, 2)
+    x = x.permute(0, 4, 1, 2, 3) if rank == 3 else x.permute(0, 3, 1, 2)
     return x if channels_last else x.contiguous()
 
 
 def _from_nchw(y, rank):
+    if rank == 3:
+        return y.permute(0, 2, 3, 4, 1)
     y = y.permute(0, 2, 3, 1)
     return y.squeeze(1) if rank == 1 else y
+
+
+def _memory_format(rank, channels_last):
+    if not channels_last:
+        return torch.contiguous_format
+    return torch.channels_last_3d if rank == 3 else torch.channels_last
 
 
 def build_torch(layers, params, channels_last):
@@ -100,26 +110,34 @@ def build_torch(layers, params, channels_last):
         p = lambda name, l=l: t[f"{l.name}.{name}"]  # noqa: E731
         bias = p("bias") if "bias" in l.params else None
         if l.type == "Conv":
-            if l.rank not in (1, 2):
-                raise sp.SpecError(f"{l.name}: the torch peer runs 1-D and 2-D convolutions")
+            if l.rank not in (1, 2, 3):
+                raise sp.SpecError(f"{l.name}: the torch peer runs 1-D, 2-D and 3-D convolutions")
             k = p("kernel")
             w = k.permute(l.rank + 1, l.rank, *range(l.rank))  # HWIO -> OIHW
             if l.rank == 1:
                 w = w.unsqueeze(2)
-            w = w.contiguous(memory_format=torch.channels_last if channels_last else torch.contiguous_format)
-            sym = all(lo == hi for lo, hi in l.pads)
+            fmt = _memory_format(l.rank, channels_last)
+            w = w.contiguous(memory_format=fmt)
+            sym = all(lo == hi for lo, hi in l.pads) and not l.circular
             # F.pad lists the last axis first: channels, then the spatial axes in reverse.
             flat_pads = [0, 0] + [q for lo, hi in reversed(l.pads) for q in (lo, hi)]
+            # Circular padding on the NCHW view, which pads the spatial axes only.
+            spatial_pads = [q for lo, hi in reversed(l.pads) for q in (lo, hi)] + ([0, 0] if l.rank == 1 else [])
             conv_pad = [lo for lo, _ in l.pads] if sym else [0] * l.rank
             stride, dil = list(l.strides), list(l.dilation)
             if l.rank == 1:
                 conv_pad, stride, dil = [0] + conv_pad, [1] + stride, [1] + dil
+            conv = F.conv3d if l.rank == 3 else F.conv2d
 
-            def fn(x, w=w, b=bias, l=l, sym=sym, flat_pads=flat_pads, cp=conv_pad, s=stride, d=dil):
-                if not sym:
-                    x = F.pad(x, flat_pads)
-                y = F.conv2d(_to_nchw(x, l.rank, channels_last), w, b, s, cp, d)
-                return _from_nchw(y, l.rank)
+            def fn(x, w=w, b=bias, l=l, sym=sym, flat_pads=flat_pads, sp_pads=spatial_pads, cp=conv_pad, s=stride, d=dil, conv=conv, fmt=fmt):
+                batch = x.shape[:len(l.batch_shape)]
+                x = x.reshape(-1, *x.shape[len(l.batch_shape):]) if len(batch) != 1 else x
+                if l.circular:
+                    xn = F.pad(_to_nchw(x, l.rank, channels_last), sp_pads, mode="circular").contiguous(memory_format=fmt)
+                else:
+                    xn = _to_nchw(x if sym else F.pad(x, flat_pads), l.rank, channels_last)
+                y = _from_nchw(conv(xn, w, b, s, cp, d, l.groups), l.rank)
+                return y.reshape(*batch, *y.shape[1:]) if len(batch) != 1 else y
         elif l.type == "Linear":
             wt = p("kernel").t().contiguous()
             fn = lambda x, wt=wt, b=bias: F.linear(x, wt, b)  # noqa: E731
@@ -142,20 +160,42 @@ def build_torch(layers, params, channels_last):
             fn = lambda x, a=approx: F.gelu(x, approximate=a)  # noqa: E731
         elif l.type in ("silu", "sigmoid", "tanh"):
             fn = {"silu": F.silu, "sigmoid": torch.sigmoid, "tanh": torch.tanh}[l.type]
+        elif l.type in sp.SOFTMAXES:
+            axes = tuple(l.axes)
+            if len(axes) == 1:
+                f = F.log_softmax if l.type == "log_softmax" else F.softmax
+                fn = lambda x, a=axes[0], f=f: f(x, dim=a)  # noqa: E731
+            else:
+                def fn(x, a=axes, log=l.type == "log_softmax"):
+                    y = x - torch.logsumexp(x, dim=a, keepdim=True)
+                    return y if log else torch.exp(y)
+        elif l.type in sp.BINARY:
+            op = {"add": torch.add, "subtract": torch.sub, "multiply": torch.mul}[l.type]
+
+            def fn(*xs, op=op):
+                y = xs[0]
+                for z in xs[1:]:
+                    y = op(y, z)
+                return y
+        elif l.type == "einsum":
+            fn = lambda *xs, eq=l.f["equation"]: torch.einsum(eq, *xs)  # noqa: E731
+        elif l.type == "reshape":
+            fn = lambda x, shape=tuple(l.out_shape): x.reshape(shape)  # noqa: E731
         elif l.type in sp.REDUCTIONS:
             axes = tuple(l.axes)
             fn = {"mean": lambda x, a=axes: x.mean(dim=a), "sum": lambda x, a=axes: x.sum(dim=a),
                   "max": lambda x, a=axes: x.amax(dim=a)}[l.type]
         elif l.type in sp.POOLS:
             rank = len(l.window)
-            if rank not in (1, 2):
-                raise sp.SpecError(f"{l.name}: the torch peer pools over 1 or 2 axes")
+            if rank not in (1, 2, 3):
+                raise sp.SpecError(f"{l.name}: the torch peer pools over 1, 2 or 3 axes")
             win, st = ([1] if rank == 1 else []) + l.window, ([1] if rank == 1 else []) + l.strides
-            pool = F.avg_pool2d if l.type == "avg_pool" else F.max_pool2d
+            pool = {(2, "avg_pool"): F.avg_pool2d, (2, "max_pool"): F.max_pool2d,
+                    (3, "avg_pool"): F.avg_pool3d, (3, "max_pool"): F.max_pool3d}[(max(rank, 2), l.type)]
             fn = lambda x, r=rank, pool=pool, win=win, st=st: _from_nchw(pool(_to_nchw(x, r, channels_last), win, st), r)  # noqa: E731
         else:
             raise sp.SpecError(f"layer type {l.type} is not supported by the torch peer")
-        steps.append((l.name, l.src, fn))
+        steps.append((l.name, l.srcs, fn))
     return steps
 
 
@@ -163,16 +203,18 @@ def make_forward(steps, output_layers):
     """Run the steps, dropping each intermediate after its last use (as a runtime's memory
     planner would), and return the outputs."""
     last_use = {}
-    for i, (_, src, _) in enumerate(steps):
-        last_use[src] = i
+    for i, (_, srcs, _) in enumerate(steps):
+        for src in srcs:
+            last_use[src] = i
     keep = set(output_layers)
 
     def forward(feeds):
         env = dict(feeds)
-        for i, (name, src, fn) in enumerate(steps):
-            env[name] = fn(env[src])
-            if last_use.get(src) == i and src not in keep:
-                del env[src]
+        for i, (name, srcs, fn) in enumerate(steps):
+            env[name] = fn(*[env[s] for s in srcs])
+            for src in srcs:
+                if last_use.get(src) == i and src not in keep and src in env:
+                    del env[src]
         return [env[o] for o in output_layers]
 
     return forward
@@ -232,6 +274,14 @@ def main():
                            "glibc_tunables": os.environ.get("GLIBC_TUNABLES"),
                            "openblas": openblas_info(), "torch_threads": torch.get_num_threads(),
                            "inference_mode": True}}
+
+    if args.reference_only:
+        ref = reference_forward(layers, params, feeds, out_layers)
+        ref_io = {f"input:{n}": v for n, v in feeds.items()}
+        ref_io.update({f"output:{n}": r.astype(np.float32) for (n, _), r in zip(outputs, ref)})
+        sp.write_safetensors(args.write_reference, ref_io)
+        print(json.dumps({**info, "reference": args.write_reference}))
+        return 0
 
     if args.check:
         ref = reference_forward(layers, params, feeds, out_layers)
