@@ -114,3 +114,34 @@ export function tensor<D extends DType, const S extends readonly number[]>(
   if (out.length !== n) throw new RangeError(`tensor of shape [${shape.join(", ")}] needs ${n} values, got ${out.length}`);
   return { dtype, shape: Object.freeze([...shape]) as unknown as S, data: out };
 }
+
+/** Row-major strides of a shape. */
+function rowMajorStrides(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length).fill(1);
+  for (let i = shape.length - 2; i >= 0; i--) s[i] = s[i + 1]! * shape[i + 1]!;
+  return s;
+}
+
+/** out = t.transpose(perm), copying. */
+export function transposeTensor(t: Tensor, perm: readonly number[]): Tensor {
+  if (perm.length !== t.shape.length) throw new RangeError(`transpose: perm [${perm.join(",")}] does not fit shape [${t.shape.join(",")}]`);
+  const outShape = perm.map((p) => t.shape[p]!);
+  const inStrides = rowMajorStrides(t.shape);
+  const stepOf = perm.map((p) => inStrides[p]!);
+  const src = t.data as TypedArray & ArrayLike<number | bigint>;
+  const dst = allocate(t.dtype, numElements(outShape)) as TypedArray & { [i: number]: number | bigint };
+  const r = outShape.length;
+  const idx = new Array<number>(r).fill(0);
+  let from = 0;
+  for (let o = 0; o < dst.length; o++) {
+    dst[o] = src[from]!;
+    // Odometer increment over the output index, tracking the input offset.
+    for (let a = r - 1; a >= 0; a--) {
+      from += stepOf[a]!;
+      if (++idx[a]! < outShape[a]!) break;
+      from -= stepOf[a]! * outShape[a]!;
+      idx[a] = 0;
+    }
+  }
+  return tensor(t.dtype, outShape, dst as never);
+}

@@ -3,7 +3,7 @@
  * {'descr', 'fortran_order', 'shape'} and the raw elements.
  * https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html
  */
-import { BYTES_PER_ELEMENT, numElements, tensor, type DType, type Tensor } from "../tensor.js";
+import { BYTES_PER_ELEMENT, transposeTensor, type DType, type Tensor } from "../tensor.js";
 import { byteSize, ByteReader, checkShape, decodeTensor, encodeTensor, fail, formatShape } from "./binary.js";
 import { dtypeFromNpyCode, NPY_CODES, npyCode } from "./dtypes.js";
 
@@ -129,31 +129,9 @@ function descrHint(code: string): string | undefined {
   return undefined;
 }
 
-/** Copies an N-d tensor into the C order of its reversed-axes transpose. */
+/** The transpose that reverses every axis: C-order data of the reversed shape back to C order. */
 function reverseAxes(t: Tensor): Tensor {
-  const rank = t.shape.length;
-  if (rank < 2) return t;
-  const sourceShape = t.shape;
-  const shape = [...sourceShape].reverse();
-  // Output axis j walks source axis rank-1-j, whose C-order stride is sourceStrides[rank-1-j].
-  const sourceStrides = new Array<number>(rank).fill(1);
-  for (let axis = rank - 2; axis >= 0; axis--) sourceStrides[axis] = sourceStrides[axis + 1]! * sourceShape[axis + 1]!;
-  const steps = shape.map((_, j) => sourceStrides[rank - 1 - j]!);
-  const source = t.data as unknown as ArrayLike<number | bigint>;
-  const out = t.data.slice() as unknown as (number | bigint)[];
-  const index = new Array<number>(rank).fill(0);
-  let offset = 0;
-  const count = numElements(shape);
-  for (let i = 0; i < count; i++) {
-    out[i] = source[offset]!;
-    for (let axis = rank - 1; axis >= 0; axis--) {
-      offset += steps[axis]!;
-      if (++index[axis]! < shape[axis]!) break;
-      offset -= steps[axis]! * shape[axis]!;
-      index[axis] = 0;
-    }
-  }
-  return tensor(t.dtype, shape, out as unknown as Tensor["data"]);
+  return t.shape.length < 2 ? t : transposeTensor(t, [...t.shape.keys()].reverse());
 }
 
 function hex(bytes: Uint8Array): string {

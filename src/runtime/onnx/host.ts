@@ -3,38 +3,10 @@
  * that the graph gets constants ORT can pre-pack, instead of ops it would fold at load.
  */
 
-import { allocate, numElements, tensor, type DType, type Tensor, type TypedArray } from "../../tensor.js";
+import { allocate, numElements, tensor, transposeTensor, type DType, type Tensor, type TypedArray } from "../../tensor.js";
 
-/** Row-major strides of a shape. */
-function strides(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length).fill(1);
-  for (let i = shape.length - 2; i >= 0; i--) s[i] = s[i + 1]! * shape[i + 1]!;
-  return s;
-}
-
-/** out = t.transpose(perm), copying. */
-export function transposeHost(t: Tensor, perm: readonly number[]): Tensor {
-  if (perm.length !== t.shape.length) throw new RangeError(`transpose: perm [${perm.join(",")}] does not fit shape [${t.shape.join(",")}]`);
-  const outShape = perm.map((p) => t.shape[p]!);
-  const inStrides = strides(t.shape);
-  const stepOf = perm.map((p) => inStrides[p]!);
-  const src = t.data as TypedArray & ArrayLike<number | bigint>;
-  const dst = allocate(t.dtype, numElements(outShape)) as TypedArray & { [i: number]: number | bigint };
-  const r = outShape.length;
-  const idx = new Array<number>(r).fill(0);
-  let from = 0;
-  for (let o = 0; o < dst.length; o++) {
-    dst[o] = src[from]!;
-    // Odometer increment over the output index, tracking the input offset.
-    for (let a = r - 1; a >= 0; a--) {
-      from += stepOf[a]!;
-      if (++idx[a]! < outShape[a]!) break;
-      from -= stepOf[a]! * outShape[a]!;
-      idx[a] = 0;
-    }
-  }
-  return tensor(t.dtype, outShape, dst as never);
-}
+/** out = t.transpose(perm), copying (weights re-laid out at build time). */
+export const transposeHost = transposeTensor;
 
 /** Same data, new shape (no copy). */
 export function reshapeHost(t: Tensor, shape: readonly number[]): Tensor {
