@@ -1,11 +1,14 @@
 // Build step: bundle the CLI into a few files (dist/cli-bundle/), one chunk per command.
 // Node 20 resolves and links each ES module separately; loading ~70 of them cost more than
 // a whole `check` of one spec. The library (dist/index.js) stays unbundled.
+// Usage: node scripts/bundle-cli.mjs [package root, default .]
+import { join } from "node:path";
 import { build } from "esbuild";
 
+const root = process.argv[2] ?? ".";
 await build({
-  entryPoints: { "nnx-gen": "dist/cli/main.js" },
-  outdir: "dist/cli-bundle",
+  entryPoints: { "nnx-gen": join(root, "dist/cli/main.js") },
+  outdir: join(root, "dist/cli-bundle"),
   bundle: true,
   splitting: true,
   format: "esm",

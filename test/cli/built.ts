@@ -1,6 +1,6 @@
 /**
  * A private build of the package for tests that must run the compiled CLI in a child
- * process. It is compiled from src/ into a temp dir (never into the shared dist/, which
+ * process. It is compiled from src/ (and the CLI bundled) into a temp dir (never into the shared dist/, which
  * may be stale or being rebuilt), with schemas/, node_modules/ and package.json linked in
  * so that the layout matches the published package.
  */
@@ -30,6 +30,8 @@ export function buildPackage(): Built {
     if (!existsSync(join(root, "dist/cli/program.js"))) throw e;
   }
   for (const name of ["schemas", "node_modules"]) symlinkSync(join(ROOT, name), join(root, name), "dir");
+  // The bin runs the bundled CLI, as the published package does.
+  execFileSync(process.execPath, [join(ROOT, "scripts/bundle-cli.mjs"), root], { cwd: ROOT, stdio: "pipe" });
   // Copied, not linked: Node resolves a linked bin script's imports from its real location.
   cpSync(join(ROOT, "bin"), join(root, "bin"), { recursive: true });
   copyFileSync(join(ROOT, "package.json"), join(root, "package.json"));
