@@ -24,6 +24,8 @@ const MAX_DEPTH = 64;
 
 /** Offset of the first `[` or `{` nested deeper than MAX_DEPTH (outside quotes and comments). */
 function flowDepthExceeded(text: string): number | undefined {
+  // Fewer brackets than the limit cannot nest past it: most specs skip the scan.
+  if (text.length - text.replace(/[[{]/g, "").length <= MAX_DEPTH) return undefined;
   let depth = 0;
   let quote = "";
   for (let i = 0; i < text.length; i++) {
@@ -78,7 +80,7 @@ export class SpecSource {
   /** The spec as plain data; undefined when the YAML could not be parsed. */
   readonly data: unknown;
   /** Offsets where each line starts, from the text itself (the parser's counter misses lines it skips while recovering). */
-  private readonly lineStarts: number[];
+  private lineStartsCache: number[] | undefined;
   /** Pointer -> key and value spans, built on the first diagnostic (clean specs need none). */
   private readonly spans = new Map<string, Located>();
   private root: Node | null = null;
@@ -88,8 +90,6 @@ export class SpecSource {
     readonly file: string,
     readonly text: string,
   ) {
-    this.lineStarts = [0];
-    for (let i = 0; i < text.length; i++) if (text[i] === "\n") this.lineStarts.push(i + 1);
     const tooDeep = flowDepthExceeded(text);
     if (tooDeep !== undefined) {
       // The YAML parser recurses per bracket: refuse before it overflows the stack.
@@ -181,6 +181,16 @@ export class SpecSource {
 
   report(code: string, pointer: string, message: string, opts: DiagnosticOptions = {}): void {
     this.reportSpan(code, pointer, this.locate(pointer, opts.at ?? "value"), message, opts);
+  }
+
+  /** Built on the first diagnostic: clean specs need none. */
+  private get lineStarts(): number[] {
+    if (!this.lineStartsCache) {
+      const starts = [0];
+      for (let i = this.text.indexOf("\n"); i !== -1; i = this.text.indexOf("\n", i + 1)) starts.push(i + 1);
+      this.lineStartsCache = starts;
+    }
+    return this.lineStartsCache;
   }
 
   /** 1-based line and column of an offset (clamped to the text). */
