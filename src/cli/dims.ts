@@ -1,7 +1,7 @@
 /** Symbolic dim values from `--dim NAME=N` and input files, checked against the spec. */
 import { constants as bufferConstants } from "node:buffer";
 import { UsageError, UserError } from "../diagnostics/errors.js";
-import { modelSymbols, type IrModel } from "../ir/model.js";
+import { dimViolation, modelSymbols, type IrModel } from "../ir/model.js";
 import { checkSpecFile } from "../spec/load.js";
 import { BYTES_PER_ELEMENT, numElements } from "../tensor.js";
 import { didYouMean } from "../util/suggest.js";
@@ -35,10 +35,10 @@ export function bindDims(model: IrModel, flags: readonly string[], opts: { requi
     if (missing.length) throw new UsageError(`symbolic dims need values: ${missing.map((m) => `--dim ${m}=N`).join(" ")}`);
   }
   for (const [name, value] of Object.entries(bound)) {
-    const c = model.dims[name];
-    if (c && (value < c.min || (c.max !== undefined && value > c.max))) {
+    const broken = dimViolation(model, name, value);
+    if (broken) {
       const from = name in given ? `--dim ${name}=${value}` : `${name}=${value} (from the input files)`;
-      throw new UserError("NNX3065", `${from} is outside the spec's dims constraint (${c.min} <= ${name}${c.max !== undefined ? ` <= ${c.max}` : ""})`);
+      throw new UserError("NNX3065", `${from} is outside the spec's dims constraint (${broken})`);
     }
   }
   return bound;

@@ -4,7 +4,6 @@ import { writeFileAtomic } from "../io/files.js";
 import { writeSafetensors } from "../io/safetensors.js";
 import { resolveParams } from "../params/store.js";
 import { writeOnnxModel } from "../runtime/export_onnx.js";
-import { checkInterfaceNames } from "../runtime/model.js";
 import type { CliIO } from "./io.js";
 import { addParamOptions, nameMapping, paramSource, type ParamFlags } from "./model_options.js";
 import { choice, requireModel, type CommandResult } from "./program.js";
@@ -26,7 +25,6 @@ export function registerExport(program: Command, io: CliIO, done: (r: CommandRes
   addParamOptions(cmd).action(async (spec: string, flags: ExportFlags) => {
     const model = requireModel(spec, io);
     const names = nameMapping(flags);
-    checkInterfaceNames(model);
     const params = await resolveParams(model, paramSource(flags), names);
     if (flags.format === "safetensors") {
       await writeFileAtomic(flags.output, writeSafetensors(params));

@@ -70,6 +70,16 @@ export interface IrModel {
   readonly outputs: readonly IrOutput[];
 }
 
+/**
+ * The constraint a symbol's value breaks, as text (`1 <= batch <= 4096`), or undefined when
+ * the value is allowed.
+ */
+export function dimViolation(m: IrModel, sym: string, value: number): string | undefined {
+  const c = m.dims[sym];
+  if (!c || (value >= c.min && (c.max === undefined || value <= c.max))) return undefined;
+  return `${c.min} <= ${sym}${c.max !== undefined ? ` <= ${c.max}` : ""}`;
+}
+
 /** Full parameter name as in `nnx.state(model)` flattened: `<layer>.<param>`. */
 export function paramName(layer: IrLayer, p: ParamSpec): string {
   return `${layer.name}.${p.name}`;

@@ -6,7 +6,7 @@ import { basename } from "node:path";
 import { hasErrors } from "../diagnostics/diagnostic.js";
 import { RuntimeFailure, UsageError, UserError } from "../diagnostics/errors.js";
 import { formatDiagnostics } from "../diagnostics/format.js";
-import type { IrModel } from "../ir/model.js";
+import { dimViolation, type IrModel } from "../ir/model.js";
 import { resolveParams, type NameMapping, type ParamMap } from "../params/store.js";
 import { checkSpecText } from "../spec/load.js";
 import { numElements, type Tensor } from "../tensor.js";
@@ -68,9 +68,9 @@ export function bindInputs(model: IrModel, inputs: Readonly<Record<string, Tenso
       const sym = d.toString();
       if (bound[sym] !== undefined && bound[sym] !== got) problems.push(`input ${i.name} has ${sym} = ${got} at axis ${k}, but another input has ${sym} = ${bound[sym]}`);
       bound[sym] ??= got;
-      const lim = model.dims[sym];
-      if (lim && (got < lim.min || (lim.max !== undefined && got > lim.max))) {
-        problems.push(`input ${i.name}: ${sym} = ${got} is outside the spec's dims (${lim.min} <= ${sym}${lim.max !== undefined ? ` <= ${lim.max}` : ""})`);
+      const broken = dimViolation(model, sym, got);
+      if (broken) {
+        problems.push(`input ${i.name}: ${sym} = ${got} is outside the spec's dims (${broken})`);
       }
     });
   }
@@ -82,23 +82,8 @@ export function bindInputs(model: IrModel, inputs: Readonly<Record<string, Tenso
 }
 
 
-/**
- * The model's interface must be expressible as one ONNX graph: an output may pass an input
- * through under the input's own name, but not name a different value after an input.
- * (`check` should report this; until it does, it is caught here rather than as an internal error.)
- */
-export function checkInterfaceNames(model: IrModel): void {
-  for (const o of model.outputs) {
-    const input = model.inputs.find((i) => i.name === o.name);
-    if (input && o.value !== o.name) {
-      throw new UserError("NNX2002", `${basename(model.file)}: output "${o.name}" (layer ${o.value}) has the name of a model input; rename the output`, model.file);
-    }
-  }
-}
-
 /** Build and load a session for a checked model. */
 export async function compileModel(model: IrModel, source: ParamSource, options: CompileOptions = {}): Promise<CompiledModel> {
-  checkInterfaceNames(model);
   const params = await resolveParams(model, source, options.names);
   const built = lowerModel(model, params);
   const backend = options.backend ?? (await defaultBackend());
