@@ -13,7 +13,7 @@ import { compileModel } from "../runtime/model.js";
 import { defaultBackend } from "../runtime/backend.js";
 import { summarize } from "../summary/summary.js";
 import { bindDims, requireBoundDims } from "./dims.js";
-import { collect, type CliIO } from "./io.js";
+import { collect, parseDimValues, type CliIO } from "./io.js";
 import { addParamOptions, nameMapping, paramSource, threadsOption, type ParamFlags } from "./model_options.js";
 import { integer, positiveNumber, requireModel, type CommandResult } from "./program.js";
 import { randomInputs } from "./run.js";
@@ -30,17 +30,6 @@ interface BenchFlags extends ParamFlags {
   peakGflops?: number;
   baseline?: string;
   maxRegression?: number;
-}
-
-/** `--dim batch=1,8,64` (repeatable) -> {batch: [1, 8, 64]}. */
-function dimValues(flags: readonly string[]): Record<string, number[]> {
-  const out: Record<string, number[]> = {};
-  for (const f of flags) {
-    const m = /^([a-z_][a-z0-9_]*)=(\d+(?:,\d+)*)$/.exec(f);
-    if (!m) throw new UsageError(`--dim expects NAME=N or NAME=N,N,... , got "${f}"`);
-    out[m[1]!] = [...new Set(m[2]!.split(",").map(Number))];
-  }
-  return out;
 }
 
 export function registerBench(program: Command, io: CliIO, done: (r: CommandResult) => void): void {
@@ -61,12 +50,12 @@ export function registerBench(program: Command, io: CliIO, done: (r: CommandResu
       if (flags.maxRegression !== undefined && flags.baseline === undefined) throw new UsageError("--max-regression needs --baseline");
       const maxRegression = checkMaxRegression(flags.maxRegression ?? 10);
       const model = requireModel(spec, io);
-      const values = dimValues(flags.dim);
+      const values = parseDimValues(flags.dim, true);
       const missing = modelSymbols(model).filter((s) => !values[s]);
       if (missing.length) throw new UsageError(`symbolic dims need values: ${missing.map((m) => `--dim ${m}=N[,N...]`).join(" ")}`);
       const configs = dimCombinations(values);
       // Every combination is checked against the spec's dims before anything runs.
-      for (const c of configs) requireBoundDims(model, bindDims(model, Object.entries(c).map(([k, v]) => `${k}=${v}`), { requireAll: true }));
+      for (const c of configs) requireBoundDims(model, bindDims(model, c, { requireAll: true }));
       const baseline = flags.baseline !== undefined ? readBaseline(flags.baseline) : undefined;
 
       const backend = await defaultBackend();

@@ -5,7 +5,6 @@ import { dimViolation, modelSymbols, type IrModel } from "../ir/model.js";
 import { checkSpecFile } from "../spec/load.js";
 import { BYTES_PER_ELEMENT, numElements } from "../tensor.js";
 import { didYouMean } from "../util/suggest.js";
-import { parseDims } from "./io.js";
 
 /** Inputs are generated and fed in one buffer each. */
 const MAX_INPUT_BYTES = bufferConstants.MAX_LENGTH;
@@ -14,13 +13,7 @@ const MAX_INPUT_BYTES = bufferConstants.MAX_LENGTH;
  * Merge `--dim` flags with the values input files imply, and check each against the model's
  * symbols and `dims` constraints. With `requireAll`, every symbol needs a value.
  */
-export function bindDims(model: IrModel, flags: readonly string[], opts: { requireAll: boolean; fromInputs?: Readonly<Record<string, number>> }): Record<string, number> {
-  let given: Record<string, number>;
-  try {
-    given = parseDims(flags);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+export function bindDims(model: IrModel, given: Readonly<Record<string, number>>, opts: { requireAll: boolean; fromInputs?: Readonly<Record<string, number>> }): Record<string, number> {
   const symbols = modelSymbols(model);
   for (const [name, value] of Object.entries(given)) {
     if (!symbols.includes(name)) {

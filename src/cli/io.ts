@@ -1,3 +1,5 @@
+import { UsageError } from "../diagnostics/errors.js";
+
 /** The CLI's window on the world: tests pass their own streams and call main() in-process. */
 export interface CliIO {
   stdout: (text: string) => void;
@@ -12,16 +14,24 @@ export const processIO: CliIO = {
   stderrIsTTY: Boolean(process.stderr.isTTY),
 };
 
-/** Parse repeated `--dim NAME=N` flags into a map. */
-export function parseDims(values: readonly string[]): Record<string, number> {
-  const out: Record<string, number> = {};
+/** Parse repeated `--dim NAME=N[,N...]` flags; lists only where `lists` allows them. */
+export function parseDimValues(values: readonly string[], lists: boolean): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
   for (const v of values) {
-    const m = /^([a-z_][a-z0-9_]*)=(\d+)$/.exec(v);
-    if (!m) throw new Error(`--dim expects NAME=N with a lower_snake name and a non-negative integer, got "${v}"`);
-    if (!Number.isSafeInteger(Number(m[2]))) throw new Error(`--dim ${m[1]}: ${m[2]} is too large`);
-    out[m[1]!] = Number(m[2]);
+    const m = /^([a-z_][a-z0-9_]*)=(\d+(?:,\d+)*)$/.exec(v);
+    const ns = m?.[2]!.split(",").map(Number) ?? [];
+    if (!m || (!lists && ns.length > 1)) {
+      throw new UsageError(`--dim expects NAME=${lists ? "N[,N...]" : "N"} with a lower_snake name and non-negative integers, got "${v}"`);
+    }
+    if (!ns.every(Number.isSafeInteger)) throw new UsageError(`--dim ${m[1]}: ${m[2]} is too large`);
+    out[m[1]!] = [...new Set(ns)];
   }
   return out;
+}
+
+/** `--dim NAME=N` flags, one value each. */
+export function parseDims(values: readonly string[]): Record<string, number> {
+  return Object.fromEntries(Object.entries(parseDimValues(values, false)).map(([k, [v]]) => [k, v!]));
 }
 
 export function collect(value: string, previous: string[]): string[] {

@@ -13,7 +13,7 @@ import { compileModel } from "../runtime/model.js";
 import { didYouMean } from "../util/suggest.js";
 import { allocate, isFloatDType, numElements, type Tensor } from "../tensor.js";
 import { bindDims, requireBoundDims } from "./dims.js";
-import { collect, type CliIO } from "./io.js";
+import { collect, parseDims, type CliIO } from "./io.js";
 import { addParamOptions, nameMapping, paramSource, threadsOption, type ParamFlags } from "./model_options.js";
 import { requireModel, type CommandResult } from "./program.js";
 
@@ -108,7 +108,7 @@ export function registerRun(program: Command, io: CliIO, done: (r: CommandResult
         throw new UsageError(`--save-params writes safetensors; name the file *.safetensors, got "${flags.saveParams}"`);
       }
       const given = await readInputs(model, flags.input);
-      const dims = bindDims(model, flags.dim, { requireAll: true, fromInputs: dimsFromInputs(model, given) });
+      const dims = bindDims(model, parseDims(flags.dim), { requireAll: true, fromInputs: dimsFromInputs(model, given) });
       requireBoundDims(model, dims);
       const inputs = randomInputs(model, given, dims, flags.seed ?? 0);
       // Where the results go is checked before the model runs, not after.

@@ -1,7 +1,7 @@
 /** `nnx-gen summary`: the per-layer table (nnx.tabulate / Keras summary()). */
 import type { Command } from "commander";
 import { formatSummaryMarkdown, formatSummaryTable, summarize } from "../summary/summary.js";
-import { collect, type CliIO } from "./io.js";
+import { collect, parseDims, type CliIO } from "./io.js";
 import { bindDims, requireBoundDims } from "./dims.js";
 import { choice, requireModel, type CommandResult } from "./program.js";
 
@@ -16,7 +16,7 @@ export function registerSummary(program: Command, io: CliIO, done: (r: CommandRe
     .option("--format <format>", `output format: ${FORMATS.join(", ")}`, choice(FORMATS), "table")
     .action((spec: string, opts: { dim: string[]; format: (typeof FORMATS)[number] }) => {
       const model = requireModel(spec, io);
-      const dims = bindDims(model, opts.dim, { requireAll: false });
+      const dims = bindDims(model, parseDims(opts.dim), { requireAll: false });
       requireBoundDims(model, dims);
       const s = summarize(model, dims);
       if (opts.format === "json") io.stdout(JSON.stringify(s, null, 2) + "\n");
