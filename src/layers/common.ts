@@ -1,7 +1,7 @@
 /** Helpers shared by layer kinds: tuples, axes, dtypes, parameters, costs. */
 import type { ParamSpec, TensorType } from "../ir/model.js";
 import { canonicalInitializer, initializerFanError, type Initializer } from "../params/initializers.js";
-import { Expr, product, shapeText, type Shape } from "../shapes/expr.js";
+import { Expr, product, type Shape } from "../shapes/expr.js";
 import type { DType } from "../tensor.js";
 import type { LayerContext } from "./kind.js";
 
@@ -129,4 +129,3 @@ export function f32(shape: Shape): TensorType {
 
 export const ZERO = Expr.const(0);
 
-export { shapeText };
