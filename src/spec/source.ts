@@ -6,6 +6,7 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Node } from "yaml";
 import type { Diagnostic, Severity } from "../diagnostics/diagnostic.js";
 import { pointerOf, pointerSegments } from "../diagnostics/diagnostic.js";
+import { NOT_PLAIN, readPlainYaml } from "./plain_yaml.js";
 
 interface Span {
   start: number;
@@ -16,6 +17,8 @@ interface Located {
   value?: Span;
   key?: Span;
 }
+
+const PARSE_OPTIONS = { uniqueKeys: true, prettyErrors: false, schema: "core" } as const;
 
 /** Alias expansion beyond this many nodes is treated as an alias bomb. */
 const MAX_ALIAS_COUNT = 1000;
@@ -84,19 +87,27 @@ export class SpecSource {
   /** Pointer -> key and value spans, built on the first diagnostic (clean specs need none). */
   private readonly spans = new Map<string, Located>();
   private root: Node | null = null;
+  /** Read by the plain-YAML fast path: yaml parses it only if a diagnostic needs a position. */
+  private rootPending = false;
   private indexed = false;
 
   constructor(
     readonly file: string,
     readonly text: string,
   ) {
+    const plain = readPlainYaml(text);
+    if (plain !== NOT_PLAIN) {
+      this.data = plain;
+      this.rootPending = true;
+      return;
+    }
     const tooDeep = flowDepthExceeded(text);
     if (tooDeep !== undefined) {
       // The YAML parser recurses per bracket: refuse before it overflows the stack.
       this.reportSpan("NNX1001", "", { start: tooDeep, end: tooDeep + 1 }, `the YAML nests more than ${MAX_DEPTH} levels deep`, { hint: "specs need only a few levels of nesting" });
       return;
     }
-    const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, schema: "core" });
+    const doc = parseDocument(text, PARSE_OPTIONS);
     for (const e of doc.errors) {
       const code = e.code === "DUPLICATE_KEY" ? "NNX1002" : "NNX1001";
       const msg = e.message.split("\n")[0]!.replace(/ at line \d+, column \d+.*$/, "");
@@ -135,6 +146,8 @@ export class SpecSource {
   private ensureIndex(): void {
     if (this.indexed) return;
     this.indexed = true;
+    // yaml reads the fast path's text without errors, to the same data (see plain_yaml.ts).
+    if (this.rootPending) this.root = parseDocument(this.text, PARSE_OPTIONS).contents as Node | null;
     this.index(this.root, []);
   }
 
