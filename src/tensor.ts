@@ -83,6 +83,21 @@ export function allocate<D extends DType>(dtype: D, n: number): DataOf<D> {
 }
 
 /**
+ * Storage whose contents are undefined, for buffers a producer overwrites whole (the runtime's
+ * outputs): skips the zero fill that typed arrays do, 2 ms for 65 MB.
+ */
+export function allocateUninitialized<D extends DType>(dtype: D, n: number): DataOf<D> {
+  const bytes = Buffer.allocUnsafeSlow(n * BYTES_PER_ELEMENT[dtype]);
+  return viewOf(dtype, bytes.buffer, bytes.byteOffset, n);
+}
+
+/** `n` elements of `dtype` over existing memory, without copying. */
+export function viewOf<D extends DType>(dtype: D, buffer: ArrayBufferLike, byteOffset: number, n: number): DataOf<D> {
+  const Ctor = CTORS[dtype] as unknown as new (buffer: ArrayBufferLike, byteOffset: number, length: number) => DataOf<D>;
+  return new Ctor(buffer, byteOffset, n);
+}
+
+/**
  * Build a tensor. With no data the tensor is zero-filled. Data may be a TypedArray of the
  * right kind (used as is) or a plain array of numbers/bigints (copied).
  */

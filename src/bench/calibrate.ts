@@ -133,7 +133,7 @@ export interface CalibrateOptions {
   readonly refresh?: boolean;
   readonly env?: NodeJS.ProcessEnv;
   readonly now?: Date;
-  /** Default: onnxruntime-node. Its name and version are part of the cache key. */
+  /** Default: the default backend. Its name and version are part of the cache key. */
   readonly backend?: Backend;
   /** Tests replace the measurement. */
   readonly measurePeak?: (threads: number) => Promise<number>;

@@ -1,10 +1,11 @@
 /**
  * The execution backend seen by the rest of nnx-gen: load a serialized model, run it on host
- * tensors. onnxruntime-node (ort.ts) is the one implementation today; a second backend only
- * has to provide these two interfaces.
+ * tensors. Both implementations run onnxruntime's engine from the onnxruntime-node package:
+ * nnx-gen's own binding (native.ts), which writes outputs in place, and onnxruntime-node's
+ * binding (ort.ts), the fallback. Another backend only has to provide these two interfaces.
  */
 
-import type { Tensor } from "../tensor.js";
+import type { DType, Tensor } from "../tensor.js";
 
 /** An in-memory file a model refers to (ONNX external data for weights). */
 export interface ExternalDataFile {
@@ -25,16 +26,24 @@ export interface Backend {
   load(model: Uint8Array, opts?: LoadOptions): Promise<Session>;
 }
 
+export interface OutputType {
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+}
+
 export interface Session {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
-  /** Run once. Outputs are fresh host tensors owned by the caller. */
-  run(feeds: Readonly<Record<string, Tensor>>): Promise<Record<string, Tensor>>;
+  /**
+   * Run once. Outputs are fresh host tensors owned by the caller. `expected` gives the dtype
+   * and shape of outputs known in advance, so a backend can have them written in place.
+   */
+  run(feeds: Readonly<Record<string, Tensor>>, expected?: Readonly<Record<string, OutputType>>): Promise<Record<string, Tensor>>;
   release(): Promise<void>;
 }
 
-/** onnxruntime-node, imported on first use so commands that never execute a model never load it. */
+/** Loaded on first use, so commands that never execute a model never load a runtime. */
 export async function defaultBackend(): Promise<Backend> {
-  const { ortBackend } = await import("./ort.js");
-  return ortBackend();
+  const { nativeBackend } = await import("./native.js");
+  return nativeBackend();
 }

@@ -6,12 +6,12 @@ import { basename } from "node:path";
 import { hasErrors } from "../diagnostics/diagnostic.js";
 import { RuntimeFailure, UsageError, UserError } from "../diagnostics/errors.js";
 import { formatDiagnostics } from "../diagnostics/format.js";
-import { dimViolation, type IrModel } from "../ir/model.js";
+import { dimViolation, valueTypes, type IrModel } from "../ir/model.js";
 import { resolveParams, type NameMapping, type ParamMap } from "../params/store.js";
 import { checkSpecText } from "../spec/load.js";
 import { numElements, type Tensor } from "../tensor.js";
 import { VERSION } from "../version.js";
-import { defaultBackend, type Backend, type Session } from "./backend.js";
+import { defaultBackend, type Backend, type OutputType, type Session } from "./backend.js";
 import { lowerModel } from "./lower.js";
 
 export type ParamSource = { seed?: number } | { params: string | ParamMap };
@@ -90,12 +90,20 @@ export async function compileModel(model: IrModel, source: ParamSource, options:
   const session: Session = await backend.load(built.bytes, { threads: options.threads ?? 1, externalData: built.externalData }).catch((e: unknown) => {
     throw asRuntimeFailure(e, `${backend.name} could not load the model`);
   });
+  const types = valueTypes(model);
   return {
     model,
     params,
     async run(inputs) {
-      bindInputs(model, inputs);
-      return session.run(inputs).catch((e: unknown) => {
+      const bound = bindInputs(model, inputs);
+      const expected: Record<string, OutputType> = {};
+      for (const o of model.outputs) {
+        const t = types.get(o.value)!;
+        // The IR's shapes with this run's symbol values: the backend can allocate the outputs.
+        const shape = t.shape.map((d) => d.evaluate(bound));
+        if (shape.every((d) => Number.isSafeInteger(d) && d >= 0)) expected[o.name] = { dtype: t.dtype, shape };
+      }
+      return session.run(inputs, expected).catch((e: unknown) => {
         throw asRuntimeFailure(e, `${backend.name} failed to run the model`);
       });
     },

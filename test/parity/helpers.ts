@@ -37,20 +37,23 @@ export function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, ato
   }
 }
 
-/** One describe block: every case of `fixtures/<folder>`, from each parameter format it has. */
-export function paritySuite(title: string, folder: string): void {
+/**
+ * One describe block: every case of `fixtures/<folder>`, from each parameter format it has, and
+ * with `fallbackBinding` once more on onnxruntime-node's binding instead of nnx-gen's.
+ */
+export function paritySuite(title: string, folder: string, options: { fallbackBinding?: boolean } = {}): void {
   const casesDir = join(ROOT, "fixtures", folder);
   const cases = JSON.parse(readFileSync(join(casesDir, "cases.json"), "utf8")) as ParityCase[];
   const outDirs: string[] = [];
 
-  const runCase = (c: ParityCase, params: string): string => {
+  const runCase = (c: ParityCase, params: string, env: NodeJS.ProcessEnv = process.env): string => {
     const dir = join(casesDir, c.name);
     const out = mkdtempSync(join(tmpdir(), `${folder}-${c.name}-`));
     outDirs.push(out);
     const args = [BIN, "run", join(dir, "spec.yaml"), "--params", join(dir, params), "--out", out];
     for (const i of c.inputs) args.push("--input", `${i}=${join(dir, `${i}.npy`)}`);
     try {
-      execFileSync(process.execPath, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+      execFileSync(process.execPath, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env });
     } catch (e) {
       const err = e as { status?: number; stdout?: string; stderr?: string };
       expect.fail(`nnx-gen run exited ${err.status}:\n${err.stdout ?? ""}${err.stderr ?? ""}`);
@@ -72,19 +75,23 @@ export function paritySuite(title: string, folder: string): void {
       }
     });
 
+    const expectOutputs = (c: ParityCase, out: string): void => {
+      for (const o of c.outputs) {
+        const want = readNpy(readFileSync(join(casesDir, c.name, "expected", `${o}.npy`)), o);
+        const got = readNpy(readFileSync(join(out, `${o}.npy`)), o);
+        expect(got.dtype).toBe(want.dtype);
+        expect([...got.shape], `shape of ${o}`).toEqual([...want.shape]);
+        expectClose(got.data as Float32Array, want.data as Float32Array, c.atol, c.rtol);
+      }
+    };
+
     for (const c of cases) {
       const formats = ["params.safetensors", "params.npz", "params.msgpack"].filter((f) => existsSync(join(casesDir, c.name, f)));
       for (const params of formats) {
-        it(`${c.name} (${params}): ${c.about}`, () => {
-          const out = runCase(c, params);
-          for (const o of c.outputs) {
-            const want = readNpy(readFileSync(join(casesDir, c.name, "expected", `${o}.npy`)), o);
-            const got = readNpy(readFileSync(join(out, `${o}.npy`)), o);
-            expect(got.dtype).toBe(want.dtype);
-            expect([...got.shape], `shape of ${o}`).toEqual([...want.shape]);
-            expectClose(got.data as Float32Array, want.data as Float32Array, c.atol, c.rtol);
-          }
-        });
+        it(`${c.name} (${params}): ${c.about}`, () => expectOutputs(c, runCase(c, params)));
+      }
+      if (options.fallbackBinding) {
+        it(`${c.name} on onnxruntime-node's binding`, () => expectOutputs(c, runCase(c, "params.safetensors", { ...process.env, NNX_GEN_BINDING: "onnxruntime-node" })));
       }
     }
   });

@@ -69,7 +69,8 @@ describe("a failure inside the runtime", () => {
       const out = t.path(`fail-${mode}`);
       const r = await runBin(["run", spec, "--dim", "batch=2", "--out", out], {
         cwd: t.dir,
-        env: { ...env, FAKE_ORT_FAIL: mode },
+        // The stand-in replaces onnxruntime-node's binding, so the run must use that one.
+        env: { ...env, FAKE_ORT_FAIL: mode, NNX_GEN_BINDING: "onnxruntime-node" },
         nodeArgs: ["--import", pathToFileURL(t.path("register.mjs")).href],
       });
       expect(r.code, r.stderr).toBe(3);

@@ -1,27 +1,52 @@
+/**
+ * Both bindings to onnxruntime, through the same tests: nnx-gen's own (native/nnx_ort.c, the
+ * default when built) and onnxruntime-node's (the fallback).
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { RuntimeFailure } from "../../src/diagnostics/errors.js";
-import type { Session } from "../../src/runtime/backend.js";
+import type { Backend, Session } from "../../src/runtime/backend.js";
+import { ADDON_PATH, nativeBackend } from "../../src/runtime/native.js";
 import { GraphBuilder } from "../../src/runtime/onnx/graph.js";
 import { linear } from "../../src/runtime/onnx/ops_linear.js";
 import { cast } from "../../src/runtime/onnx/ops_shape.js";
 import { ortBackend, ortImportFailure } from "../../src/runtime/ort.js";
 import { tensor } from "../../src/tensor.js";
 
-async function session(build: (g: GraphBuilder) => void): Promise<Session> {
-  const g = new GraphBuilder();
-  build(g);
-  return (await ortBackend()).load(g.toBytes());
-}
+/** Where a C compiler exists, the build must have produced nnx-gen's binding. */
+const compilerPresent = process.platform === "linux" && spawnSync("cc", ["--version"]).status === 0;
 
-describe("onnxruntime-node backend", () => {
+describe("which binding runs models", () => {
+  it("nnx-gen's own binding, whenever the machine could build it", async () => {
+    if (!compilerPresent) return;
+    expect(existsSync(ADDON_PATH), "npm run build did not build dist/native/nnx_ort.node").toBe(true);
+    const b = await nativeBackend();
+    expect(b.name).toBe("onnxruntime (nnx-gen binding)");
+    expect(b.version).toBe((await ortBackend()).version);
+  });
+});
+
+const backends: [string, () => Promise<Backend>][] = [
+  ["onnxruntime-node", ortBackend],
+  ...(existsSync(ADDON_PATH) ? [["nnx-gen binding", nativeBackend] as [string, () => Promise<Backend>]] : []),
+];
+
+describe.each(backends)("%s", (label, backend) => {
   const open: Session[] = [];
   afterAll(async () => {
     for (const s of open) await s.release();
   });
 
+  async function session(build: (g: GraphBuilder) => void): Promise<Session> {
+    const g = new GraphBuilder();
+    build(g);
+    return (await backend()).load(g.toBytes());
+  }
+
   it("reports its name and version", async () => {
-    const b = await ortBackend();
-    expect(b.name).toBe("onnxruntime-node");
+    const b = await backend();
+    expect(b.name).toBe(label === "onnxruntime-node" ? "onnxruntime-node" : "onnxruntime (nnx-gen binding)");
     expect(b.version).toMatch(/^1\.\d+\.\d+/);
   });
 
@@ -66,8 +91,31 @@ describe("onnxruntime-node backend", () => {
     await expect(s.run({ x: tensor("bfloat16", [1, 2], [0, 0]) })).rejects.toThrow(/bfloat16/);
   });
 
+  it("outputs announced in advance are written in place; others and pass-through inputs still come back", async () => {
+    const W = tensor("float32", [2, 3], [1, 0, 2, 0, 1, 3]);
+    const s = await session((g) => {
+      const x = g.input("x", "float32", ["batch", 2]);
+      g.output(linear(g, x, W), "y", "float32", ["batch", 3]);
+      g.output(g.node("Relu", [x]), "r", "float32", ["batch", 2]);
+      g.output(x, "x", "float32", ["batch", 2]);
+    });
+    open.push(s);
+    const x = tensor("float32", [2, 2], [1, -2, 3, 4]);
+    for (const expected of [undefined, { y: { dtype: "float32" as const, shape: [2, 3] }, x: { dtype: "float32" as const, shape: [2, 2] } }]) {
+      const out = await s.run({ x }, expected);
+      expect(Array.from(out.y!.data as Float32Array)).toEqual([1, -2, -4, 3, 4, 18]);
+      expect(Array.from(out.r!.data as Float32Array)).toEqual([1, 0, 3, 4]);
+      expect(Array.from(out.x!.data as Float32Array)).toEqual([1, -2, 3, 4]);
+      expect(out.y!.shape).toEqual([2, 3]);
+    }
+    // An announced shape the model does not produce is the runtime's failure, not silence.
+    if (label !== "onnxruntime-node") {
+      await expect(s.run({ x }, { y: { dtype: "float32", shape: [2, 4] } })).rejects.toBeInstanceOf(RuntimeFailure);
+    }
+  });
+
   it("a model ORT cannot load is a RuntimeFailure", async () => {
-    const b = await ortBackend();
+    const b = await backend();
     await expect(b.load(new Uint8Array([1, 2, 3, 4]))).rejects.toThrow(RuntimeFailure);
     await expect(b.load(new Uint8Array([1, 2, 3, 4]))).rejects.toThrow(/could not load the model/);
   });

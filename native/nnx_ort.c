@@ -1,0 +1,475 @@
+/*
+ * nnx-gen's own binding to the onnxruntime engine that the onnxruntime-node package ships.
+ *
+ * Why it exists: onnxruntime-node copies every output into a fresh, zero-filled ArrayBuffer
+ * after each run (65 MB of logits for the reference tiny LM: ~7 ms a run, 8% of the model).
+ * Here the caller passes output tensors it allocated itself, ORT writes the results straight
+ * into them, and nothing is copied. Inputs are bound without copies too.
+ *
+ * It loads libonnxruntime from the onnxruntime-node package at run time (dlopen), talks to it
+ * through the C API (ort_abi.h), and is built at install time against Node's own headers by
+ * scripts/build-native.mjs. When it cannot be built or loaded, src/runtime/native.ts falls
+ * back to onnxruntime-node's binding.
+ *
+ * JavaScript interface (all synchronous; errors are thrown as Error with ORT's message):
+ *   open(libraryPath) -> version string
+ *   createSession(modelBytes: Uint8Array, threads: number, externalNames: string[],
+ *                 externalData: Uint8Array[]) -> session handle
+ *     (the external data must stay alive as long as the session: ORT may point into it)
+ *   names(session) -> {inputs: string[], outputs: string[]}
+ *   run(session, inputNames, inputs, outputNames, outputs) -> results
+ *     inputs:  [{type, dims, data: TypedArray}]           type = ONNX element type number
+ *     outputs: [{type, dims, data: TypedArray} | null]    null: ORT allocates, result is copied
+ *     results: [null | {type, dims, data: ArrayBuffer}]   one per null output
+ *   release(session)
+ */
+#define NAPI_VERSION 8
+#include <dlfcn.h>
+#include <node_api.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ort_abi.h"
+
+static const OrtApi *ort = NULL;
+static OrtEnv *ort_env = NULL;
+static OrtMemoryInfo *cpu_memory = NULL;
+
+/* Enough for any model nnx-gen builds; checked, never overflowed. */
+#define MAX_VALUES 64
+#define MAX_RANK 32
+#define MAX_NAME 256
+
+typedef struct {
+  OrtSession *session;
+} SessionHandle;
+
+/* ---- errors ------------------------------------------------------------------------------ */
+
+/* Throws a JS Error with ORT's message and releases the status. Returns 1 if it threw. */
+static int throw_status(napi_env env, OrtStatus *status, const char *what) {
+  if (status == NULL) return 0;
+  char message[2048];
+  snprintf(message, sizeof message, "%s: %s", what, ORT_CALL(GetErrorMessage)(status));
+  ORT_CALL(ReleaseStatus)(status);
+  napi_throw_error(env, NULL, message);
+  return 1;
+}
+
+static napi_value throw_message(napi_env env, const char *message) {
+  napi_throw_error(env, NULL, message);
+  return NULL;
+}
+
+#define NAPI_OK(call)                                                   \
+  do {                                                                  \
+    if ((call) != napi_ok) return throw_message(env, "nnx-gen native binding: " #call " failed"); \
+  } while (0)
+
+/* ---- helpers ----------------------------------------------------------------------------- */
+
+static size_t element_size(int type) {
+  switch (type) {
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8:
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT8:
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_BOOL:
+      return 1;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT16:
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT16:
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16:
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_BFLOAT16:
+      return 2;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT:
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32:
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT32:
+      return 4;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64:
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT64:
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE:
+      return 8;
+    default:
+      return 0;
+  }
+}
+
+static int get_string(napi_env env, napi_value value, char *out, size_t size) {
+  size_t length = 0;
+  if (napi_get_value_string_utf8(env, value, out, size, &length) != napi_ok) return 0;
+  return length < size - 1;
+}
+
+static int get_int(napi_env env, napi_value object, const char *key, int64_t *out) {
+  napi_value v;
+  if (napi_get_named_property(env, object, key, &v) != napi_ok) return 0;
+  return napi_get_value_int64(env, v, out) == napi_ok;
+}
+
+/* The memory a tensor was bound to. */
+typedef struct {
+  void *data;
+  size_t bytes;
+} Bound;
+
+/*
+ * A tensor described by {type, dims, data}, bound to its typed array's memory. Returns NULL
+ * (with a JS exception pending) when the description is not consistent.
+ */
+static OrtValue *bind_tensor(napi_env env, napi_value object, const char *name, Bound *bound) {
+  char message[MAX_NAME + 128];
+  int64_t type = 0;
+  int64_t dims[MAX_RANK];
+  uint32_t rank = 0;
+  napi_value dims_array, data;
+  if (!get_int(env, object, "type", &type) || napi_get_named_property(env, object, "dims", &dims_array) != napi_ok ||
+      napi_get_array_length(env, dims_array, &rank) != napi_ok || rank > MAX_RANK ||
+      napi_get_named_property(env, object, "data", &data) != napi_ok) {
+    snprintf(message, sizeof message, "tensor %s: expected {type, dims (at most %d), data}", name, MAX_RANK);
+    throw_message(env, message);
+    return NULL;
+  }
+  size_t count = 1;
+  for (uint32_t i = 0; i < rank; i++) {
+    napi_value d;
+    if (napi_get_element(env, dims_array, i, &d) != napi_ok || napi_get_value_int64(env, d, &dims[i]) != napi_ok || dims[i] < 0) {
+      snprintf(message, sizeof message, "tensor %s: dims must be non-negative integers", name);
+      throw_message(env, message);
+      return NULL;
+    }
+    count *= (size_t)dims[i];
+  }
+  napi_typedarray_type array_type;
+  size_t length = 0;
+  void *pointer = NULL;
+  bool is_typed_array = false;
+  if (napi_is_typedarray(env, data, &is_typed_array) != napi_ok || !is_typed_array ||
+      napi_get_typedarray_info(env, data, &array_type, &length, &pointer, NULL, NULL) != napi_ok) {
+    snprintf(message, sizeof message, "tensor %s: data must be a typed array", name);
+    throw_message(env, message);
+    return NULL;
+  }
+  size_t size = element_size((int)type);
+  if (size == 0 || length != count) {
+    snprintf(message, sizeof message, "tensor %s: %zu elements of data for %zu in its shape (element type %lld)", name, length,
+             count, (long long)type);
+    throw_message(env, message);
+    return NULL;
+  }
+  static char empty[8];
+  bound->data = count ? pointer : empty;
+  bound->bytes = count * size;
+  OrtValue *value = NULL;
+  OrtStatus *status = ORT_CALL(CreateTensorWithDataAsOrtValue)(cpu_memory, count ? pointer : empty, count * size, dims, rank,
+                                                                (ONNXTensorElementDataType)type, &value);
+  if (throw_status(env, status, name)) return NULL;
+  return value;
+}
+
+/*
+ * ORT may hand back another buffer than the one bound for an output (an output that is also an
+ * input, for one): then the result is copied into the bound buffer, which must be its size.
+ */
+static int fill_preallocated(napi_env env, OrtValue *value, const Bound *bound, const char *name) {
+  void *data = NULL;
+  OrtTensorTypeAndShapeInfo *info = NULL;
+  size_t count = 0;
+  ONNXTensorElementDataType type;
+  OrtStatus *status = ORT_CALL(GetTensorMutableData)(value, &data);
+  if (throw_status(env, status, name)) return 0;
+  if (data == bound->data) return 1;
+  status = ORT_CALL(GetTensorTypeAndShape)(value, &info);
+  if (!status) status = ORT_CALL(GetTensorShapeElementCount)(info, &count);
+  if (!status) status = ORT_CALL(GetTensorElementType)(info, &type);
+  if (info) ORT_CALL(ReleaseTensorTypeAndShapeInfo)(info);
+  if (throw_status(env, status, name)) return 0;
+  if (count * element_size(type) != bound->bytes) {
+    char message[MAX_NAME + 128];
+    snprintf(message, sizeof message, "output %s: the runtime produced %zu bytes for a %zu-byte buffer", name, count * element_size(type),
+             bound->bytes);
+    throw_message(env, message);
+    return 0;
+  }
+  if (count) memcpy(bound->data, data, bound->bytes);
+  return 1;
+}
+
+/* {type, dims, data: ArrayBuffer} holding a copy of an ORT-allocated output. */
+static napi_value copy_out(napi_env env, OrtValue *value) {
+  OrtTensorTypeAndShapeInfo *info = NULL;
+  if (throw_status(env, ORT_CALL(GetTensorTypeAndShape)(value, &info), "output")) return NULL;
+  ONNXTensorElementDataType type;
+  size_t rank = 0, count = 0;
+  int64_t dims[MAX_RANK];
+  OrtStatus *status = ORT_CALL(GetTensorElementType)(info, &type);
+  if (!status) status = ORT_CALL(GetDimensionsCount)(info, &rank);
+  if (!status && rank <= MAX_RANK) status = ORT_CALL(GetDimensions)(info, dims, rank);
+  if (!status) status = ORT_CALL(GetTensorShapeElementCount)(info, &count);
+  ORT_CALL(ReleaseTensorTypeAndShapeInfo)(info);
+  if (throw_status(env, status, "output")) return NULL;
+  size_t size = element_size(type);
+  if (rank > MAX_RANK || size == 0) return throw_message(env, "output: a rank or element type nnx-gen does not handle");
+  void *source = NULL;
+  if (throw_status(env, ORT_CALL(GetTensorMutableData)(value, &source), "output")) return NULL;
+
+  napi_value result, buffer, dims_array, n;
+  void *target = NULL;
+  NAPI_OK(napi_create_object(env, &result));
+  NAPI_OK(napi_create_arraybuffer(env, count * size, &target, &buffer));
+  if (count) memcpy(target, source, count * size);
+  NAPI_OK(napi_create_array_with_length(env, rank, &dims_array));
+  for (size_t i = 0; i < rank; i++) {
+    NAPI_OK(napi_create_int64(env, dims[i], &n));
+    NAPI_OK(napi_set_element(env, dims_array, (uint32_t)i, n));
+  }
+  NAPI_OK(napi_create_int32(env, (int32_t)type, &n));
+  NAPI_OK(napi_set_named_property(env, result, "type", n));
+  NAPI_OK(napi_set_named_property(env, result, "dims", dims_array));
+  NAPI_OK(napi_set_named_property(env, result, "data", buffer));
+  return result;
+}
+
+/* Names from a JS array of strings into `storage` (MAX_VALUES x MAX_NAME); their count or -1. */
+static int get_names(napi_env env, napi_value array, char (*storage)[MAX_NAME], const char **names) {
+  uint32_t count = 0;
+  if (napi_get_array_length(env, array, &count) != napi_ok || count > MAX_VALUES) return -1;
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value v;
+    if (napi_get_element(env, array, i, &v) != napi_ok || !get_string(env, v, storage[i], MAX_NAME)) return -1;
+    names[i] = storage[i];
+  }
+  return (int)count;
+}
+
+/* ---- exported functions ------------------------------------------------------------------ */
+
+static napi_value open_library(napi_env env, napi_callback_info info) {
+  static const char *version = NULL;
+  size_t argc = 1;
+  napi_value argv[1];
+  char path[4096];
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || !get_string(env, argv[0], path, sizeof path)) return throw_message(env, "open(libraryPath) needs a path");
+  if (ort == NULL) {
+    void *library = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (library == NULL) return throw_message(env, dlerror());
+    OrtGetApiBaseFn get_api_base = (OrtGetApiBaseFn)dlsym(library, "OrtGetApiBase");
+    if (get_api_base == NULL) return throw_message(env, "the library has no OrtGetApiBase");
+    const OrtApiBase *base = get_api_base();
+    const OrtApi *api = base->GetApi(NNX_ORT_API_VERSION);
+    if (api == NULL) return throw_message(env, "the onnxruntime library is older than the C API version nnx-gen needs");
+    ort = api;
+    OrtStatus *status = ORT_CALL(CreateEnv)(ORT_LOGGING_LEVEL_FATAL, "nnx-gen", &ort_env);
+    if (!status) status = ORT_CALL(CreateCpuMemoryInfo)(OrtDeviceAllocator, OrtMemTypeDefault, &cpu_memory);
+    if (throw_status(env, status, "onnxruntime")) {
+      ort = NULL;
+      return NULL;
+    }
+    version = base->GetVersionString();
+  }
+  napi_value result;
+  NAPI_OK(napi_create_string_utf8(env, version, NAPI_AUTO_LENGTH, &result));
+  return result;
+}
+
+static void finalize_session(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  SessionHandle *handle = data;
+  if (handle->session) ORT_CALL(ReleaseSession)(handle->session);
+  free(handle);
+}
+
+static napi_value create_session(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (ort == NULL) return throw_message(env, "open() the onnxruntime library first");
+  void *bytes = NULL;
+  size_t length = 0;
+  int32_t threads = 1;
+  uint32_t n_external = 0, n_external_data = 0;
+  napi_typedarray_type type;
+  if (argc < 4 || napi_get_typedarray_info(env, argv[0], &type, &length, &bytes, NULL, NULL) != napi_ok || type != napi_uint8_array ||
+      napi_get_value_int32(env, argv[1], &threads) != napi_ok || threads < 0 ||
+      napi_get_array_length(env, argv[2], &n_external) != napi_ok || napi_get_array_length(env, argv[3], &n_external_data) != napi_ok ||
+      n_external != n_external_data || n_external > MAX_VALUES) {
+    return throw_message(env, "createSession(model: Uint8Array, threads: number, externalNames: string[], externalData: Uint8Array[])");
+  }
+  char external_storage[MAX_VALUES][MAX_NAME];
+  const char *external_names[MAX_VALUES];
+  char *external_buffers[MAX_VALUES];
+  size_t external_lengths[MAX_VALUES];
+  if (get_names(env, argv[2], external_storage, external_names) < 0) return throw_message(env, "createSession: bad external data names");
+  for (uint32_t i = 0; i < n_external; i++) {
+    napi_value v;
+    void *data = NULL;
+    if (napi_get_element(env, argv[3], i, &v) != napi_ok ||
+        napi_get_typedarray_info(env, v, &type, &external_lengths[i], &data, NULL, NULL) != napi_ok || type != napi_uint8_array) {
+      return throw_message(env, "createSession: external data must be Uint8Arrays");
+    }
+    external_buffers[i] = data;
+  }
+
+  OrtSessionOptions *options = NULL;
+  OrtSession *session = NULL;
+  OrtStatus *status = ORT_CALL(CreateSessionOptions)(&options);
+  if (!status) status = ORT_CALL(SetSessionGraphOptimizationLevel)(options, ORT_ENABLE_ALL);
+  if (!status) status = ORT_CALL(SetIntraOpNumThreads)(options, threads);
+  if (!status) status = ORT_CALL(SetInterOpNumThreads)(options, 1);
+  if (!status) status = ORT_CALL(SetSessionExecutionMode)(options, ORT_SEQUENTIAL);
+  if (!status) status = ORT_CALL(SetSessionLogSeverityLevel)(options, ORT_LOGGING_LEVEL_FATAL);
+  if (!status && n_external) {
+    status = ORT_CALL(AddExternalInitializersFromFilesInMemory)(options, external_names, external_buffers, external_lengths, n_external);
+  }
+  if (!status) status = ORT_CALL(CreateSessionFromArray)(ort_env, bytes, length, options, &session);
+  if (options) ORT_CALL(ReleaseSessionOptions)(options);
+  if (throw_status(env, status, "onnxruntime could not load the model")) return NULL;
+
+  SessionHandle *handle = malloc(sizeof *handle);
+  if (handle == NULL) {
+    ORT_CALL(ReleaseSession)(session);
+    return throw_message(env, "out of memory");
+  }
+  handle->session = session;
+  napi_value external;
+  if (napi_create_external(env, handle, finalize_session, NULL, &external) != napi_ok) {
+    finalize_session(env, handle, NULL);
+    return throw_message(env, "nnx-gen native binding: napi_create_external failed");
+  }
+  return external;
+}
+
+static SessionHandle *get_session(napi_env env, napi_value value) {
+  void *data = NULL;
+  napi_valuetype type;
+  if (napi_typeof(env, value, &type) != napi_ok || type != napi_external || napi_get_value_external(env, value, &data) != napi_ok) {
+    return NULL;
+  }
+  return data;
+}
+
+static void release_values(OrtValue **values, int count) {
+  for (int i = 0; i < count; i++) {
+    if (values[i]) ORT_CALL(ReleaseValue)(values[i]);
+    values[i] = NULL;
+  }
+}
+
+static napi_value run(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  SessionHandle *handle = argc == 5 ? get_session(env, argv[0]) : NULL;
+  if (handle == NULL) return throw_message(env, "run(session, inputNames, inputs, outputNames, outputs)");
+  if (handle->session == NULL) return throw_message(env, "the session was released");
+
+  char input_storage[MAX_VALUES][MAX_NAME], output_storage[MAX_VALUES][MAX_NAME];
+  const char *input_names[MAX_VALUES], *output_names[MAX_VALUES];
+  OrtValue *inputs[MAX_VALUES] = {0}, *outputs[MAX_VALUES] = {0};
+  int preallocated[MAX_VALUES] = {0};
+  Bound bound[MAX_VALUES];
+  int n_in = get_names(env, argv[1], input_storage, input_names);
+  int n_out = get_names(env, argv[3], output_storage, output_names);
+  uint32_t n_in_values = 0, n_out_values = 0;
+  if (n_in < 0 || n_out < 0 || napi_get_array_length(env, argv[2], &n_in_values) != napi_ok ||
+      napi_get_array_length(env, argv[4], &n_out_values) != napi_ok || n_in_values != (uint32_t)n_in || n_out_values != (uint32_t)n_out) {
+    return throw_message(env, "run: names and tensors must be arrays of the same length (at most 64 each, names under 256 bytes)");
+  }
+
+  napi_value result = NULL;
+  for (int i = 0; i < n_in; i++) {
+    napi_value t;
+    Bound ignored;
+    if (napi_get_element(env, argv[2], (uint32_t)i, &t) != napi_ok || (inputs[i] = bind_tensor(env, t, input_names[i], &ignored)) == NULL) goto done;
+  }
+  for (int i = 0; i < n_out; i++) {
+    napi_value t;
+    napi_valuetype type;
+    if (napi_get_element(env, argv[4], (uint32_t)i, &t) != napi_ok || napi_typeof(env, t, &type) != napi_ok) goto done;
+    if (type == napi_null || type == napi_undefined) continue;
+    if ((outputs[i] = bind_tensor(env, t, output_names[i], &bound[i])) == NULL) goto done;
+    preallocated[i] = 1;
+  }
+
+  OrtStatus *status = ORT_CALL(Run)(handle->session, NULL, input_names, (const OrtValue *const *)inputs, (size_t)n_in, output_names,
+                                    (size_t)n_out, outputs);
+  if (throw_status(env, status, "onnxruntime run failed")) goto done;
+
+  napi_value results;
+  if (napi_create_array_with_length(env, (size_t)n_out, &results) != napi_ok) goto done;
+  for (int i = 0; i < n_out; i++) {
+    napi_value r;
+    if (preallocated[i]) {
+      if (!fill_preallocated(env, outputs[i], &bound[i], output_names[i]) || napi_get_null(env, &r) != napi_ok) goto done;
+    } else if ((r = copy_out(env, outputs[i])) == NULL) {
+      goto done;
+    }
+    if (napi_set_element(env, results, (uint32_t)i, r) != napi_ok) goto done;
+  }
+  result = results;
+done:
+  release_values(inputs, n_in > 0 ? n_in : 0);
+  release_values(outputs, n_out > 0 ? n_out : 0);
+  return result;
+}
+
+/* The session's input or output names as a JS array. */
+static napi_value session_names(napi_env env, OrtSession *session, int outputs) {
+  OrtAllocator *allocator = NULL;
+  size_t count = 0;
+  OrtStatus *status = ORT_CALL(GetAllocatorWithDefaultOptions)(&allocator);
+  if (!status) status = outputs ? ORT_CALL(SessionGetOutputCount)(session, &count) : ORT_CALL(SessionGetInputCount)(session, &count);
+  if (throw_status(env, status, "onnxruntime")) return NULL;
+  napi_value array;
+  NAPI_OK(napi_create_array_with_length(env, count, &array));
+  for (size_t i = 0; i < count; i++) {
+    char *name = NULL;
+    status = outputs ? ORT_CALL(SessionGetOutputName)(session, i, allocator, &name) : ORT_CALL(SessionGetInputName)(session, i, allocator, &name);
+    if (throw_status(env, status, "onnxruntime")) return NULL;
+    napi_value v;
+    napi_status made = napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &v);
+    OrtStatus *freed = ORT_CALL(AllocatorFree)(allocator, name);
+    if (freed) ORT_CALL(ReleaseStatus)(freed);
+    if (made != napi_ok || napi_set_element(env, array, (uint32_t)i, v) != napi_ok) return throw_message(env, "nnx-gen native binding: names failed");
+  }
+  return array;
+}
+
+static napi_value names(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  SessionHandle *handle = argc == 1 ? get_session(env, argv[0]) : NULL;
+  if (handle == NULL || handle->session == NULL) return throw_message(env, "names(session) needs a live session");
+  napi_value result, inputs, outputs;
+  if ((inputs = session_names(env, handle->session, 0)) == NULL || (outputs = session_names(env, handle->session, 1)) == NULL) return NULL;
+  NAPI_OK(napi_create_object(env, &result));
+  NAPI_OK(napi_set_named_property(env, result, "inputs", inputs));
+  NAPI_OK(napi_set_named_property(env, result, "outputs", outputs));
+  return result;
+}
+
+static napi_value release(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  SessionHandle *handle = argc == 1 ? get_session(env, argv[0]) : NULL;
+  if (handle == NULL) return throw_message(env, "release(session)");
+  if (handle->session) ORT_CALL(ReleaseSession)(handle->session);
+  handle->session = NULL;
+  return NULL;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor functions[] = {
+      {"open", NULL, open_library, NULL, NULL, NULL, napi_default, NULL},
+      {"createSession", NULL, create_session, NULL, NULL, NULL, napi_default, NULL},
+      {"names", NULL, names, NULL, NULL, NULL, napi_default, NULL},
+      {"run", NULL, run, NULL, NULL, NULL, napi_default, NULL},
+      {"release", NULL, release, NULL, NULL, NULL, napi_default, NULL},
+  };
+  if (napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions) != napi_ok) return NULL;
+  return exports;
+}
+
+NAPI_MODULE(nnx_ort, init)

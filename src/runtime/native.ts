@@ -1,0 +1,153 @@
+/**
+ * nnx-gen's own binding to onnxruntime (native/nnx_ort.c, built at install by
+ * scripts/build-native.mjs). It runs the same library and kernels as onnxruntime-node, but
+ * outputs whose shape is known before the run are allocated here and bound to the run, so ORT
+ * writes the results straight into the tensors returned. onnxruntime-node instead copies every
+ * output into a fresh zero-filled buffer after the run: ~7 ms a run for the reference tiny LM's
+ * 65 MB of logits, 8% of the model (BENCHMARKS.md).
+ *
+ * Falls back to onnxruntime-node's binding (ort.ts) when the addon was not built (no C
+ * compiler at install, not Linux), cannot load, or NNX_GEN_BINDING=onnxruntime-node is set.
+ */
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { RuntimeFailure } from "../diagnostics/errors.js";
+import { packagePath } from "../paths.js";
+import { allocateUninitialized, DTYPES, numElements, viewOf, type DType, type Tensor, type TypedArray } from "../tensor.js";
+import type { Backend, LoadOptions, OutputType, Session } from "./backend.js";
+import { ONNX_DTYPE } from "./onnx/proto.js";
+
+/** Set to `onnxruntime-node` to run models on that package's own binding. */
+export const BINDING_ENV = "NNX_GEN_BINDING";
+export const ADDON_PATH = packagePath("dist/native/nnx_ort.node");
+
+interface WireTensor {
+  type: number;
+  dims: readonly number[];
+  data: TypedArray;
+}
+
+/** native/nnx_ort.c's exports. */
+interface Addon {
+  open(libraryPath: string): string;
+  createSession(model: Uint8Array, threads: number, externalNames: string[], externalData: Uint8Array[]): object;
+  names(session: object): { inputs: string[]; outputs: string[] };
+  run(session: object, inputNames: string[], inputs: WireTensor[], outputNames: string[], outputs: (WireTensor | null)[]): ({ type: number; dims: number[]; data: ArrayBuffer } | null)[];
+  release(session: object): void;
+}
+
+const DTYPE_OF_ONNX = new Map<number, DType>(DTYPES.map((d) => [ONNX_DTYPE[d], d]));
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The shared library inside the installed onnxruntime-node package, or undefined. */
+function onnxruntimeLibrary(require: NodeJS.Require): string | undefined {
+  let entry: string;
+  try {
+    entry = require.resolve("onnxruntime-node");
+  } catch {
+    return undefined;
+  }
+  const lib = join(dirname(entry), "..", "bin", "napi-v6", process.platform, process.arch, "libonnxruntime.so.1");
+  return existsSync(lib) ? lib : undefined;
+}
+
+/** The addon, opened on onnxruntime-node's library, with its ORT version; undefined when unusable. */
+function openAddon(): { addon: Addon; version: string } | undefined {
+  if (process.env[BINDING_ENV] === "onnxruntime-node" || !existsSync(ADDON_PATH)) return undefined;
+  const require = createRequire(import.meta.url);
+  const lib = onnxruntimeLibrary(require);
+  if (!lib) return undefined;
+  try {
+    const addon = require(ADDON_PATH) as Addon;
+    return { addon, version: addon.open(lib) };
+  } catch {
+    // A stale or foreign build: onnxruntime-node's binding still works.
+    return undefined;
+  }
+}
+
+let opened: ReturnType<typeof openAddon> | null = null;
+
+/** nnx-gen's binding when it is usable, else onnxruntime-node's. */
+export async function nativeBackend(): Promise<Backend> {
+  if (opened === null) opened = openAddon();
+  if (!opened) {
+    const { ortBackend } = await import("./ort.js");
+    return ortBackend();
+  }
+  const { addon, version } = opened;
+  return {
+    name: "onnxruntime (nnx-gen binding)",
+    version,
+    load: async (model, opts) => loadSession(addon, model, opts ?? {}),
+  };
+}
+
+function loadSession(addon: Addon, model: Uint8Array, opts: LoadOptions): Session {
+  const external = opts.externalData ?? [];
+  try {
+    const handle = addon.createSession(model, opts.threads ?? 1, external.map((f) => f.path), external.map((f) => f.data));
+    return new NativeSession(addon, handle, addon.names(handle), external);
+  } catch (e) {
+    throw new RuntimeFailure(message(e), { cause: e });
+  }
+}
+
+class NativeSession implements Session {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+
+  constructor(
+    private readonly addon: Addon,
+    private readonly handle: object,
+    names: { inputs: string[]; outputs: string[] },
+    /** ORT may point into in-memory external data: held as long as the session. */
+    readonly externalData: LoadOptions["externalData"],
+  ) {
+    this.inputNames = names.inputs;
+    this.outputNames = names.outputs;
+  }
+
+  async run(feeds: Readonly<Record<string, Tensor>>, expected?: Readonly<Record<string, OutputType>>): Promise<Record<string, Tensor>> {
+    const names = Object.keys(feeds);
+    // An output that is also an input is not written by ORT into a bound buffer: it returns its own.
+    const outputs = this.outputNames.map((name) => (name in feeds ? null : preallocate(expected?.[name])));
+    let made;
+    try {
+      made = this.addon.run(this.handle, names, names.map((n) => wire(n, feeds[n]!)), [...this.outputNames], outputs);
+    } catch (e) {
+      throw new RuntimeFailure(message(e), { cause: e });
+    }
+    const out: Record<string, Tensor> = {};
+    this.outputNames.forEach((name, i) => {
+      const given = outputs[i];
+      out[name] = given ? { dtype: DTYPE_OF_ONNX.get(given.type)!, shape: given.dims, data: given.data } : fromWire(name, made[i]!);
+    });
+    return out;
+  }
+
+  async release(): Promise<void> {
+    this.addon.release(this.handle);
+  }
+}
+
+function wire(name: string, t: Tensor): WireTensor {
+  if (t.dtype === "bfloat16") throw new RuntimeFailure(`input ${name}: bfloat16 inputs are not supported; feed float32 and cast in the graph`);
+  return { type: ONNX_DTYPE[t.dtype], dims: t.shape, data: t.data };
+}
+
+/** An output buffer for ORT to fill, when its type is known before the run. */
+function preallocate(t: OutputType | undefined): WireTensor | null {
+  if (!t) return null;
+  return { type: ONNX_DTYPE[t.dtype], dims: [...t.shape], data: allocateUninitialized(t.dtype, numElements(t.shape)) };
+}
+
+function fromWire(name: string, r: { type: number; dims: number[]; data: ArrayBuffer }): Tensor {
+  const dtype = DTYPE_OF_ONNX.get(r.type);
+  if (!dtype) throw new RuntimeFailure(`output ${name} has ONNX element type ${r.type}, which nnx-gen does not handle`);
+  return { dtype, shape: r.dims, data: viewOf(dtype, r.data, 0, numElements(r.dims)) };
+}
