@@ -188,6 +188,8 @@ async function main() {
     // `bench` re-executes itself with malloc tuning, as users get it; the opt-out shows the plain case.
     runners.push({ name: "nnx-gen", time: (m) => nnx(m, nnxEnv()) });
     runners.push({ name: "nnx-gen (plain malloc)", time: (m) => nnx(m, nnxEnv({ [malloc.OPT_OUT]: "1" })) });
+    // What nnx-gen's own binding buys over running the same session through onnxruntime-node's.
+    runners.push({ name: "nnx-gen (onnxruntime-node binding)", time: (m) => nnx(m, nnxEnv({ NNX_GEN_BINDING: "onnxruntime-node" })) });
   }
   if (!skip.has("ort")) {
     const ortPeer = (m, env) =>
@@ -195,11 +197,13 @@ async function main() {
     runners.push({ name: "ort (plain)", time: (m) => ortPeer(m, plainEnv()) });
     runners.push({ name: "ort (tuned malloc)", time: (m) => ortPeer(m, { ...plainEnv(), GLIBC_TUNABLES: tunables }) });
   }
-  const torch = (m, mode) =>
-    peerP50(run(PYTHON, ["bench/peers/torch_peer.py", "--spec", m.spec, "--params", m.params, ...dimArgs(m.dims), "--threads", "1", "--malloc", mode, "--glibc-tunables", tunables, ...timing]));
+  const torch = (m, mode, glibcTunables = tunables) =>
+    peerP50(run(PYTHON, ["bench/peers/torch_peer.py", "--spec", m.spec, "--params", m.params, ...dimArgs(m.dims), "--threads", "1", "--malloc", mode, "--glibc-tunables", glibcTunables, ...timing]));
   if (!skip.has("torch")) {
     runners.push({ name: "torch (plain)", peer: "torch", time: (m) => torch(m, "plain") });
     runners.push({ name: "torch (tuned malloc)", peer: "torch", time: (m) => torch(m, "tuned") });
+    // The runtime notes' full tuning: transparent huge pages for the heap as well.
+    runners.push({ name: "torch (tuned + hugetlb)", peer: "torch", time: (m) => torch(m, "tuned", `${tunables}:glibc.malloc.hugetlb=1`) });
   }
   if (!skip.has("tfjs")) {
     runners.push({
@@ -339,13 +343,15 @@ async function main() {
 function ratios(r) {
   const med = (n) => r[n]?.median_ms;
   const q = (a, b) => (med(a) !== undefined && med(b) !== undefined ? med(a) / med(b) : undefined);
-  const torchBest = ["torch (plain)", "torch (tuned malloc)"].filter((n) => med(n) !== undefined).sort((a, b) => med(a) - med(b))[0];
+  const torchBest = ["torch (plain)", "torch (tuned malloc)", "torch (tuned + hugetlb)"].filter((n) => med(n) !== undefined).sort((a, b) => med(a) - med(b))[0];
   return {
     // nnx-gen's overhead over serving the same exported graph with the same malloc settings.
     "nnx-gen / ort (tuned malloc)": q("nnx-gen", "ort (tuned malloc)"),
     "nnx-gen (plain malloc) / ort (plain)": q("nnx-gen (plain malloc)", "ort (plain)"),
     // What a user gets from the CLI against serving the export with onnxruntime-node as is.
     "nnx-gen / ort (plain)": q("nnx-gen", "ort (plain)"),
+    // nnx-gen's own binding against onnxruntime-node's, same graph and settings.
+    "nnx-gen / nnx-gen (onnxruntime-node binding)": q("nnx-gen", "nnx-gen (onnxruntime-node binding)"),
     // Time ratios against PyTorch at its best (<= 1.00 means nnx-gen is at least as fast).
     ...(torchBest ? { "nnx-gen / torch best": q("nnx-gen", torchBest), "torch best": torchBest, "speed-up over torch best": q(torchBest, "nnx-gen") } : {}),
     "speed-up over tfjs-wasm": q("tfjs-wasm", "nnx-gen"),
@@ -428,10 +434,10 @@ function markdown(report) {
       first = false;
     }
   }
-  out.push("", "| model | nnx-gen / ort (tuned) | nnx-gen (plain) / ort (plain) | nnx-gen / ort (plain) | nnx-gen / torch best | torch best / nnx-gen | tfjs / nnx-gen |", "|---|---|---|---|---|---|---|");
+  out.push("", "| model | nnx-gen / ort (tuned) | nnx-gen (plain) / ort (plain) | nnx-gen / ort (plain) | nnx-gen / its run on onnxruntime-node's binding | nnx-gen / torch best | torch best / nnx-gen | tfjs / nnx-gen |", "|---|---|---|---|---|---|---|---|");
   for (const [name, r] of Object.entries(report.models)) {
     const q = r.ratios;
-    out.push(`| ${name} | ${f2(q["nnx-gen / ort (tuned malloc)"])} | ${f2(q["nnx-gen (plain malloc) / ort (plain)"])} | ${f2(q["nnx-gen / ort (plain)"])} | ${f2(q["nnx-gen / torch best"])} | ${f2(q["speed-up over torch best"])} | ${f2(q["speed-up over tfjs-wasm"])} |`);
+    out.push(`| ${name} | ${f2(q["nnx-gen / ort (tuned malloc)"])} | ${f2(q["nnx-gen (plain malloc) / ort (plain)"])} | ${f2(q["nnx-gen / ort (plain)"])} | ${f2(q["nnx-gen / nnx-gen (onnxruntime-node binding)"])} | ${f2(q["nnx-gen / torch best"])} | ${f2(q["speed-up over torch best"])} | ${f2(q["speed-up over tfjs-wasm"])} |`);
   }
   if (report.peak || report.fma_peak) {
     out.push(

@@ -53,8 +53,16 @@ function parseTunables(value: string | undefined): Map<string, string> {
 export function needsReexec(env: Env, platform: Platform = currentPlatform()): boolean {
   if (platform.os !== "linux" || platform.glibc === undefined) return false;
   if (env[TUNED_MARK] !== undefined || (env[OPT_OUT] !== undefined && env[OPT_OUT] !== "0")) return false;
+  return !hasTunables(env);
+}
+
+/**
+ * Whether this process started with the tunables' keys in GLIBC_TUNABLES (set by the re-exec
+ * or by the user), so freed big blocks stay mapped. glibc reads the variable only at start.
+ */
+export function hasTunables(env: Env): boolean {
   const have = parseTunables(env.GLIBC_TUNABLES);
-  return MALLOC_TUNABLES.some(([k]) => !have.has(k));
+  return MALLOC_TUNABLES.every(([k]) => have.has(k));
 }
 
 /** `env` with the tunables merged into GLIBC_TUNABLES (the user's own values win) and the mark set. */

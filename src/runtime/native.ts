@@ -6,6 +6,11 @@
  * output into a fresh zero-filled buffer after the run: ~7 ms a run for the reference tiny LM's
  * 65 MB of logits, 8% of the model (BENCHMARKS.md).
  *
+ * Writing in place pays only where freed big blocks stay mapped (glibc with the tunables of
+ * malloc_tuning.ts, which `bench` gives itself). Elsewhere every fresh output is
+ * new pages, and ORT faulting them in during its kernels costs more than the copy out of its
+ * arena (tiny LM 126 vs 114 ms), so outputs are then copied, as onnxruntime-node does.
+ *
  * Falls back to onnxruntime-node's binding (ort.ts) when the addon was not built (no C
  * compiler at install, not Linux), cannot load, or NNX_GEN_BINDING=onnxruntime-node is set.
  */
@@ -16,6 +21,7 @@ import { RuntimeFailure } from "../diagnostics/errors.js";
 import { packagePath } from "../paths.js";
 import { allocateUninitialized, DTYPES, numElements, viewOf, type DType, type Tensor, type TypedArray } from "../tensor.js";
 import type { Backend, LoadOptions, OutputType, Session } from "./backend.js";
+import { hasTunables } from "./malloc_tuning.js";
 import { ONNX_DTYPE } from "./onnx/proto.js";
 
 /** Set to `onnxruntime-node` to run models on that package's own binding. */
@@ -38,6 +44,12 @@ interface Addon {
 }
 
 const DTYPE_OF_ONNX = new Map<number, DType>(DTYPES.map((d) => [ONNX_DTYPE[d], d]));
+
+/** How outputs come back (see the top of this file); `NNX_GEN_OUTPUTS=in-place|copy` overrides the choice. */
+function defaultWriteInPlace(): boolean {
+  const forced = process.env["NNX_GEN_OUTPUTS"];
+  return forced ? forced === "in-place" : hasTunables(process.env);
+}
 
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -73,7 +85,8 @@ function openAddon(): { addon: Addon; version: string } | undefined {
 let opened: ReturnType<typeof openAddon> | null = null;
 
 /** nnx-gen's binding when it is usable, else onnxruntime-node's. */
-export async function nativeBackend(): Promise<Backend> {
+export async function nativeBackend(opts: { writeInPlace?: boolean } = {}): Promise<Backend> {
+  const writeInPlace = opts.writeInPlace ?? defaultWriteInPlace();
   if (opened === null) opened = openAddon();
   if (!opened) {
     const { ortBackend } = await import("./ort.js");
@@ -83,15 +96,15 @@ export async function nativeBackend(): Promise<Backend> {
   return {
     name: "onnxruntime (nnx-gen binding)",
     version,
-    load: async (model, opts) => loadSession(addon, model, opts ?? {}),
+    load: async (model, options) => loadSession(addon, model, options ?? {}, writeInPlace),
   };
 }
 
-function loadSession(addon: Addon, model: Uint8Array, opts: LoadOptions): Session {
+function loadSession(addon: Addon, model: Uint8Array, opts: LoadOptions, writeInPlace: boolean): Session {
   const external = opts.externalData ?? [];
   try {
     const handle = addon.createSession(model, opts.threads ?? 1, external.map((f) => f.path), external.map((f) => f.data));
-    return new NativeSession(addon, handle, addon.names(handle), external);
+    return new NativeSession(addon, handle, addon.names(handle), external, writeInPlace);
   } catch (e) {
     throw new RuntimeFailure(message(e), { cause: e });
   }
@@ -107,6 +120,7 @@ class NativeSession implements Session {
     names: { inputs: string[]; outputs: string[] },
     /** ORT may point into in-memory external data: held as long as the session. */
     readonly externalData: LoadOptions["externalData"],
+    private readonly writeInPlace: boolean,
   ) {
     this.inputNames = names.inputs;
     this.outputNames = names.outputs;
@@ -115,7 +129,7 @@ class NativeSession implements Session {
   async run(feeds: Readonly<Record<string, Tensor>>, expected?: Readonly<Record<string, OutputType>>): Promise<Record<string, Tensor>> {
     const names = Object.keys(feeds);
     // An output that is also an input is not written by ORT into a bound buffer: it returns its own.
-    const outputs = this.outputNames.map((name) => (name in feeds ? null : preallocate(expected?.[name])));
+    const outputs = this.outputNames.map((name) => (this.writeInPlace && !(name in feeds) ? preallocate(expected?.[name]) : null));
     let made;
     try {
       made = this.addon.run(this.handle, names, names.map((n) => wire(n, feeds[n]!)), [...this.outputNames], outputs);
