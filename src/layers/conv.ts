@@ -166,6 +166,7 @@ function lower(layer: IrLayer<ConvAttrs>, [x]: readonly string[], l: Lowering): 
   const kernel = l.param(layer.name, "kernel");
   return convNhwc(l.g, x!, {
     inputShape,
+    minInputShape: l.minDims(layer.inputs[0]!),
     kernel,
     ...(a.mask ? { mask: { dtype: "float32", shape: kernel.shape, data: a.mask } } : {}),
     ...(a.useBias ? { bias: l.param(layer.name, "bias") } : {}),

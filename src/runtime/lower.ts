@@ -18,6 +18,8 @@ export function onnxDims(t: TensorType): Dim[] {
 export function lowerModel(model: IrModel, params: ReadonlyMap<string, Tensor>, options: BuildOptions = {}): BuiltModel {
   const g = new GraphBuilder(model.model);
   const types = valueTypes(model);
+  // compileModel refuses inputs outside `dims` before a run, so these minimums always hold.
+  const mins = Object.fromEntries(Object.entries(model.dims).map(([sym, c]) => [sym, c.min]));
   const values = new Map<string, string>();
   for (const i of model.inputs) values.set(i.name, g.input(i.name, i.type.dtype, onnxDims(i.type)));
   const ctx: Lowering = {
@@ -28,6 +30,7 @@ export function lowerModel(model: IrModel, params: ReadonlyMap<string, Tensor>, 
       return t;
     },
     dims: (value) => onnxDims(types.get(value)!),
+    minDims: (value) => types.get(value)!.shape.map((d) => d.lowerBound(mins)),
     dtype: (value) => types.get(value)!.dtype,
   };
   for (const layer of model.layers) {

@@ -8,5 +8,7 @@ export interface Lowering {
   param(layer: string, name: string): Tensor;
   /** The dims of a value: numbers where static, the expression text where symbolic. */
   dims(value: string): Dim[];
+  /** The smallest each dim can be at run time (the spec's `dims` minimums), where provable. */
+  minDims(value: string): (number | undefined)[];
   dtype(value: string): DType;
 }

@@ -226,6 +226,32 @@ export class Expr {
     return total;
   }
 
+  /**
+   * A value the expression is never below when every symbol is at least its `mins` entry (0 for
+   * symbols not listed), or undefined when that is not provable simply: only sums of products
+   * of symbols and floor divisions by positive constants, with non-negative coefficients, which
+   * grow with every symbol, so their value at the minimums bounds them.
+   */
+  lowerBound(mins: Readonly<Record<string, number>>): number | undefined {
+    let total = 0;
+    for (const [k, t] of this.terms) {
+      if (k === "") {
+        total += t.coef;
+        continue;
+      }
+      if (t.coef < 0) return undefined;
+      let v = t.coef;
+      for (const [f, p] of t.factors) {
+        const b = f.kind === "floordiv" ? f.b.constant : undefined;
+        const lb = f.kind === "sym" ? Math.max(0, mins[f.name] ?? 0) : b !== undefined && b > 0 ? f.a.lowerBound(mins) : undefined;
+        if (lb === undefined || lb < 0) return undefined;
+        v *= (f.kind === "sym" ? lb : Math.floor(lb / b!)) ** p;
+      }
+      total += v;
+    }
+    return total;
+  }
+
   /** Substitute the given symbols (others stay symbolic). */
   substitute(env: Readonly<Record<string, number>>): Expr {
     let out = Expr.const(0);

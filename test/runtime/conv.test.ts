@@ -4,15 +4,20 @@ import { convNhwc, type ConvOptions } from "../../src/runtime/onnx/ops_conv.js";
 import { tensor, type Tensor } from "../../src/tensor.js";
 import { arr, convRef, padRef, rand, samePadsRef, type Arr } from "./reference.js";
 import { expectClose, f32, ones, runY } from "./helpers.js";
+import { decodeModel } from "./onnx_decode.js";
 
-/** Build x -> convNhwc -> y with the given (possibly symbolic) input dims and run on `x`. */
-async function conv(x: Arr, opts: Omit<ConvOptions, "inputShape">, dims?: Dim[]): Promise<Tensor> {
+/** x -> convNhwc -> y with the given (possibly symbolic) input dims. */
+function convGraph(opts: Omit<ConvOptions, "inputShape">, inDims: readonly Dim[]): GraphBuilder {
   const g = new GraphBuilder();
-  const inDims = dims ?? x.shape;
   const xin = g.input("x", "float32", inDims);
   const y = convNhwc(g, xin, { ...opts, inputShape: inDims });
   g.output(y, "y", "float32", inDims.map((_, i) => `d${i}`));
-  return runY(g, { x: f32(x) });
+  return g;
+}
+
+/** Build the graph and run it on `x`. */
+async function conv(x: Arr, opts: Omit<ConvOptions, "inputShape">, dims?: Dim[]): Promise<Tensor> {
+  return runY(convGraph(opts, dims ?? x.shape), { x: f32(x) });
 }
 
 const full = (shape: number[], v: number): Arr => arr(shape, new Array(shape.reduce((a, b) => a * b, 1)).fill(v));
@@ -184,6 +189,19 @@ describe("convNhwc against the naive reference", () => {
         expectClose(await conv(x, { kernel: f32(w), padding: { kind: mode } }, ["batch", "h", "w", 2]), ref);
         // and the same sizes static (Slice/Concat for wrap, stepwise Pad for reflect)
         expectClose(await conv(x, { kernel: f32(w), padding: { kind: mode } }), ref);
+      }
+    }
+    // Symbolic sizes whose `dims` minimum covers the pads: Slice/Concat (wrap) or one reflect
+    // Pad, no Gather; exact down to the smallest allowed size (wrap: n = pad; reflect: n = pad + 1).
+    for (const mode of ["circular", "reflect"] as const) {
+      const min = mode === "circular" ? 3 : 4;
+      const opts = { kernel: f32(w), padding: { kind: mode }, minInputShape: [undefined, min, 1, 2] } as const;
+      const ops = decodeModel(convGraph(opts, ["batch", "h", "w", 2]).toBytes()).graph.nodes.map((n) => n.op);
+      // w's minimum 1 covers its wrap pads (1, 1) but not a reflection of them.
+      expect(ops.filter((op) => op === "Gather")).toHaveLength(mode === "circular" ? 0 : 1);
+      for (const h of [min, min + 1, 9]) {
+        const xs = rand([2, h, 3, 2], 50 + h);
+        expectClose(await conv(xs, opts, ["batch", "h", "w", 2]), convRef(padRef(xs, [[3, 3], [1, 1]], mode === "circular" ? "wrap" : "reflect"), w));
       }
     }
     // only one axis symbolic: the static one keeps Slice/Concat and Pad.

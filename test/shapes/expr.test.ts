@@ -255,3 +255,24 @@ describe("DimTable verdicts", () => {
     expect(t.verdict([Expr.sym("n")], ([v]) => v === 0)).toBe("some");
   });
 });
+
+describe("lowerBound", () => {
+  const h = Expr.sym("h");
+  const w = Expr.sym("w");
+  it("bounds sums, products and floor divisions that grow with every symbol", () => {
+    const mins = { h: 8, w: 3 };
+    expect(h.lowerBound(mins)).toBe(8);
+    expect(h.ceildiv(2).lowerBound(mins)).toBe(4);
+    expect(h.sub(4).floordiv(2).add(1).lowerBound(mins)).toBe(3);
+    expect(h.mul(w).add(2).lowerBound(mins)).toBe(26);
+    expect(h.ceildiv(2).ceildiv(2).lowerBound(mins)).toBe(2);
+    expect(Expr.const(5).lowerBound({})).toBe(5);
+    expect(h.lowerBound({})).toBe(0); // no `dims` entry: the size may be 0
+  });
+  it("declines what it cannot bound simply", () => {
+    expect(h.sub(w).lowerBound({ h: 8, w: 3 })).toBeUndefined();
+    expect(h.mod(3).lowerBound({ h: 8 })).toBeUndefined();
+    expect(h.floordiv(w).lowerBound({ h: 8, w: 1 })).toBeUndefined();
+  });
+});
+

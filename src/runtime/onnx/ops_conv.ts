@@ -15,6 +15,8 @@ export type ConvPadding = WindowPadding | { readonly kind: "circular" } | { read
 export interface ConvOptions {
   /** Shape of x: (batch dims..., spatial..., C); symbolic dims as strings. Any number of batch dims, 0 included. */
   readonly inputShape: readonly Dim[];
+  /** The smallest each symbolic dim of x can be (undefined: unknown); lets padding skip size checks. */
+  readonly minInputShape?: readonly (number | undefined)[];
   /**
    * The Flax kernel, HWIO (kernel_size + (in // groups, out)), re-laid out to OIHW at build
    * time; or the name of an existing OIHW value with its spatial size.
@@ -46,6 +48,7 @@ export function convNhwc(g: GraphBuilder, x: string, o: ConvOptions): string {
   const nBatch = o.inputShape.length - (r + 1);
   const keff = kernelSize.map((k, i) => (k - 1) * kDil[i]! + 1);
   let spatial = o.inputShape.slice(nBatch, nBatch + r);
+  let minSpatial = spatial.map((n, i) => (typeof n === "number" ? n : o.minInputShape?.[nBatch + i]));
 
   const b = withOneBatchDim(g, x, nBatch);
   let xc = toChannelsFirst(g, b.x, r);
@@ -54,6 +57,7 @@ export function convNhwc(g: GraphBuilder, x: string, o: ConvOptions): string {
     if (padding.kind !== "explicit") throw new Error(`Conv input dilation needs explicit padding, got ${padding.kind}`);
     xc = dilateInput(g, xc, inDil);
     spatial = spatial.map((n, i) => (typeof n === "number" ? Math.max(0, 1 + inDil[i]! * (n - 1)) : n));
+    minSpatial = minSpatial.map((n, i) => (n === undefined ? undefined : Math.max(0, 1 + inDil[i]! * (n - 1))));
   }
 
   let convPads: readonly Pair[];
@@ -62,7 +66,7 @@ export function convNhwc(g: GraphBuilder, x: string, o: ConvOptions): string {
     case "reflect": {
       // Flax pads a fixed ((keff-1)//2, keff//2), whatever the strides, then runs VALID.
       const pads = keff.map((k) => [Math.floor((k - 1) / 2), Math.floor(k / 2)] as const);
-      xc = padding.kind === "circular" ? padWrap(g, xc, pads, spatial) : padReflect(g, xc, pads, spatial);
+      xc = padding.kind === "circular" ? padWrap(g, xc, pads, spatial, minSpatial) : padReflect(g, xc, pads, spatial, minSpatial);
       convPads = pads.map(() => [0, 0]);
       break;
     }
