@@ -435,12 +435,20 @@ static napi_value session_names(napi_env env, OrtSession *session, int outputs) 
   return array;
 }
 
-static napi_value names(napi_env env, napi_callback_info info) {
+/* The session handle that is a function's only argument, or NULL with a JS exception pending. */
+static SessionHandle *only_session_argument(napi_env env, napi_callback_info info, const char *usage) {
   size_t argc = 1;
   napi_value argv[1];
-  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  SessionHandle *handle = argc == 1 ? get_session(env, argv[0]) : NULL;
-  if (handle == NULL || handle->session == NULL) return throw_message(env, "names(session) needs a live session");
+  SessionHandle *handle = NULL;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc == 1) handle = get_session(env, argv[0]);
+  if (handle == NULL) throw_message(env, usage);
+  return handle;
+}
+
+static napi_value names(napi_env env, napi_callback_info info) {
+  SessionHandle *handle = only_session_argument(env, info, "names(session)");
+  if (handle == NULL) return NULL;
+  if (handle->session == NULL) return throw_message(env, "the session was released");
   napi_value result, inputs, outputs;
   if ((inputs = session_names(env, handle->session, 0)) == NULL || (outputs = session_names(env, handle->session, 1)) == NULL) return NULL;
   NAPI_OK(napi_create_object(env, &result));
@@ -450,11 +458,8 @@ static napi_value names(napi_env env, napi_callback_info info) {
 }
 
 static napi_value release(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  SessionHandle *handle = argc == 1 ? get_session(env, argv[0]) : NULL;
-  if (handle == NULL) return throw_message(env, "release(session)");
+  SessionHandle *handle = only_session_argument(env, info, "release(session)");
+  if (handle == NULL) return NULL;
   if (handle->session) ORT_CALL(ReleaseSession)(handle->session);
   handle->session = NULL;
   return NULL;
