@@ -119,6 +119,13 @@ describe.each(backends)("%s", (label, backend) => {
     }
   });
 
+  it("a released session refuses to run, with a RuntimeFailure", async () => {
+    const s = await session((g) => g.output(g.node("Relu", [g.input("x", "float32", [2])]), "y", "float32", [2]));
+    expect(Array.from((await s.run({ x: tensor("float32", [2], [-1, 1]) })).y!.data as Float32Array)).toEqual([0, 1]);
+    await s.release();
+    await expect(s.run({ x: tensor("float32", [2], [-1, 1]) })).rejects.toBeInstanceOf(RuntimeFailure);
+  });
+
   it("a model ORT cannot load is a RuntimeFailure", async () => {
     const b = await backend();
     await expect(b.load(new Uint8Array([1, 2, 3, 4]))).rejects.toThrow(RuntimeFailure);
