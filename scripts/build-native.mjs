@@ -5,19 +5,24 @@
 // more per run; see src/runtime/native.ts). Nothing is downloaded.
 // Usage: node scripts/build-native.mjs [package root, default .]
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 
 const root = process.argv[2] ?? ".";
 const out = join(root, "dist/native/nnx_ort.node");
+// What happened, for the tests: a machine without the tools is fine, a failed compile is a bug.
+const status = join(root, "dist/native/status.json");
+mkdirSync(dirname(out), { recursive: true });
 
-function skip(why) {
+/** Give up: `missingTools` when the machine lacks what the build needs, else the build failed. */
+function skip(why, missingTools) {
   rmSync(out, { force: true });
+  writeFileSync(status, `${JSON.stringify({ built: false, missingTools, reason: why })}\n`);
   process.stderr.write(`nnx-gen: native binding not built (${why}); models will run on onnxruntime-node's own binding\n`);
   process.exit(0);
 }
 
-if (process.platform !== "linux") skip(`only built on Linux, this is ${process.platform}`);
+if (process.platform !== "linux") skip(`only built on Linux, this is ${process.platform}`, true);
 
 // Where Node's headers are: next to this node binary, or where npm is told to build addons.
 const headerDirs = [
@@ -27,10 +32,9 @@ const headerDirs = [
   "/usr/local/include/node",
 ].filter(Boolean);
 const headers = headerDirs.find((d) => existsSync(join(d, "node_api.h")));
-if (!headers) skip(`no node_api.h in ${headerDirs.join(", ")}`);
+if (!headers) skip(`no node_api.h in ${headerDirs.join(", ")}`, true);
 
 const cc = process.env.CC ?? "cc";
-mkdirSync(dirname(out), { recursive: true });
 const partial = `${out}.${process.pid}.tmp`;
 const r = spawnSync(
   cc,
@@ -39,7 +43,8 @@ const r = spawnSync(
 );
 if (r.error || r.status !== 0) {
   rmSync(partial, { force: true });
-  skip(r.error ? `${cc}: ${r.error.message}` : `${cc} failed:\n${r.stderr.trim()}`);
+  skip(r.error ? `${cc}: ${r.error.message}` : `${cc} failed:\n${r.stderr.trim()}`, r.error !== undefined);
 }
 if (r.stderr.trim()) process.stderr.write(r.stderr);
 renameSync(partial, out);
+writeFileSync(status, `${JSON.stringify({ built: true })}\n`);
