@@ -29,7 +29,7 @@ export interface PeakDescriptor {
 
 /** The SGEMM size: big enough to run at full kernel speed, ~10 ms a run on one core. */
 export const SGEMM_SIZE = 1024;
-const METHOD = `SGEMM ${SGEMM_SIZE}x${SGEMM_SIZE}x${SGEMM_SIZE} on the runtime, fastest of >= 1 s`;
+const METHOD = `SGEMM ${SGEMM_SIZE}x${SGEMM_SIZE}x${SGEMM_SIZE} on the runtime, fastest run of 1-s windows until two agree within 3% (at most 3)`;
 const CACHE_FILE = "peak.json";
 
 export function flagPeak(gflops: number): PeakDescriptor {
@@ -109,19 +109,29 @@ function filled(rows: number, cols: number, seed: number): Tensor<"float32"> {
   return tensor("float32", [rows, cols], data);
 }
 
-/** Measure the SGEMM peak in GFLOP/s on `threads` intra-op threads (about 1-2 s). */
+/** Measure the SGEMM peak in GFLOP/s on `threads` intra-op threads (about 2-3 s). */
 export async function measureSgemmPeak(threads: number, backend: Backend): Promise<number> {
   const n = SGEMM_SIZE;
   const session = await backend.load(sgemmModel(n, filled(n, n, 1)), { threads });
   try {
     const feeds = { a: filled(n, n, 7) };
-    const { samplesMs } = await measure(async () => void (await session.run(feeds)), {
-      warmup: 3,
-      durationSeconds: 1,
-      minIterations: 10,
-    });
-    // Interference only ever slows a run down, so the fastest run is the best estimate of the peak.
-    return gflopsPerSecond(2 * n * n * n, Math.min(...samplesMs));
+    // Interference only ever slows a run down, so the fastest run is the best estimate of the
+    // peak. On a shared VM a whole second can run slow (a busy neighbour: 75 against 100 GFLOP/s
+    // once), so windows are measured until two in a row agree.
+    let best = Infinity;
+    let previous: number | undefined;
+    for (let window = 0; window < 3; window++) {
+      const { samplesMs } = await measure(async () => void (await session.run(feeds)), {
+        warmup: window === 0 ? 3 : 0,
+        durationSeconds: 1,
+        minIterations: 10,
+      });
+      const fastest = Math.min(...samplesMs);
+      best = Math.min(best, fastest);
+      if (previous !== undefined && Math.abs(fastest - previous) <= 0.03 * Math.min(fastest, previous)) break;
+      previous = fastest;
+    }
+    return gflopsPerSecond(2 * n * n * n, best);
   } finally {
     await session.release();
   }
