@@ -95,8 +95,27 @@ static size_t element_size(int type) {
 
 static int get_string(napi_env env, napi_value value, char *out, size_t size) {
   size_t length = 0;
-  if (napi_get_value_string_utf8(env, value, out, size, &length) != napi_ok) return 0;
-  return length < size - 1;
+  // The full length first: a copy cut short inside a multi-byte character would look complete.
+  if (napi_get_value_string_utf8(env, value, NULL, 0, &length) != napi_ok || length >= size) return 0;
+  return napi_get_value_string_utf8(env, value, out, size, &length) == napi_ok;
+}
+
+static size_t typed_array_element_size(napi_typedarray_type type) {
+  switch (type) {
+    case napi_int8_array:
+    case napi_uint8_array:
+    case napi_uint8_clamped_array:
+      return 1;
+    case napi_int16_array:
+    case napi_uint16_array:
+      return 2;
+    case napi_int32_array:
+    case napi_uint32_array:
+    case napi_float32_array:
+      return 4;
+    default:
+      return 8;
+  }
 }
 
 static int get_int(napi_env env, napi_value object, const char *key, int64_t *out) {
@@ -112,55 +131,68 @@ typedef struct {
 } Bound;
 
 /*
- * A tensor described by {type, dims, data}, bound to its typed array's memory. Returns NULL
- * (with a JS exception pending) when the description is not consistent.
+ * A tensor described by {type, dims, data}, read in two steps. Reading the description may run
+ * JavaScript (getters, proxies), which could detach a buffer or release the session; so every
+ * description is read first, and the memory is bound after, with no JavaScript in between.
  */
-static OrtValue *bind_tensor(napi_env env, napi_value object, const char *name, Bound *bound) {
-  char message[MAX_NAME + 128];
-  int64_t type = 0;
+typedef struct {
+  int64_t type;
   int64_t dims[MAX_RANK];
-  uint32_t rank = 0;
-  napi_value dims_array, data;
-  if (!get_int(env, object, "type", &type) || napi_get_named_property(env, object, "dims", &dims_array) != napi_ok ||
-      napi_get_array_length(env, dims_array, &rank) != napi_ok || rank > MAX_RANK ||
-      napi_get_named_property(env, object, "data", &data) != napi_ok) {
+  uint32_t rank;
+  size_t count;
+  napi_value data;
+} Described;
+
+/* Reads {type, dims, data}; returns 0 with a JS exception pending when it is not consistent. */
+static int describe_tensor(napi_env env, napi_value object, const char *name, Described *t) {
+  char message[MAX_NAME + 128];
+  napi_value dims_array;
+  if (!get_int(env, object, "type", &t->type) || napi_get_named_property(env, object, "dims", &dims_array) != napi_ok ||
+      napi_get_array_length(env, dims_array, &t->rank) != napi_ok || t->rank > MAX_RANK ||
+      napi_get_named_property(env, object, "data", &t->data) != napi_ok) {
     snprintf(message, sizeof message, "tensor %s: expected {type, dims (at most %d), data}", name, MAX_RANK);
     throw_message(env, message);
-    return NULL;
+    return 0;
   }
-  size_t count = 1;
-  for (uint32_t i = 0; i < rank; i++) {
+  t->count = 1;
+  for (uint32_t i = 0; i < t->rank; i++) {
     napi_value d;
-    if (napi_get_element(env, dims_array, i, &d) != napi_ok || napi_get_value_int64(env, d, &dims[i]) != napi_ok || dims[i] < 0) {
+    if (napi_get_element(env, dims_array, i, &d) != napi_ok || napi_get_value_int64(env, d, &t->dims[i]) != napi_ok || t->dims[i] < 0) {
       snprintf(message, sizeof message, "tensor %s: dims must be non-negative integers", name);
       throw_message(env, message);
-      return NULL;
+      return 0;
     }
-    count *= (size_t)dims[i];
+    t->count *= (size_t)t->dims[i];
   }
+  return 1;
+}
+
+/* Binds a described tensor to its typed array's memory. Runs no JavaScript. */
+static OrtValue *bind_tensor(napi_env env, const Described *t, const char *name, Bound *bound) {
+  char message[MAX_NAME + 128];
   napi_typedarray_type array_type;
   size_t length = 0;
   void *pointer = NULL;
   bool is_typed_array = false;
-  if (napi_is_typedarray(env, data, &is_typed_array) != napi_ok || !is_typed_array ||
-      napi_get_typedarray_info(env, data, &array_type, &length, &pointer, NULL, NULL) != napi_ok) {
+  if (napi_is_typedarray(env, t->data, &is_typed_array) != napi_ok || !is_typed_array ||
+      napi_get_typedarray_info(env, t->data, &array_type, &length, &pointer, NULL, NULL) != napi_ok) {
     snprintf(message, sizeof message, "tensor %s: data must be a typed array", name);
     throw_message(env, message);
     return NULL;
   }
-  size_t size = element_size((int)type);
-  if (size == 0 || length != count) {
-    snprintf(message, sizeof message, "tensor %s: %zu elements of data for %zu in its shape (element type %lld)", name, length,
-             count, (long long)type);
+  size_t size = element_size((int)t->type);
+  if (size == 0 || typed_array_element_size(array_type) != size || length != t->count) {
+    snprintf(message, sizeof message, "tensor %s: %zu elements of %zu bytes for %zu of element type %lld", name, length,
+             typed_array_element_size(array_type), t->count, (long long)t->type);
     throw_message(env, message);
     return NULL;
   }
   static char empty[8];
-  bound->data = count ? pointer : empty;
-  bound->bytes = count * size;
+  bound->data = t->count ? pointer : empty;
+  bound->bytes = t->count * size;
   OrtValue *value = NULL;
-  OrtStatus *status = ORT_CALL(CreateTensorWithDataAsOrtValue)(cpu_memory, count ? pointer : empty, count * size, dims, rank,
-                                                                (ONNXTensorElementDataType)type, &value);
+  OrtStatus *status = ORT_CALL(CreateTensorWithDataAsOrtValue)(cpu_memory, bound->data, bound->bytes, t->dims, t->rank,
+                                                                (ONNXTensorElementDataType)t->type, &value);
   if (throw_status(env, status, name)) return NULL;
   return value;
 }
@@ -289,8 +321,7 @@ static napi_value create_session(napi_env env, napi_callback_info info) {
   int32_t threads = 1;
   uint32_t n_external = 0, n_external_data = 0;
   napi_typedarray_type type;
-  if (argc < 4 || napi_get_typedarray_info(env, argv[0], &type, &length, &bytes, NULL, NULL) != napi_ok || type != napi_uint8_array ||
-      napi_get_value_int32(env, argv[1], &threads) != napi_ok || threads < 0 ||
+  if (argc < 4 || napi_get_value_int32(env, argv[1], &threads) != napi_ok || threads < 0 ||
       napi_get_array_length(env, argv[2], &n_external) != napi_ok || napi_get_array_length(env, argv[3], &n_external_data) != napi_ok ||
       n_external != n_external_data || n_external > MAX_VALUES) {
     return throw_message(env, "createSession(model: Uint8Array, threads: number, externalNames: string[], externalData: Uint8Array[])");
@@ -300,14 +331,20 @@ static napi_value create_session(napi_env env, napi_callback_info info) {
   char *external_buffers[MAX_VALUES];
   size_t external_lengths[MAX_VALUES];
   if (get_names(env, argv[2], external_storage, external_names) < 0) return throw_message(env, "createSession: bad external data names");
+  // Every value first (element reads may run JavaScript), the memory after.
+  napi_value external_values[MAX_VALUES];
   for (uint32_t i = 0; i < n_external; i++) {
-    napi_value v;
+    if (napi_get_element(env, argv[3], i, &external_values[i]) != napi_ok) return throw_message(env, "createSession: bad external data");
+  }
+  for (uint32_t i = 0; i < n_external; i++) {
     void *data = NULL;
-    if (napi_get_element(env, argv[3], i, &v) != napi_ok ||
-        napi_get_typedarray_info(env, v, &type, &external_lengths[i], &data, NULL, NULL) != napi_ok || type != napi_uint8_array) {
+    if (napi_get_typedarray_info(env, external_values[i], &type, &external_lengths[i], &data, NULL, NULL) != napi_ok || type != napi_uint8_array) {
       return throw_message(env, "createSession: external data must be Uint8Arrays");
     }
     external_buffers[i] = data;
+  }
+  if (napi_get_typedarray_info(env, argv[0], &type, &length, &bytes, NULL, NULL) != napi_ok || type != napi_uint8_array) {
+    return throw_message(env, "createSession: the model must be a Uint8Array");
   }
 
   OrtSessionOptions *options = NULL;
@@ -377,18 +414,30 @@ static napi_value run(napi_env env, napi_callback_info info) {
   }
 
   napi_value result = NULL;
+  Described in_desc[MAX_VALUES], out_desc[MAX_VALUES];
   for (int i = 0; i < n_in; i++) {
     napi_value t;
-    Bound ignored;
-    if (napi_get_element(env, argv[2], (uint32_t)i, &t) != napi_ok || (inputs[i] = bind_tensor(env, t, input_names[i], &ignored)) == NULL) goto done;
+    if (napi_get_element(env, argv[2], (uint32_t)i, &t) != napi_ok || !describe_tensor(env, t, input_names[i], &in_desc[i])) goto done;
   }
   for (int i = 0; i < n_out; i++) {
     napi_value t;
     napi_valuetype type;
     if (napi_get_element(env, argv[4], (uint32_t)i, &t) != napi_ok || napi_typeof(env, t, &type) != napi_ok) goto done;
     if (type == napi_null || type == napi_undefined) continue;
-    if ((outputs[i] = bind_tensor(env, t, output_names[i], &bound[i])) == NULL) goto done;
+    if (!describe_tensor(env, t, output_names[i], &out_desc[i])) goto done;
     preallocated[i] = 1;
+  }
+  // From here on no JavaScript runs until ORT returns.
+  for (int i = 0; i < n_in; i++) {
+    Bound ignored;
+    if ((inputs[i] = bind_tensor(env, &in_desc[i], input_names[i], &ignored)) == NULL) goto done;
+  }
+  for (int i = 0; i < n_out; i++) {
+    if (preallocated[i] && (outputs[i] = bind_tensor(env, &out_desc[i], output_names[i], &bound[i])) == NULL) goto done;
+  }
+  if (handle->session == NULL) {
+    throw_message(env, "the session was released");
+    goto done;
   }
 
   OrtStatus *status = ORT_CALL(Run)(handle->session, NULL, input_names, (const OrtValue *const *)inputs, (size_t)n_in, output_names,
@@ -410,6 +459,10 @@ static napi_value run(napi_env env, napi_callback_info info) {
 done:
   release_values(inputs, n_in > 0 ? n_in : 0);
   release_values(outputs, n_out > 0 ? n_out : 0);
+  if (result == NULL) {
+    bool pending = false;
+    if (napi_is_exception_pending(env, &pending) != napi_ok || !pending) throw_message(env, "nnx-gen native binding: run failed");
+  }
   return result;
 }
 

@@ -59,6 +59,11 @@ export const BYTES_PER_ELEMENT: { [D in DType]: number } = {
   bool: 1,
 };
 
+/** Whether `data` is the typed array that holds `dtype` (a Float32Array for float32, ...). */
+export function isDataOf(dtype: DType, data: unknown): boolean {
+  return data instanceof CTORS[dtype];
+}
+
 export function isDType(x: unknown): x is DType {
   return typeof x === "string" && (DTYPES as readonly string[]).includes(x);
 }

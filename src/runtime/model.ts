@@ -9,7 +9,7 @@ import { formatDiagnostics } from "../diagnostics/format.js";
 import { dimViolation, valueTypes, type IrModel } from "../ir/model.js";
 import { resolveParams, type NameMapping, type ParamMap } from "../params/store.js";
 import { checkSpecText } from "../spec/load.js";
-import { numElements, type Tensor } from "../tensor.js";
+import { isDataOf, numElements, type Tensor } from "../tensor.js";
 import { VERSION } from "../version.js";
 import { defaultBackend, type Backend, type OutputType, type Session } from "./backend.js";
 import { lowerModel } from "./lower.js";
@@ -52,6 +52,10 @@ export function bindInputs(model: IrModel, inputs: Readonly<Record<string, Tenso
     }
     if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
       problems.push(`input ${i.name} has an invalid shape [${t.shape.join(", ")}]`);
+      continue;
+    }
+    if (t.dtype === i.type.dtype && !isDataOf(t.dtype, t.data)) {
+      problems.push(`input ${i.name} is ${t.dtype} but its data is a ${(t.data as object | undefined)?.constructor?.name ?? typeof t.data}`);
       continue;
     }
     if (t.data?.length !== numElements(t.shape)) {

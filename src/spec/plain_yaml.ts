@@ -19,8 +19,11 @@ const MAX_DEPTH = 64;
 /** Tabs, CR, other control characters, the BOM and Unicode line separators: left to yaml. */
 const UNUSUAL_CHARACTER = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]/;
 
-/** A plain mapping key and its colon, which must be followed by a space or the line end. */
-const KEY = /([A-Za-z_][A-Za-z0-9_.-]*):(?=[ \n]|$)/y;
+/**
+ * A plain mapping key and its colon, which must be followed by a space or the line end. YAML
+ * refuses implicit keys over 1024 characters.
+ */
+const KEY = /([A-Za-z_][A-Za-z0-9_.-]{0,1023}):(?=[ \n]|$)/y;
 /** Keys that YAML resolves to something other than their text, or that toJS treats specially. */
 const SPECIAL_KEY = /^(?:[Nn]ull|NULL|[Tt]rue|TRUE|[Ff]alse|FALSE|__proto__)$/;
 

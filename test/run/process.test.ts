@@ -120,6 +120,7 @@ describe("a failure inside the runtime", () => {
     await expect(compiled.run({ x: { ...x, shape: [1, 5], data: new Float32Array(5) } })).rejects.toBeInstanceOf(UserError);
     await expect(compiled.run({ x: { ...x, data: new Float32Array(3) } })).rejects.toThrow(/3 elements of data for shape \[1, 4\]/);
     await expect(compiled.run({ x: { ...x, dtype: "int32", data: new Int32Array(4) } as never })).rejects.toBeInstanceOf(UserError);
+    await expect(compiled.run({ x: { ...x, data: new Uint8Array(4) } as never })).rejects.toThrow(/input x is float32 but its data is a Uint8Array/);
     await expect(compiled.run({})).rejects.toThrow(/missing input x/);
     // and a backend's own UserError passes through unchanged
     const userish: Backend = {

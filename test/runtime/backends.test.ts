@@ -139,6 +139,13 @@ describe.each(backends)("%s", (label, backend) => {
     }
   });
 
+  it("data whose element size is not the dtype's is refused, never read or written past its end", async () => {
+    const s = await session((g) => g.output(g.node("Relu", [g.input("x", "float32", [4])]), "y", "float32", [4]));
+    open.push(s);
+    const wrong = { dtype: "float32" as const, shape: [4], data: new Uint8Array(4) as unknown as Float32Array };
+    await expect(s.run({ x: wrong })).rejects.toBeInstanceOf(RuntimeFailure);
+  });
+
   it("a released session refuses to run, with a RuntimeFailure", async () => {
     const s = await session((g) => g.output(g.node("Relu", [g.input("x", "float32", [2])]), "y", "float32", [2]));
     expect(Array.from((await s.run({ x: tensor("float32", [2], [-1, 1]) })).y!.data as Float32Array)).toEqual([0, 1]);

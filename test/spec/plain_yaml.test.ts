@@ -83,6 +83,7 @@ describe("readPlainYaml cases", () => {
     ["a: -1\nb: -x\nc: http://h/p\nd: é → ×\n", { a: -1, b: "-x", c: "http://h/p", d: "é → ×" }],
     ["a.b-c: 1\n_x: 2\n", { "a.b-c": 1, _x: 2 }],
     ["- - 1\n  - - 2\n- 3\n", [[1, [2]], 3]],
+    [`${"k".repeat(1024)}: 1\n`, { ["k".repeat(1024)]: 1 }],
     ["mask:\n  - - [1.0, 0.0]\n    - [0.0, 1.0]\n", { mask: [[[1, 0], [0, 1]]] }],
   ];
   it.each(values)("%j", (text, expected) => {
@@ -98,7 +99,7 @@ describe("readPlainYaml cases", () => {
     "a: {b:1}\n", "1: x\n", "null: x\n", "true: x\n", "__proto__: x\n", "'a': 1\n", "a b: 1\n", "- -\n",
     "-\n- 1\n", "a: .inf\n", "a: .nan\n", "a:\n  - 1\n b: 2\n", "a: 1\n  b: 2\n", "a: [1,\n2]\n", "a: [1,\n# c\n  2]\n",
     "a: [1] x\n", "a: \"x\" y\n", "a: [1]#c\n", "a: - 1\n", "a: @x\n", "a: `x`\n", "a: %x\n", "a: x: y\n",
-    "a:\n  b: 1\n  - 2\n", `${"a:\n".repeat(1)}${"- ".repeat(0)}${"[".repeat(70)}${"]".repeat(70)}\n`,
+    "a:\n  b: 1\n  - 2\n", `${"k".repeat(1025)}: 1\n`, `- ${"k".repeat(1025)}: 1\n`, `${"a:\n".repeat(1)}${"- ".repeat(0)}${"[".repeat(70)}${"]".repeat(70)}\n`,
   ];
   it.each(leftToYaml)("leaves %j to yaml", (text) => {
     expect(readPlainYaml(text)).toBe(NOT_PLAIN);
