@@ -94,24 +94,25 @@ export function padConstant(g: GraphBuilder, x: string, pads: readonly Pair[] | 
 
 /**
  * numpy/jnp.pad mode "wrap" (periodic). ORT's own wrap mode returns garbage when a pad
- * exceeds the axis size, so a static size is built from Slice and Concat as JAX does. A
- * symbolic size whose minimum covers both pads takes the last `lo` and first `hi` elements the
- * same way; one that may turn out smaller gathers the periodic indices instead (exact for any
- * size >= 1, but ~2x slower on the segmenter example).
+ * exceeds the axis size, so it is built from Slice and Concat as JAX does. When the size
+ * (static, or the smallest a symbolic one can be) covers both pads, that is the last `lo` and
+ * the first `hi` elements around x; a larger static pad repeats x whole; a symbolic size that
+ * may turn out smaller than a pad gathers the periodic indices instead (exact for any size >= 1,
+ * but ~2x slower on the segmenter example).
  */
 export function padWrap(g: GraphBuilder, x: string, pads: readonly Pair[], spatial: readonly Dim[], minSpatial: readonly (number | undefined)[] = []): string {
   pads.forEach(([lo, hi], i) => {
     if (lo === 0 && hi === 0) return;
     const axis = 2 + i;
     const n = spatial[i];
+    const least = typeof n === "number" ? n : minSpatial[i];
+    if (least !== undefined && least >= Math.max(lo, hi, 1)) {
+      const parts = [...(lo > 0 ? [slice(g, x, [-lo], [INT64_MAX], [axis])] : []), x, ...(hi > 0 ? [slice(g, x, [0], [hi], [axis])] : [])];
+      x = concat(g, parts, axis);
+      return;
+    }
     if (typeof n !== "number") {
-      const min = minSpatial[i];
-      if (min !== undefined && min >= Math.max(lo, hi, 1)) {
-        const parts = [...(lo > 0 ? [slice(g, x, [-lo], [INT64_MAX], [axis])] : []), x, ...(hi > 0 ? [slice(g, x, [0], [hi], [axis])] : [])];
-        x = concat(g, parts, axis);
-      } else {
-        x = gatherPad(g, x, axis, lo, hi, "wrap");
-      }
+      x = gatherPad(g, x, axis, lo, hi, "wrap");
       return;
     }
     const parts: string[] = [];
@@ -126,20 +127,24 @@ export function padWrap(g: GraphBuilder, x: string, pads: readonly Pair[], spati
 }
 
 /**
- * numpy/jnp.pad mode "reflect" (edge not repeated). Pads longer than n-1 are applied in
- * steps of at most n-1 on the growing array, low side first, as JAX does; a size-1 axis
- * repeats its element. A symbolic size whose minimum exceeds both pads is one reflect Pad; one
- * that may not gathers the same indices computed in the graph (ORT's reflect Pad fails once a
- * pad reaches the size).
+ * numpy/jnp.pad mode "reflect" (edge not repeated). When the size (static, or the smallest a
+ * symbolic one can be) exceeds both pads, that is one reflect Pad. Longer static pads are
+ * applied in steps of at most n-1 on the growing array, low side first, as JAX does; a size-1
+ * axis repeats its element. A symbolic size that may not exceed them gathers the same indices
+ * computed in the graph (ORT's reflect Pad fails once a pad reaches the size).
  */
 export function padReflect(g: GraphBuilder, x: string, pads: readonly Pair[], spatial: readonly Dim[], minSpatial: readonly (number | undefined)[] = []): string {
   const r = pads.length;
   pads.forEach(([lo, hi], i) => {
+    if (lo === 0 && hi === 0) return;
     const n = spatial[i]!;
+    const least = typeof n === "number" ? n : minSpatial[i];
+    if (least !== undefined && least > Math.max(lo, hi)) {
+      x = pad(g, x, r + 2, 2 + i, [[lo, hi]], "reflect");
+      return;
+    }
     if (typeof n !== "number") {
-      const min = minSpatial[i];
-      if (lo === 0 && hi === 0) return;
-      x = min !== undefined && min > Math.max(lo, hi) ? pad(g, x, r + 2, 2 + i, [[lo, hi]], "reflect") : gatherPad(g, x, 2 + i, lo, hi, "reflect");
+      x = gatherPad(g, x, 2 + i, lo, hi, "reflect");
       return;
     }
     const step = (side: 0 | 1, amount: number): void => {
