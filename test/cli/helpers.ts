@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../../src/cli/program.js";
 import type { CliIO } from "../../src/cli/io.js";
+import type { Diagnostic } from "../../src/diagnostics/diagnostic.js";
 
 export interface CliRun {
   code: number;
@@ -31,19 +32,8 @@ export function tempDir(prefix: string): { dir: string; cleanup: () => void } {
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** The JSON diagnostics of a `check --format json` run. */
-export interface JsonDiagnostic {
-  file: string;
-  line: number;
-  column: number;
-  endLine: number;
-  endColumn: number;
-  code: string;
-  severity: "error" | "warning";
-  message: string;
-  pointer: string;
-  hint?: string;
-}
+/** The JSON diagnostics of a `check --format json` run: the Diagnostic objects as they are. */
+export type JsonDiagnostic = Diagnostic;
 
 export function parseJsonDiagnostics(stdout: string): JsonDiagnostic[] {
   return JSON.parse(stdout) as JsonDiagnostic[];
