@@ -34,3 +34,8 @@ export class RuntimeFailure extends Error {
     this.name = "RuntimeFailure";
   }
 }
+
+/** The message of anything thrown (an Error's message, else its text). */
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

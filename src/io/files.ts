@@ -38,7 +38,7 @@ import { constants as bufferConstants } from "node:buffer";
 import { randomBytes } from "node:crypto";
 import { open, rename, stat, unlink, type FileHandle } from "node:fs/promises";
 import path from "node:path";
-import { UserError } from "../diagnostics/errors.js";
+import { errorMessage, UserError } from "../diagnostics/errors.js";
 import type { DType, Tensor } from "../tensor.js";
 import { fail, formatShape } from "./binary.js";
 import { castIntegerTensor } from "./convert.js";
@@ -233,5 +233,5 @@ const FS_PROBLEMS: Record<string, string> = {
 /** A file system error in words: the common codes phrased, any other as Node reports it. */
 export function fsProblem(e: unknown): string {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  return (code !== undefined ? FS_PROBLEMS[code] : undefined) ?? (e instanceof Error ? e.message : String(e));
+  return (code !== undefined ? FS_PROBLEMS[code] : undefined) ?? errorMessage(e);
 }

@@ -6,7 +6,7 @@
  * Older nnx.State dicts wrap each leaf as {"value": array}.
  */
 import { decode, encode, ExtData, ExtensionCodec } from "@msgpack/msgpack";
-import { UserError } from "../diagnostics/errors.js";
+import { errorMessage, UserError } from "../diagnostics/errors.js";
 import { numElements, type DType, type Tensor } from "../tensor.js";
 import { byteSize, checkShape, decodeTensor, describe, encodeTensor, entriesOf, fail, formatShape } from "./binary.js";
 import { dtypeFromNumpyName, NUMPY_NAMES, numpyName } from "./dtypes.js";
@@ -195,7 +195,7 @@ function decodeMsgpack(bytes: Uint8Array, file: string, what: string, rawStrings
     });
   } catch (e) {
     if (e instanceof UserError) throw e;
-    return fail("NNX3030", file, `${what} is not valid msgpack (${e instanceof Error ? e.message : String(e)})`);
+    return fail("NNX3030", file, `${what} is not valid msgpack (${errorMessage(e)})`);
   }
 }
 

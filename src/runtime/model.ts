@@ -4,7 +4,7 @@
  */
 import { basename } from "node:path";
 import { hasErrors } from "../diagnostics/diagnostic.js";
-import { RuntimeFailure, UsageError, UserError } from "../diagnostics/errors.js";
+import { errorMessage, RuntimeFailure, UsageError, UserError } from "../diagnostics/errors.js";
 import { formatDiagnostics } from "../diagnostics/format.js";
 import { dimViolation, valueTypes, type IrModel } from "../ir/model.js";
 import { resolveParams, type NameMapping, type ParamMap } from "../params/store.js";
@@ -121,7 +121,7 @@ export async function compileModel(model: IrModel, source: ParamSource, options:
  */
 function asRuntimeFailure(e: unknown, what: string): Error {
   if (e instanceof RuntimeFailure || e instanceof UserError || e instanceof UsageError) return e;
-  return new RuntimeFailure(`${what}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  return new RuntimeFailure(`${what}: ${errorMessage(e)}`, { cause: e });
 }
 
 /** Check a spec's text and compile it: what generated modules call. */

@@ -17,7 +17,7 @@
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { RuntimeFailure } from "../diagnostics/errors.js";
+import { errorMessage, RuntimeFailure } from "../diagnostics/errors.js";
 import { packagePath } from "../paths.js";
 import { allocateUninitialized, DTYPES, numElements, viewOf, type DType, type Tensor, type TypedArray } from "../tensor.js";
 import type { Backend, LoadOptions, OutputType, Session } from "./backend.js";
@@ -51,9 +51,6 @@ function defaultWriteInPlace(): boolean {
   return forced ? forced === "in-place" : hasTunables(process.env);
 }
 
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
 
 /** The shared library inside the installed onnxruntime-node package, or undefined. */
 function onnxruntimeLibrary(require: NodeJS.Require): string | undefined {
@@ -106,7 +103,7 @@ function loadSession(addon: Addon, model: Uint8Array, opts: LoadOptions, writeIn
     const handle = addon.createSession(model, opts.threads ?? 1, external.map((f) => f.path), external.map((f) => f.data));
     return new NativeSession(addon, handle, addon.names(handle), external, writeInPlace);
   } catch (e) {
-    throw new RuntimeFailure(message(e), { cause: e });
+    throw new RuntimeFailure(errorMessage(e), { cause: e });
   }
 }
 
@@ -134,7 +131,7 @@ class NativeSession implements Session {
     try {
       made = this.addon.run(this.handle, names, names.map((n) => wire(n, feeds[n]!)), [...this.outputNames], outputs);
     } catch (e) {
-      throw new RuntimeFailure(message(e), { cause: e });
+      throw new RuntimeFailure(errorMessage(e), { cause: e });
     }
     const out: Record<string, Tensor> = {};
     this.outputNames.forEach((name, i) => {

@@ -3,7 +3,7 @@
  * load, so it is imported lazily, only by commands that execute models.
  */
 
-import { RuntimeFailure } from "../diagnostics/errors.js";
+import { errorMessage, RuntimeFailure } from "../diagnostics/errors.js";
 import { isDType, type DType, type Tensor } from "../tensor.js";
 import type { Backend, LoadOptions, Session } from "./backend.js";
 
@@ -40,12 +40,9 @@ export function ortImportFailure(e: unknown): RuntimeFailure {
       { cause: e },
     );
   }
-  return new RuntimeFailure(`onnxruntime-node failed to load: ${message(e)}`, { cause: e });
+  return new RuntimeFailure(`onnxruntime-node failed to load: ${errorMessage(e)}`, { cause: e });
 }
 
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
 
 /** The onnxruntime-node backend (loads the package on first call). */
 export async function ortBackend(): Promise<Backend> {
@@ -72,7 +69,7 @@ async function loadSession(ort: Ort, model: Uint8Array, opts: LoadOptions): Prom
     });
     return new OrtSession(ort, session, opts.externalData);
   } catch (e) {
-    throw new RuntimeFailure(`onnxruntime could not load the model: ${message(e)}`, { cause: e });
+    throw new RuntimeFailure(`onnxruntime could not load the model: ${errorMessage(e)}`, { cause: e });
   }
 }
 
@@ -97,7 +94,7 @@ class OrtSession implements Session {
     try {
       out = await this.session.run(ortFeeds);
     } catch (e) {
-      throw new RuntimeFailure(`onnxruntime run failed: ${message(e)}`, { cause: e });
+      throw new RuntimeFailure(`onnxruntime run failed: ${errorMessage(e)}`, { cause: e });
     }
     const result: Record<string, Tensor> = {};
     for (const [name, t] of Object.entries(out)) result[name] = fromOrt(name, t);
@@ -117,7 +114,7 @@ function toOrt(ort: Ort, name: string, t: Tensor): OrtTensor {
   try {
     return new ort.Tensor(t.dtype, t.data as never, t.shape);
   } catch (e) {
-    throw new RuntimeFailure(`input ${name}: ${message(e)}`, { cause: e });
+    throw new RuntimeFailure(`input ${name}: ${errorMessage(e)}`, { cause: e });
   }
 }
 
