@@ -1,0 +1,82 @@
+/**
+ * Flax's normalization numerics (flax/nnx/nn/normalization.py `_compute_stats` and
+ * `_normalize`) as plain ONNX ops, in Flax's order of operations:
+ *
+ *   mean = x.mean(axes); var = max(0, mean(x*x) - mean*mean)   (use_fast_variance)
+ *                        var = mean((x - mean)^2)               (otherwise)
+ *   y = (x - mean) * (rsqrt(var + eps) * scale) + bias
+ *
+ * ONNX's LayerNormalization is not used. onnxruntime's CPU kernel computes the variance as
+ * E[x^2] - E[x]^2 with no clamp at 0 and adds epsilon inside the square root, so it matches
+ * neither of Flax's formulas on inputs with a large mean: measured on rows of 1000 + N(0, 0.01)
+ * (scripts in the norms branch notes, README "Normalization"), it gave NaN where Flax's clamp
+ * gives finite values, and it differs from Flax's two-pass variance by far more than float32
+ * rounding. It also normalizes only trailing axes. The explicit ops cost ~2x its time on
+ * [8, 128, 768] and give Flax's numbers within rounding on every input.
+ */
+import { numElements, tensor, type Tensor } from "../../tensor.js";
+import type { GraphBuilder } from "./graph.js";
+import { reshapeHost } from "./host.js";
+import { add, mul, sub } from "./ops_math.js";
+
+export interface Moments {
+  /** Absent when the mean is zero (RMSNorm's use_mean=False). */
+  readonly mean?: string;
+  /** x - mean, when the two-pass variance already computed it. */
+  readonly centered?: string;
+  readonly variance: string;
+}
+
+/** x.mean(axes) with the reduced axes kept as size 1; no axes is x itself, as in jnp. */
+function meanKeep(g: GraphBuilder, x: string, axes: readonly number[]): string {
+  if (axes.length === 0) return x;
+  return g.node("ReduceMean", [x, g.constInt64(axes)], { keepdims: 1 });
+}
+
+/** `_compute_stats` over `axes` in float32. */
+export function moments(g: GraphBuilder, x: string, axes: readonly number[], useMean: boolean, fastVariance: boolean): Moments {
+  if (!useMean) return { variance: meanKeep(g, mul(g, x, x), axes) };
+  const mean = meanKeep(g, x, axes);
+  if (fastVariance) {
+    const meanSq = meanKeep(g, mul(g, x, x), axes);
+    return { mean, variance: g.node("Max", [sub(g, meanSq, mul(g, mean, mean)), g.scalar(0, "float32")]) };
+  }
+  const centered = sub(g, x, mean);
+  return { mean, centered, variance: meanKeep(g, mul(g, centered, centered), axes) };
+}
+
+/**
+ * `_normalize`: (x - mean) * (rsqrt(var + eps) * scale) + bias. `scale` and `bias` are host
+ * tensors already shaped to broadcast (Flax's feature_shape). epsilon is rounded to float32
+ * first, as JAX does with a weakly typed Python float.
+ */
+export function normalize(g: GraphBuilder, x: string, m: Moments, epsilon: number, scale?: Tensor, bias?: Tensor): string {
+  let factor = g.node("Reciprocal", [g.node("Sqrt", [add(g, m.variance, g.scalar(epsilon, "float32"))])]);
+  if (scale) factor = mul(g, factor, g.constant(scale, "scale"));
+  const centered = m.centered ?? (m.mean !== undefined ? sub(g, x, m.mean) : x);
+  const y = mul(g, centered, factor);
+  return bias ? add(g, y, g.constant(bias, "bias")) : y;
+}
+
+/** A parameter stored as [n] (Flax's feature_shape of (num_features,)) reshaped to broadcast. */
+export function featureShaped(t: Tensor, shape: readonly number[]): Tensor {
+  return reshapeHost(t, shape);
+}
+
+/**
+ * BatchNorm's per-feature factor rsqrt(var + eps) * scale, computed once on the host in
+ * float32 with Flax's roundings (each step rounded to float32: sqrt and division in double
+ * then rounded are correctly rounded for float32 operands).
+ */
+export function batchNormFactor(variance: Tensor, epsilon: number, scale: Tensor | undefined): Tensor {
+  const v = variance.data as Float32Array;
+  const s = scale?.data as Float32Array | undefined;
+  const eps = Math.fround(epsilon);
+  const out = new Float32Array(v.length);
+  for (let i = 0; i < v.length; i++) {
+    const r = Math.fround(1 / Math.fround(Math.sqrt(Math.fround(v[i]! + eps))));
+    out[i] = s ? Math.fround(r * s[i]!) : r;
+  }
+  if (numElements(variance.shape) !== out.length) throw new RangeError("batch_stats var has the wrong size");
+  return tensor("float32", variance.shape, out);
+}
