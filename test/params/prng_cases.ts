@@ -20,3 +20,14 @@ export function rawBits(b64: string, dtype: FloatDType): Uint32Array | Uint16Arr
   const bytes = new Uint8Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
   return dtype === "float32" ? new Uint32Array(bytes.buffer) : new Uint16Array(bytes.buffer);
 }
+
+/** zlib.adler32, for the seeds of JAX's _RANDOM_VALUES_CASES. */
+export function adler32(s: string): number {
+  let a = 1;
+  let b = 0;
+  for (const c of new TextEncoder().encode(s)) {
+    a = (a + c) % 65521;
+    b = (b + a) % 65521;
+  }
+  return ((b << 16) | a) >>> 0;
+}

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { foldIn, hashPair, randomBits, seedKey, split, threefry2x32, type Key, type PrngLayout } from "../../src/params/threefry.js";
-import { CASES } from "./prng_cases.js";
+import { adler32, CASES } from "./prng_cases.js";
 
 const hex = (k: Key) => k.map((w) => "0x" + w.toString(16).padStart(8, "0"));
 
@@ -59,17 +59,6 @@ describe("JAX's legacy layout (jax_threefry_partitionable off): values quoted fr
     expect(Array.from(randomBits(k, 32, 5, "legacy"))).toEqual([1978747883, 4134381225, 3628107870, 689687174, 2788938207]);
   });
 });
-
-/** zlib.adler32, for the seeds of JAX's _RANDOM_VALUES_CASES. */
-export function adler32(s: string): number {
-  let a = 1;
-  let b = 0;
-  for (const c of new TextEncoder().encode(s)) {
-    a = (a + c) % 65521;
-    b = (b + a) % 65521;
-  }
-  return ((b << 16) | a) >>> 0;
-}
 
 describe("the NumPy reference's bits and keys (fixtures/prng/cases.json)", () => {
   it.each(CASES.bits.map((c) => [`${c.key_name} ${c.layout} uint${c.width} x${c.n}`, c] as const))("%s", (_, c) => {
