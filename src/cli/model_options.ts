@@ -19,7 +19,7 @@ export function addParamOptions(cmd: Command): Command {
     .addOption(new Option("--params <file>", "parameters: .safetensors, .npz or Flax .msgpack").conflicts("seed"))
     .addOption(new Option("--seed <n>", "initialize parameters as nnx.Rngs(n) does in Flax, with JAX's PRNG (default 0)").argParser(integer(0)))
     .addOption(
-      new Option("--prng <kind>", "the PRNG behind --seed: JAX's threefry, partitionable (JAX >= 0.5.0) or legacy (before); xoshiro: nnx-gen's own streams before 0.2")
+      new Option("--prng <kind>", "the PRNG behind --seed: JAX's threefry, partitionable (JAX >= 0.5.0) or legacy (before); xoshiro: nnx-gen's own per-parameter streams (the former default)")
         .choices(["partitionable", "legacy", "xoshiro"])
         .conflicts("params"),
     )
