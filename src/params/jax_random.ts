@@ -19,8 +19,6 @@ import { forEachWordChunk, fieldOf, type Key, type PrngLayout } from "./threefry
 
 export type FloatDType = "float32" | "float16" | "bfloat16";
 
-const F64 = new Float64Array(1);
-const F64_U32 = new Uint32Array(F64.buffer);
 const F32 = new Float32Array(1);
 const F32_U32 = new Uint32Array(F32.buffer);
 
@@ -38,27 +36,21 @@ export function f32Bits(v: number): number {
 
 /**
  * `fl32(a * b + c)` with one rounding, for float32 a, b, c: a * b is exact in float64, so the
- * float64 sum rounds wrongly to float32 only when it lands exactly between two float32s (its
- * low 29 mantissa bits 1 followed by zeros); then its own rounding error decides the side.
+ * float64 sum s rounds wrongly to float32 only when it lands exactly between two float32s,
+ * i.e. when 2s - r (r = fl32(s)) is the float32 on s's other side; then the sum's own rounding
+ * error decides the side.
  */
 export function fma32(a: number, b: number, c: number): number {
   const p = a * b;
   const s = p + c;
-  F64[0] = s;
-  if ((F64_U32[0]! & 0x1fffffff) !== 0x10000000 && Math.abs(s) >= 2 ** -126) return Math.fround(s);
-  return fma32Slow(p, c, s);
-}
-
-function fma32Slow(p: number, c: number, s: number): number {
   const r = Math.fround(s);
-  if (r === s) return r;
-  const other = 2 * s - r;
-  if (Math.fround(other) !== other || other - s !== s - r) return r;
+  const m = 2 * s - r;
+  if (m === r || Math.fround(m) !== m) return r;
   // s is a tie; the exact sum is s + e (TwoSum).
   const bb = s - p;
   const e = p - (s - bb) + (c - bb);
   if (e === 0) return r;
-  return (other > r) === (e > 0) ? other : r;
+  return (m > r) === (e > 0) ? m : r;
 }
 
 /** The float32 next to `v` towards `toward`. */

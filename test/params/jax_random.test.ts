@@ -77,16 +77,28 @@ describe("JAX's printed samples (doctested in JAX's docs)", () => {
     expect(x.map(round)).toEqual([...rounded]);
   });
 
-  it("jnp.cov(jax.random.normal(key(0), shape=(3, 100))) (jax/_src/numpy/lax_numpy.py, cov docstring)", () => {
-    const printed = [0.9, 0.03, 0.1, 0.03, 1.0, 0.01, 0.1, 0.01, 0.85];
+  // jnp.cov and jnp.corrcoef of jax.random.normal(key(0), shape=(3, 100)), printed with precision=2.
+  it.each([
+    ["cov", [0.9, 0.03, 0.1, 0.03, 1.0, 0.01, 0.1, 0.01, 0.85]],
+    ["corrcoef", [1, 0.03, 0.12, 0.03, 1, 0.01, 0.12, 0.01, 1]],
+  ] as const)("jnp.%s(jax.random.normal(key(0), (3, 100))) (jax/_src/numpy/lax_numpy.py docstring)", (what, printed) => {
     const x = sampleFloat32(seedKey(0), 300, { kind: "normal" }, 1, "partitionable");
     const mean = [0, 1, 2].map((r) => x.subarray(100 * r, 100 * r + 100).reduce((a, b) => a + b, 0) / 100);
-    const cov = [0, 1, 2].flatMap((r) => [0, 1, 2].map((c) => {
+    const cov = [0, 1, 2].map((r) => [0, 1, 2].map((c) => {
       let s = 0;
       for (let k = 0; k < 100; k++) s += (x[100 * r + k]! - mean[r]!) * (x[100 * c + k]! - mean[c]!);
       return s / 99;
     }));
-    cov.forEach((v, i) => expect(Math.abs(v - printed[i]!)).toBeLessThanOrEqual(0.005 + 1e-6));
+    const got = what === "cov" ? cov.flat() : cov.flatMap((row, r) => row.map((v, c) => v / Math.sqrt(cov[r]![r]! * cov[c]![c]!)));
+    got.forEach((v, i) => expect(Math.abs(v - printed[i]!)).toBeLessThanOrEqual(0.005 + 1e-6));
+  });
+
+  it("jax.scipy.fft.dct(jax.random.normal(key(0), (3, 3))) (jax/_src/scipy/fft.py, dct docstring)", () => {
+    const printed = [6.43, 3.56, -2.86, -1.75, 1.55, -1.4, 1.33, -2.01, -0.82];
+    const x = sampleFloat32(seedKey(0), 9, { kind: "normal" }, 1, "partitionable");
+    // Type-II DCT along the last axis, norm=None: y_k = 2 sum_n x_n cos(pi k (2n + 1) / 2N).
+    const y = [0, 1, 2].flatMap((r) => [0, 1, 2].map((k) => 2 * [0, 1, 2].reduce((s, n) => s + x[3 * r + n]! * Math.cos((Math.PI * k * (2 * n + 1)) / 6), 0)));
+    y.forEach((v, i) => expect(Math.abs(v - printed[i]!)).toBeLessThanOrEqual(0.005 + 1e-6));
   });
 });
 
