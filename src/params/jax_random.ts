@@ -232,30 +232,73 @@ function uniformBounds(fmt: FloatFormat, d: Distribution): { lo: number; hi: num
   };
 }
 
+/** What a float32 sample is before scaling: a function of the top 23 bits of its word only. */
+interface Float32Sampler {
+  readonly kind: Distribution["kind"];
+  readonly lo: number;
+  readonly span: number;
+  readonly clipLo: number;
+  readonly clipHi: number;
+}
+
+const SQRT2_F32 = Math.fround(Math.SQRT2);
+
+/**
+ * The sample for mantissa m (the word's top 23 bits): f = bitcast(m | 0x3F800000) - 1 = m/2^23
+ * exactly, u = max(lo, fl32(f * span + lo)), then sqrt(2) * erf_inv(u) clipped for the normals.
+ */
+function sampleOf(m: number, { kind, lo, span, clipLo, clipHi }: Float32Sampler): number {
+  let u = fma32(m * 2 ** -23, span, lo);
+  if (u < lo) u = lo;
+  if (kind === "uniform") return u;
+  const v = Math.fround(SQRT2_F32 * erfInv32(u));
+  return v < clipLo ? clipLo : v > clipHi ? clipHi : v;
+}
+
+/**
+ * Normal samples depend on 23 bits only, so past 2^22 draws of one distribution its 2^23
+ * values (32 MB) are computed once and looked up: a GPT-2-sized init then evaluates erf_inv
+ * for about a fifth of its parameters. Bit-identical to computing each one.
+ */
+const TABLE_AFTER = 2 ** 22;
+const MAX_TABLES = 2;
+const tables = new Map<string, { drawn: number; table?: Float32Array | undefined }>();
+
+function tableFor(sampler: Float32Sampler, n: number): Float32Array | undefined {
+  const id = `${sampler.kind}:${sampler.lo}:${sampler.span}:${sampler.clipLo}:${sampler.clipHi}`;
+  let entry = tables.get(id);
+  if (entry === undefined) {
+    entry = { drawn: 0 };
+    tables.set(id, entry);
+  }
+  entry.drawn += n;
+  if (entry.table === undefined && entry.drawn > TABLE_AFTER) {
+    const built = [...tables.values()].filter((e) => e.table !== undefined);
+    if (built.length >= MAX_TABLES) built[0]!.table = undefined;
+    const table = new Float32Array(2 ** 23);
+    for (let m = 0; m < table.length; m++) table[m] = sampleOf(m, sampler);
+    entry.table = table;
+  }
+  // Most recently used last, so the oldest table is the one dropped.
+  tables.delete(id);
+  tables.set(id, entry);
+  return entry.table;
+}
+
 /**
  * Sample n float32 values of `d` times `scale` (rounded once more, as `sample * scale` in JAX;
  * scale 1 is skipped) into `out`. The hot path of parameter initialization.
  */
 export function sampleFloat32(key: Key, n: number, d: Distribution, scale: number, layout: PrngLayout, out: Float32Array = new Float32Array(n)): Float32Array {
   const { lo, hi, clipLo, clipHi } = uniformBounds(FORMATS.float32, d);
-  const span = Math.fround(hi - lo);
-  const sqrt2 = Math.fround(Math.SQRT2);
+  const sampler: Float32Sampler = { kind: d.kind, lo, span: Math.fround(hi - lo), clipLo, clipHi };
   const s = Math.fround(scale);
-  const kind = d.kind;
+  const table = d.kind === "uniform" ? undefined : tableFor(sampler, n);
   forEachWordChunk(key, n, 32, layout, (words, start, count) => {
-    for (let j = 0; j < count; j++) {
-      // bitcast((bits >> 9) | 0x3F800000) - 1: exact, in [0, 1).
-      const f = f32FromBits((words[j]! >>> 9) | 0x3f800000) - 1;
-      let u = fma32(f, span, lo);
-      if (u < lo) u = lo;
-      let v: number;
-      if (kind === "uniform") v = u;
-      else {
-        v = Math.fround(sqrt2 * erfInv32(u));
-        if (v < clipLo) v = clipLo;
-        else if (v > clipHi) v = clipHi;
-      }
-      out[start + j] = s === 1 ? v : v * s;
+    if (table !== undefined) {
+      for (let j = 0; j < count; j++) out[start + j] = table[words[j]! >>> 9]! * s;
+    } else {
+      for (let j = 0; j < count; j++) out[start + j] = sampleOf(words[j]! >>> 9, sampler) * s;
     }
   });
   return out;

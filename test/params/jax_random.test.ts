@@ -173,6 +173,16 @@ describe("the NumPy reference's samples, bit for bit (fixtures/prng/cases.json)"
   });
 });
 
+it("past 2^22 draws of a distribution, samples come from its table, bit-identical", () => {
+  const cases = CASES.samplers.filter((c) => c.dtype === "float32" && c.kind !== "uniform");
+  // Enough draws of each of the first two distributions to build their tables.
+  for (const c of cases.slice(0, 2)) sampleFloat32(seedKey(99), 2 ** 22 + 1, { kind: c.kind, ...c.params } as Distribution, 1, "partitionable");
+  for (const c of cases) {
+    const got = new Uint32Array(sampleFloat32(c.key, c.n, { kind: c.kind, ...c.params } as Distribution, 1, c.layout).buffer);
+    expect(mismatches(got, rawBits(c.bits, "float32")), `${c.kind} ${JSON.stringify(c.params)} ${c.layout}`).toEqual([]);
+  }
+});
+
 function mismatches(got: ArrayLike<number>, want: ArrayLike<number>): string[] {
   const out: string[] = [];
   if (got.length !== want.length) return [`length ${got.length} != ${want.length}`];
