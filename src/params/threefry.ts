@@ -9,8 +9,10 @@
  * - random bits: element i hashes the 64-bit counter i (partitionable, JAX >= 0.5.0), or
  *   `threefry_2x32(key, iota(words))` (legacy: the first half of the counters against the
  *   second, outputs concatenated), narrower widths unpacked from 32-bit words.
- * Everything runs on 32-bit integers in typed arrays; no BigInt, no Node imports.
+ * Everything runs on 32-bit integers in typed arrays (the partitionable words in WebAssembly
+ * SIMD where available, threefry_simd.ts); no BigInt, no Node imports.
  */
+import { SIMD_CHUNK, simdWords } from "./threefry_simd.js";
 
 /** A threefry key: two uint32 words. */
 export type Key = readonly [number, number];
@@ -72,7 +74,7 @@ export function threefry2x32(key: Key, x0: Uint32Array, x1: Uint32Array, n = x0.
  * word, so the high counter word is one constant): out[j] = b0 ^ b1 of hashing (hi, start + j).
  * threefry2x32 fused with its counters and the xor, without intermediate arrays.
  */
-function partitionableWords(key: Key, start: number, count: number, out: Uint32Array): void {
+export function partitionableWords(key: Key, start: number, count: number, out: Uint32Array): void {
   const k0 = key[0] | 0;
   const k1 = key[1] | 0;
   const k2 = (k0 ^ k1 ^ PARITY) | 0;
@@ -165,7 +167,7 @@ function legacyWords(key: Key, count: number): Uint32Array {
 }
 
 /** Elements per chunk of the partitionable layout: small enough to stay in cache. */
-const CHUNK = 4096;
+const CHUNK = SIMD_CHUNK;
 
 /**
  * Call `fn(words, start, count)` for consecutive chunks of the 32-bit words behind
@@ -185,8 +187,16 @@ export function forEachWordChunk(
     fn(legacyWords(key, Math.ceil((width * n) / 32)), 0, n);
     return;
   }
-  const words = new Uint32Array(Math.min(CHUNK, n));
   // CHUNK divides 2^32: the high counter word is constant within a chunk.
+  if (simdWords !== undefined) {
+    for (let start = 0; start < n; start += CHUNK) {
+      const count = Math.min(CHUNK, n - start);
+      simdWords(key[0], key[1], Math.floor(start / 2 ** 32), start >>> 0, count);
+      fn(simdWords.out, start, count);
+    }
+    return;
+  }
+  const words = new Uint32Array(Math.min(CHUNK, n));
   for (let start = 0; start < n; start += CHUNK) {
     const count = Math.min(CHUNK, n - start);
     partitionableWords(key, start, count, words);

@@ -4,6 +4,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { foldIn, hashPair, randomBits, seedKey, split, threefry2x32, type Key, type PrngLayout } from "../../src/params/threefry.js";
+import { simdWords, SIMD_CHUNK } from "../../src/params/threefry_simd.js";
+import { partitionableWords } from "../../src/params/threefry.js";
 import { adler32, CASES } from "./prng_cases.js";
 
 const hex = (k: Key) => k.map((w) => "0x" + w.toString(16).padStart(8, "0"));
@@ -76,5 +78,23 @@ describe("the NumPy reference's bits and keys (fixtures/prng/cases.json)", () =>
       const got = c.op === "key" ? [seedKey(c.seed!)] : c.op === "fold_in" ? [foldIn(c.key!, c.data!)] : split(c.key!, c.n!, c.layout as PrngLayout);
       expect(got.map((k) => [...k]), JSON.stringify(c)).toEqual(c.keys);
     }
+  });
+});
+
+describe("the WebAssembly SIMD words equal the JavaScript loop's", () => {
+  it("runs here (Node has WebAssembly SIMD)", () => {
+    expect(simdWords).toBeDefined();
+  });
+
+  it.each([
+    [[0, 0], 0, SIMD_CHUNK],
+    [[0x13198a2e, 0x03707344], 8192, 7],
+    [[0xffffffff, 1], 2 ** 32 - SIMD_CHUNK, SIMD_CHUNK],
+    [[5, 0x80000000], 2 ** 32 + 3 * SIMD_CHUNK, 1001],
+  ] as const)("key %j from element %d, %d words", (key, start, count) => {
+    const js = new Uint32Array(count);
+    partitionableWords(key, start, count, js);
+    simdWords!(key[0], key[1], Math.floor(start / 2 ** 32), start >>> 0, count);
+    expect(Array.from(simdWords!.out.subarray(0, count))).toEqual(Array.from(js));
   });
 });
