@@ -5,7 +5,7 @@
 // best of --reps passes, and the machine's load.
 // Usage: npm run build && node bench/prng_init.mjs [--reps 3] [--prng partitionable|legacy]
 import { loadavg } from "node:os";
-import { canonicalInitializer, RngStream, sampleInitializer } from "../dist/index.js";
+import { canonicalInitializer, planInitializer, RngStream, sampleInitializer } from "../dist/index.js";
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -34,6 +34,8 @@ plan.push([ones, [d], false], [zeros, [d], false]); // ln_f
 const total = plan.reduce((n, [, s]) => n + s.reduce((a, b) => a * b, 1), 0);
 
 function pass() {
+  // As initializeParams does: announce the draws, then draw in construction order.
+  for (const [init, shape] of plan) planInitializer(init, shape);
   const rngs = RngStream.fromSeed(0, layout);
   let checksum = 0;
   for (const [init, shape, draws] of plan) {

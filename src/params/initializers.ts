@@ -6,7 +6,7 @@
  */
 
 import { numElements } from "../tensor.js";
-import { FORMATS, sampleFloat32, sampleNarrow, type Distribution, type FloatDType } from "./jax_random.js";
+import { expectDraws, FORMATS, sampleFloat32, sampleNarrow, type Distribution, type FloatDType } from "./jax_random.js";
 import { Rng } from "./prng.js";
 import type { Key, PrngLayout } from "./threefry.js";
 
@@ -320,6 +320,12 @@ function drawOf(init: Initializer, shape: readonly number[], dtype: FloatDType):
       }
     }
   }
+}
+
+/** Announce a float32 sampleInitializer call to come, so large inits can share lookup tables. */
+export function planInitializer(init: Initializer, shape: readonly number[]): void {
+  const draw = drawOf(init, shape, "float32");
+  if (draw !== undefined) expectDraws(draw.d, numElements(shape));
 }
 
 /** Whether the initializer uses its key (zeros, ones and constant do not). */

@@ -256,32 +256,46 @@ function sampleOf(m: number, { kind, lo, span, clipLo, clipHi }: Float32Sampler)
 }
 
 /**
- * Normal samples depend on 23 bits only, so past 2^22 draws of one distribution its 2^23
- * values (32 MB) are computed once and looked up: a GPT-2-sized init then evaluates erf_inv
- * for about a fifth of its parameters. Bit-identical to computing each one.
+ * Normal samples depend on 23 bits only, so when a distribution draws more than 2^23 values
+ * (announced with expectDraws, or counted) its 2^23 results are computed once (32 MB) and
+ * looked up: a GPT-2-sized init evaluates erf_inv 2^24 times instead of 124M. Bit-identical to
+ * computing each one.
  */
-const TABLE_AFTER = 2 ** 22;
+const TABLE_SIZE = 2 ** 23;
 const MAX_TABLES = 2;
-const tables = new Map<string, { drawn: number; table?: Float32Array | undefined }>();
+const tables = new Map<string, { drawn: number; pending: number; table?: Float32Array | undefined }>();
 
-function tableFor(sampler: Float32Sampler, n: number): Float32Array | undefined {
+function samplerOf(d: Distribution): Float32Sampler {
+  const { lo, hi, clipLo, clipHi } = uniformBounds(FORMATS.float32, d);
+  return { kind: d.kind, lo, span: Math.fround(hi - lo), clipLo, clipHi };
+}
+
+function tableEntry(sampler: Float32Sampler) {
   const id = `${sampler.kind}:${sampler.lo}:${sampler.span}:${sampler.clipLo}:${sampler.clipHi}`;
   let entry = tables.get(id);
-  if (entry === undefined) {
-    entry = { drawn: 0 };
-    tables.set(id, entry);
-  }
-  entry.drawn += n;
-  if (entry.table === undefined && entry.drawn > TABLE_AFTER) {
-    const built = [...tables.values()].filter((e) => e.table !== undefined);
-    if (built.length >= MAX_TABLES) built[0]!.table = undefined;
-    const table = new Float32Array(2 ** 23);
-    for (let m = 0; m < table.length; m++) table[m] = sampleOf(m, sampler);
-    entry.table = table;
-  }
+  if (entry === undefined) entry = { drawn: 0, pending: 0 };
   // Most recently used last, so the oldest table is the one dropped.
   tables.delete(id);
   tables.set(id, entry);
+  return entry;
+}
+
+/** Announce n float32 draws of `d` to come (lets the first of them use a table). */
+export function expectDraws(d: Distribution, n: number): void {
+  if (d.kind !== "uniform") tableEntry(samplerOf(d)).pending += n;
+}
+
+function tableFor(sampler: Float32Sampler, n: number): Float32Array | undefined {
+  const entry = tableEntry(sampler);
+  if (entry.table === undefined && entry.drawn + Math.max(entry.pending, n) > TABLE_SIZE) {
+    const built = [...tables.values()].filter((e) => e.table !== undefined);
+    if (built.length >= MAX_TABLES) built[0]!.table = undefined;
+    const table = new Float32Array(TABLE_SIZE);
+    for (let m = 0; m < TABLE_SIZE; m++) table[m] = sampleOf(m, sampler);
+    entry.table = table;
+  }
+  entry.drawn += n;
+  entry.pending = Math.max(0, entry.pending - n);
   return entry.table;
 }
 
@@ -290,8 +304,7 @@ function tableFor(sampler: Float32Sampler, n: number): Float32Array | undefined 
  * scale 1 is skipped) into `out`. The hot path of parameter initialization.
  */
 export function sampleFloat32(key: Key, n: number, d: Distribution, scale: number, layout: PrngLayout, out: Float32Array = new Float32Array(n)): Float32Array {
-  const { lo, hi, clipLo, clipHi } = uniformBounds(FORMATS.float32, d);
-  const sampler: Float32Sampler = { kind: d.kind, lo, span: Math.fround(hi - lo), clipLo, clipHi };
+  const sampler = samplerOf(d);
   const s = Math.fround(scale);
   const table = d.kind === "uniform" ? undefined : tableFor(sampler, n);
   forEachWordChunk(key, n, 32, layout, (words, start, count) => {

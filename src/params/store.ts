@@ -9,7 +9,7 @@ import type { RngDraw } from "../layers/kind.js";
 import { LAYER_KINDS } from "../layers/registry.js";
 import type { Tensor } from "../tensor.js";
 import { didYouMean } from "../util/suggest.js";
-import { drawsFromKey, initializeParam, sampleInitializer } from "./initializers.js";
+import { drawsFromKey, initializeParam, planInitializer, sampleInitializer } from "./initializers.js";
 import { RngStream } from "./rngs.js";
 import type { PrngLayout } from "./threefry.js";
 
@@ -50,6 +50,7 @@ export function initializeParams(model: IrModel, seed: number, prng: Prng = "par
     return out;
   }
   const rngs = RngStream.fromSeed(seed, prng);
+  for (const layer of model.layers) for (const p of layer.params) planInitializer(p.init, p.initShape);
   for (const layer of model.layers) {
     const keys = new Map<string, ReturnType<RngStream["next"]>>();
     for (const draw of layerDraws(layer)) {
