@@ -54,13 +54,18 @@ export type RngDraw = string | null;
  * still uses up its key; no bias, no draw). A kind whose Flax constructor draws otherwise
  * declares `rngDraws`, listing every `rngs.params()` call in the order its `__init__` makes
  * them (read the constructor, including sub-modules it builds):
- * - a key drawn without a parameter from it: a `null` entry;
- * - a parameter Flax creates without drawing (BatchNorm's `mean`/`var` zeros and ones, a
- *   norm's scale when it is built as `nnx.Param(jnp.ones(...))`): leave it out. Such params
- *   must have an initializer that draws nothing (zeros, ones, constant);
- * - sub-modules (MultiHeadAttention's query/key/value/out LinearGenerals, its query_ln and
- *   key_ln norms): their draws in the order the constructor builds them, with the kind's own
- *   param names (`query.kernel`, `query.bias`, ...).
+ * - a key drawn without a parameter from it: a `null` entry. `nnx.Dropout(rate, rngs=rngs)`
+ *   forks the `dropout` stream, which with `nnx.Rngs(seed)` is the same default stream: one
+ *   null draw; MultiHeadAttention with `dropout_rate > 0` (and `keep_rngs`, the default) ends
+ *   with one (`rngs.dropout.fork()`);
+ * - a parameter Flax creates without drawing (BatchNorm's `mean`/`var`, `nnx.BatchStat` zeros
+ *   and ones): leave it out. Such params must have an initializer that draws nothing (zeros,
+ *   ones, constant). LayerNorm/RMSNorm/GroupNorm/BatchNorm's scale and bias do draw (scale,
+ *   then bias, each when present), ones and zeros though they are;
+ * - sub-modules: their draws in the order the constructor builds them, with the kind's own
+ *   param names. MultiHeadAttention (flax/nnx/nn/attention.py): query, key, value (each
+ *   LinearGeneral: kernel, bias when use_bias), query_ln.scale and key_ln.scale when
+ *   normalize_qk (LayerNorms without bias), out (kernel, bias), then the dropout fork.
  * Repeated modules draw copy after copy. A stacked repeat (`nnx.split_rngs` + `nnx.vmap`)
  * draws one key from the stream, splits it into N (`RngStream.splitStreams`), builds copy i
  * from stream i, and stacks copy i's values at index i.
