@@ -70,45 +70,19 @@ export function threefry2x32(key: Key, x0: Uint32Array, x1: Uint32Array, n = x0.
 }
 
 /**
- * Partitionable 32-bit words for elements [start, start + count) (count <= 2^32 - start's low
- * word, so the high counter word is one constant): out[j] = b0 ^ b1 of hashing (hi, start + j).
- * threefry2x32 fused with its counters and the xor, without intermediate arrays.
+ * Partitionable 32-bit words for elements [start, start + count) (within one 2^32 block of
+ * counters): out[j] = b0 ^ b1 of hashing the 64-bit counter start + j. The JavaScript path;
+ * threefry_simd.ts computes the same four lanes at a time.
  */
-export function partitionableWords(key: Key, start: number, count: number, out: Uint32Array): void {
-  const k0 = key[0] | 0;
-  const k1 = key[1] | 0;
-  const k2 = (k0 ^ k1 ^ PARITY) | 0;
-  const a0 = (Math.floor(start / 2 ** 32) + k0) | 0;
+export function partitionableWords(key: Key, start: number, count: number, out: Uint32Array, scratch = new Uint32Array(count)): void {
+  const hi = Math.floor(start / 2 ** 32);
   const lo = start >>> 0;
   for (let j = 0; j < count; j++) {
-    let a = a0;
-    let b = (lo + j + k1) | 0;
-    a = (a + b) | 0; b = ((b << 13) | (b >>> 19)) ^ a;
-    a = (a + b) | 0; b = ((b << 15) | (b >>> 17)) ^ a;
-    a = (a + b) | 0; b = ((b << 26) | (b >>> 6)) ^ a;
-    a = (a + b) | 0; b = ((b << 6) | (b >>> 26)) ^ a;
-    a = (a + k1) | 0; b = (b + k2 + 1) | 0;
-    a = (a + b) | 0; b = ((b << 17) | (b >>> 15)) ^ a;
-    a = (a + b) | 0; b = ((b << 29) | (b >>> 3)) ^ a;
-    a = (a + b) | 0; b = ((b << 16) | (b >>> 16)) ^ a;
-    a = (a + b) | 0; b = ((b << 24) | (b >>> 8)) ^ a;
-    a = (a + k2) | 0; b = (b + k0 + 2) | 0;
-    a = (a + b) | 0; b = ((b << 13) | (b >>> 19)) ^ a;
-    a = (a + b) | 0; b = ((b << 15) | (b >>> 17)) ^ a;
-    a = (a + b) | 0; b = ((b << 26) | (b >>> 6)) ^ a;
-    a = (a + b) | 0; b = ((b << 6) | (b >>> 26)) ^ a;
-    a = (a + k0) | 0; b = (b + k1 + 3) | 0;
-    a = (a + b) | 0; b = ((b << 17) | (b >>> 15)) ^ a;
-    a = (a + b) | 0; b = ((b << 29) | (b >>> 3)) ^ a;
-    a = (a + b) | 0; b = ((b << 16) | (b >>> 16)) ^ a;
-    a = (a + b) | 0; b = ((b << 24) | (b >>> 8)) ^ a;
-    a = (a + k1) | 0; b = (b + k2 + 4) | 0;
-    a = (a + b) | 0; b = ((b << 13) | (b >>> 19)) ^ a;
-    a = (a + b) | 0; b = ((b << 15) | (b >>> 17)) ^ a;
-    a = (a + b) | 0; b = ((b << 26) | (b >>> 6)) ^ a;
-    a = (a + b) | 0; b = ((b << 6) | (b >>> 26)) ^ a;
-    out[j] = (a + k2) ^ (b + k0 + 5);
+    out[j] = hi;
+    scratch[j] = lo + j;
   }
+  threefry2x32(key, out, scratch, count);
+  for (let j = 0; j < count; j++) out[j] = out[j]! ^ scratch[j]!;
 }
 
 /** One threefry2x32 block: the hash of the counter pair (c0, c1). */
@@ -197,9 +171,10 @@ export function forEachWordChunk(
     return;
   }
   const words = new Uint32Array(Math.min(CHUNK, n));
+  const scratch = new Uint32Array(words.length);
   for (let start = 0; start < n; start += CHUNK) {
     const count = Math.min(CHUNK, n - start);
-    partitionableWords(key, start, count, words);
+    partitionableWords(key, start, count, words, scratch);
     fn(words, start, count);
   }
 }
