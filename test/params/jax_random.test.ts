@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { canonicalInitializer, sampleInitializer, type Initializer } from "../../src/params/initializers.js";
 import { erf32, erfInv32, expectDraws, fma32, FORMATS, sampleFloat32, sampleNarrow, type Distribution } from "../../src/params/jax_random.js";
 import { RngStream } from "../../src/params/rngs.js";
-import { foldIn, seedKey, type PrngLayout } from "../../src/params/threefry.js";
+import { foldIn, seedKey, split, type PrngLayout } from "../../src/params/threefry.js";
 import { adler32, CASES, rawBits } from "./prng_cases.js";
 
 /** A float32 as NumPy prints it in an array: the shortest repr that reads back, at most 8 decimals. */
@@ -195,4 +195,16 @@ it("fold_in keys of one stream are what nnx.Rngs(seed).params() returns", () => 
   const rngs = RngStream.fromSeed(7);
   expect([rngs.next(), rngs.next()]).toEqual([foldIn(seedKey(7), 0), foldIn(seedKey(7), 1)]);
   expect(rngs.drawn).toBe(2);
+});
+
+it("a stacked repeat (nnx.split_rngs + nnx.vmap) takes one key from the stream and splits it", () => {
+  const rngs = RngStream.fromSeed(5);
+  rngs.next();
+  const copies = rngs.splitStreams(3);
+  expect(rngs.drawn).toBe(2);
+  const parent = foldIn(seedKey(5), 1);
+  const keys = split(parent, 3);
+  copies.forEach((c, i) => expect(c.next()).toEqual(foldIn(keys[i]!, 0)));
+  // Each copy counts on its own.
+  expect(copies[0]!.next()).toEqual(foldIn(keys[0]!, 1));
 });
