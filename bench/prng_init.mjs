@@ -5,7 +5,7 @@
 // best of --reps passes, and the machine's load.
 // Usage: npm run build && node bench/prng_init.mjs [--reps 3] [--prng partitionable|legacy]
 import { loadavg } from "node:os";
-import { canonicalInitializer, planInitializer, RngStream, sampleInitializer } from "../dist/index.js";
+import { canonicalInitializer, endInitialization, planInitializer, RngStream, sampleInitializer } from "../dist/index.js";
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -42,6 +42,7 @@ function pass() {
     const v = sampleInitializer(init, shape, draws ? rngs.next() : undefined, "float32", layout);
     checksum += v[v.length - 1];
   }
+  endInitialization();
   return checksum;
 }
 

@@ -6,7 +6,7 @@
  */
 
 import { numElements } from "../tensor.js";
-import { expectDraws, FORMATS, sampleFloat32, sampleNarrow, type Distribution, type FloatDType } from "./jax_random.js";
+import { expectDraws, FORMATS, releaseTables, sampleFloat32, sampleNarrow, type Distribution, type FloatDType } from "./jax_random.js";
 import { Rng } from "./prng.js";
 import type { Key, PrngLayout } from "./threefry.js";
 
@@ -326,6 +326,11 @@ function drawOf(init: Initializer, shape: readonly number[], dtype: FloatDType):
 export function planInitializer(init: Initializer, shape: readonly number[]): void {
   const draw = drawOf(init, shape, "float32");
   if (draw !== undefined) expectDraws(draw.d, numElements(shape));
+}
+
+/** After a model's initialization: drop what planInitializer and the draws built up. */
+export function endInitialization(): void {
+  releaseTables();
 }
 
 /** Whether the initializer uses its key (zeros, ones and constant do not). */

@@ -280,6 +280,11 @@ function tableEntry(sampler: Float32Sampler) {
   return entry;
 }
 
+/** Forget the tables and counts (32 MB each): after a model's initialization. */
+export function releaseTables(): void {
+  tables.clear();
+}
+
 /** Announce n float32 draws of `d` to come (lets the first of them use a table). */
 export function expectDraws(d: Distribution, n: number): void {
   if (d.kind !== "uniform") tableEntry(samplerOf(d)).pending += n;

@@ -9,7 +9,7 @@ import type { RngDraw } from "../layers/kind.js";
 import { LAYER_KINDS } from "../layers/registry.js";
 import type { Tensor } from "../tensor.js";
 import { didYouMean } from "../util/suggest.js";
-import { drawsFromKey, initializeParam, planInitializer, sampleInitializer } from "./initializers.js";
+import { drawsFromKey, endInitialization, initializeParam, planInitializer, sampleInitializer } from "./initializers.js";
 import { RngStream } from "./rngs.js";
 import type { PrngLayout } from "./threefry.js";
 
@@ -51,19 +51,23 @@ export function initializeParams(model: IrModel, seed: number, prng: Prng = "par
   }
   const rngs = RngStream.fromSeed(seed, prng);
   for (const layer of model.layers) for (const p of layer.params) planInitializer(p.init, p.initShape);
-  for (const layer of model.layers) {
-    const keys = new Map<string, ReturnType<RngStream["next"]>>();
-    for (const draw of layerDraws(layer)) {
-      const key = rngs.next();
-      if (draw !== null) keys.set(draw, key);
-    }
-    for (const p of layer.params) {
-      const key = keys.get(p.name);
-      if (key === undefined && drawsFromKey(p.init)) {
-        throw new Error(`${paramName(layer, p)}: ${layer.type} creates it without a key, but its initializer ${p.init.kind} needs one`);
+  try {
+    for (const layer of model.layers) {
+      const keys = new Map<string, ReturnType<RngStream["next"]>>();
+      for (const draw of layerDraws(layer)) {
+        const key = rngs.next();
+        if (draw !== null) keys.set(draw, key);
       }
-      out.set(paramName(layer, p), { dtype: "float32", shape: [...p.shape], data: sampleInitializer(p.init, p.initShape, key, "float32", prng) });
+      for (const p of layer.params) {
+        const key = keys.get(p.name);
+        if (key === undefined && drawsFromKey(p.init)) {
+          throw new Error(`${paramName(layer, p)}: ${layer.type} creates it without a key, but its initializer ${p.init.kind} needs one`);
+        }
+        out.set(paramName(layer, p), { dtype: "float32", shape: [...p.shape], data: sampleInitializer(p.init, p.initShape, key, "float32", prng) });
+      }
     }
+  } finally {
+    endInitialization();
   }
   // Declared order (layer by layer, params in order), as before.
   return new Map([...declaredParams(model).keys()].map((n) => [n, out.get(n)!]));
