@@ -123,7 +123,7 @@ function standardize(e: Emit, x: string): string {
  * _integer_pow and its lowering's special cases y = 2, 3, -1), then 1 / acc for y < 0.
  */
 export function integerPow(e: Emit, x: string, y: number): string {
-  if (y === 0) return n(e, "Add", n(e, "Mul", x, e.k(0)), e.k(1));
+  if (y === 0) return n(e, "Expand", e.k(1), n(e, "Shape", x)); // full_like(x, 1): NaN too
   if (y === 3) return n(e, "Mul", n(e, "Mul", x, x), x);
   let p = Math.abs(y);
   let acc: string | undefined;
