@@ -100,7 +100,12 @@ function dtypes(def: OpDef, operands: readonly Operand[], values: readonly Tenso
   }
   for (const d of new Set([compute, output])) {
     if (!COMPUTABLE.has(d)) {
-      ctx.error("NNX2063", def.dtype === "astype" ? "dtype" : field, `${name} here computes in ${d} (JAX's type promotion of ${types.map((t) => (t.weak ? `weak ${t.dtype.startsWith("float") ? "float" : "int"}` : t.dtype)).join(", ")}), which nnx-gen's runtime does not compute yet; it computes float32, int32 and bool`, "convert the inputs first: {type: astype, dtype: float32}");
+      const runtime = "nnx-gen's runtime computes these ops in float32, int32 and bool only";
+      if (def.dtype === "astype") ctx.error("NNX2063", "dtype", `astype to ${d}: ${runtime} so far`, "use dtype float32, int32 or bool");
+      else {
+        const why = types.map((t) => (t.weak ? `weak ${isFloating(t.dtype) ? "float" : "int"}` : t.dtype)).join(", ");
+        ctx.error("NNX2063", field, `${name} here computes in ${d} (JAX's type promotion of ${why}), and ${runtime} so far`, "convert the inputs first: {type: astype, dtype: float32}");
+      }
       return undefined;
     }
   }
