@@ -56,7 +56,10 @@ export interface OpDef {
   readonly inputs: 1 | 2 | 3 | "many";
   readonly args?: Readonly<Record<string, ArgSpec>>;
   readonly dtype: DtypeRule;
-  /** A Python scalar JAX's formula mixes in, which takes part in promotion (relu: maximum(x, 0)). */
+  /**
+   * A Python scalar JAX's formula mixes in, which takes part in promotion (relu: maximum(x, 0));
+   * "int" also stands for promote_args_numeric's bool -> int (square, power).
+   */
   readonly implicit?: "int" | "float";
   /** The ONNX op computing it on bools where JAX allows bool (add: or); absent: bool is rejected. */
   readonly boolOp?: string;
@@ -267,14 +270,14 @@ export const OPS: readonly OpDef[] = [
   { names: ["multiply"], jax: "jnp.multiply", inputs: "many", dtype: "numeric", boolOp: "And", flops: 1, lower: binary("Mul"), doc: "x * y (logical and on bools)" },
   { names: ["subtract"], jax: "jnp.subtract", inputs: 2, dtype: "numeric", flops: 1, lower: binary("Sub"), doc: "x - y" },
   { names: ["divide"], jax: "jnp.divide", inputs: 2, dtype: "inexact", flops: 1, lower: binary("Div"), doc: "x / y (true division: integers give float32)" },
-  { names: ["power"], jax: "jnp.power", inputs: 2, dtype: "numeric", flops: 1, lower: binary("Pow"), doc: "x ** y; an integer constant exponent multiplies (lax.integer_pow)" },
+  { names: ["power"], jax: "jnp.power", inputs: 2, dtype: "numeric", implicit: "int", flops: 1, lower: binary("Pow"), doc: "x ** y; an integer constant exponent multiplies (lax.integer_pow)" },
   { names: ["maximum"], jax: "jnp.maximum", inputs: 2, dtype: "numeric", boolOp: "Or", flops: 1, lower: binary("Max"), doc: "elementwise max, NaN if either is NaN" },
   { names: ["minimum"], jax: "jnp.minimum", inputs: 2, dtype: "numeric", boolOp: "And", flops: 1, lower: binary("Min"), doc: "elementwise min, NaN if either is NaN" },
   { names: ["exp"], jax: "jnp.exp", inputs: 1, dtype: "inexact", flops: 1, lower: unary("Exp"), doc: "e^x" },
   { names: ["log"], jax: "jnp.log", inputs: 1, dtype: "inexact", flops: 1, lower: unary("Log"), doc: "natural log (NaN below 0, -inf at 0)" },
   { names: ["sqrt"], jax: "jnp.sqrt", inputs: 1, dtype: "inexact", flops: 1, lower: unary("Sqrt"), doc: "square root" },
   { names: ["rsqrt"], jax: "lax.rsqrt", inputs: 1, dtype: "inexact", flops: 1, lower: (e, [x]) => n(e, "Reciprocal", n(e, "Sqrt", x!)), doc: "1 / sqrt(x)" },
-  { names: ["square"], jax: "jnp.square", inputs: 1, dtype: "numeric", flops: 1, lower: (e, [x]) => n(e, "Mul", x!, x!), doc: "x * x" },
+  { names: ["square"], jax: "jnp.square", inputs: 1, dtype: "numeric", implicit: "int", flops: 1, lower: (e, [x]) => n(e, "Mul", x!, x!), doc: "x * x" },
   { names: ["abs"], jax: "jnp.abs", inputs: 1, dtype: "numeric", boolOp: "Identity", flops: 1, lower: unary("Abs"), doc: "|x|" },
   { names: ["negative"], jax: "jnp.negative", inputs: 1, dtype: "numeric", flops: 1, lower: unary("Neg"), doc: "-x" },
   { names: ["reciprocal"], jax: "jnp.reciprocal", inputs: 1, dtype: "inexact", flops: 1, lower: (e, [x]) => n(e, "Div", e.k(1), x!), doc: "1 / x" },
