@@ -10,6 +10,7 @@
  * formula (LeakyRelu, Gelu, Softmax).
  */
 import type { GraphBuilder } from "../../runtime/onnx/graph.js";
+import { gelu, leakyRelu, logSoftmax, relu, sigmoid as onnxSigmoid, silu, softmax, tanh } from "../../runtime/onnx/ops_activation.js";
 import { expm1, log1p, softplus } from "../../runtime/onnx/ops_elementwise.js";
 import { reduce } from "../../runtime/onnx/ops_math.js";
 import type { DType } from "../../tensor.js";
@@ -79,7 +80,7 @@ export interface OpDef {
 const unary = (op: string) => (e: Emit, [x]: readonly string[]): string => e.g.node(op, [x!]);
 const binary = (op: string) => (e: Emit, [a, b]: readonly string[]): string => e.g.node(op, [a!, b!]);
 const n = (e: Emit, op: string, ...xs: string[]): string => e.g.node(op, xs);
-const sigmoid = (e: Emit, x: string): string => n(e, "Sigmoid", x);
+const sigmoid = (e: Emit, x: string): string => onnxSigmoid(e.g, x);
 /** jnp.where(x > 0, x, alpha * expm1(where(x > 0, 0., x))): jax.nn.elu. */
 const elu = (e: Emit, x: string, alpha: number): string => {
   const pos = n(e, "Greater", x, e.k(0));
@@ -102,7 +103,7 @@ const AXES: Schema = { anyOf: [{ $ref: "#/$defs/axisOrAxes" }, { type: "null" }]
 /** softmax over several axes: exp(x - max) / sum(exp(x - max)), as jax.nn.softmax. */
 function softmaxOver(e: Emit, x: string, log: boolean): string {
   const { g, axes } = e;
-  if (axes.length === 1) return g.node(log ? "LogSoftmax" : "Softmax", [x], { axis: axes[0]! });
+  if (axes.length === 1) return (log ? logSoftmax : softmax)(g, x, axes[0]);
   const shifted = g.node("Sub", [x, reduce(g, x, "max", axes, true)]);
   const sum = reduce(g, g.node("Exp", [shifted]), "sum", axes, true);
   return log ? g.node("Sub", [shifted, g.node("Log", [sum])]) : g.node("Div", [g.node("Exp", [shifted]), sum]);
@@ -144,15 +145,14 @@ export function integerPow(e: Emit, x: string, y: number): string {
 
 export const OPS: readonly OpDef[] = [
   // jax.nn activations (version 1's first: their numerics and FLOPs are unchanged)
-  { names: ["relu"], jax: "jax.nn.relu", inputs: 1, dtype: "numeric", implicit: "int", flops: 1, lower: (e, [x]) => (e.dtype === "float32" ? n(e, "Relu", x!) : n(e, "Max", x!, e.k(0))), doc: "jnp.maximum(x, 0)" },
-  { names: ["silu", "swish"], jax: "jax.nn.silu", inputs: 1, dtype: "float", flops: 1, lower: (e, [x]) => n(e, "Mul", x!, sigmoid(e, x!)), doc: "x * sigmoid(x)" },
-  { names: ["sigmoid"], jax: "jax.nn.sigmoid", inputs: 1, dtype: "float", flops: 1, lower: unary("Sigmoid"), doc: "lax.logistic(x) = 1 / (1 + exp(-x))" },
-  { names: ["tanh"], jax: "jax.nn.tanh", inputs: 1, dtype: "inexact", flops: 1, lower: unary("Tanh"), doc: "jnp.tanh(x)" },
+  { names: ["relu"], jax: "jax.nn.relu", inputs: 1, dtype: "numeric", implicit: "int", flops: 1, lower: (e, [x]) => (e.dtype === "float32" ? relu(e.g, x!) : n(e, "Max", x!, e.k(0))), doc: "jnp.maximum(x, 0)" },
+  { names: ["silu", "swish"], jax: "jax.nn.silu", inputs: 1, dtype: "float", flops: 1, lower: (e, [x]) => silu(e.g, x!), doc: "x * sigmoid(x)" },
+  { names: ["sigmoid"], jax: "jax.nn.sigmoid", inputs: 1, dtype: "float", flops: 1, lower: (e, [x]) => sigmoid(e, x!), doc: "lax.logistic(x) = 1 / (1 + exp(-x))" },
+  { names: ["tanh"], jax: "jax.nn.tanh", inputs: 1, dtype: "inexact", flops: 1, lower: (e, [x]) => tanh(e.g, x!), doc: "jnp.tanh(x)" },
   {
     names: ["gelu"], jax: "jax.nn.gelu", inputs: 1, dtype: "inexact", flops: 1,
     args: { approximate: { schema: { type: "boolean" }, default: true } },
-    // ONNX Gelu (opset 20) has both of JAX's forms; ORT's kernel matches them to float32 rounding.
-    lower: (e, [x]) => e.g.node("Gelu", [x!], { approximate: e.args["approximate"] === false ? "none" : "tanh" }),
+    lower: (e, [x]) => gelu(e.g, x!, e.args["approximate"] !== false),
     describe: (a) => (a["approximate"] === false ? "gelu(exact)" : "gelu"),
     doc: "approximate: 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x^3))); exact: 0.5x erfc(-x/sqrt(2))",
   },
@@ -199,7 +199,7 @@ export const OPS: readonly OpDef[] = [
     names: ["leaky_relu"], jax: "jax.nn.leaky_relu", inputs: 1, dtype: "inexact", flops: 2,
     args: { negative_slope: { schema: NUMBER, default: 0.01 } },
     // ONNX LeakyRelu is the same select (x < 0 ? alpha x : x) with alpha rounded to float32 as JAX does.
-    lower: (e, [x]) => e.g.node("LeakyRelu", [x!], { alpha: { kind: "float", value: num(e.args, "negative_slope") } }),
+    lower: (e, [x]) => leakyRelu(e.g, x!, num(e.args, "negative_slope")),
     describe: withArgs("leaky_relu", { negative_slope: 0.01 }),
     doc: "x for x >= 0, negative_slope * x otherwise",
   },
