@@ -25,11 +25,10 @@ describe("the op table", () => {
 
   it("lists every activation jax.nn exports except those documented as elsewhere or unsupported", () => {
     // jax/nn/__init__.py's functions (jax-ml/jax HEAD): the ones not here are one_hot (shape
-    // ops), dot_product_attention (attention), logsumexp / logmeanexp (reductions), and the
-    // fp8 scaled_matmul family.
+    // ops), dot_product_attention (attention) and the fp8 scaled_matmul family.
     const jaxNn = ["celu", "elu", "gelu", "glu", "hard_sigmoid", "hard_silu", "hard_swish", "hard_tanh", "leaky_relu", "log_sigmoid", "log_softmax",
       "standardize", "relu", "identity", "relu6", "selu", "sigmoid", "soft_sign", "softmax", "softplus", "sparse_plus", "sparse_sigmoid", "silu", "swish",
-      "squareplus", "mish", "log1mexp", "tanh"];
+      "squareplus", "mish", "log1mexp", "tanh", "logsumexp", "logmeanexp"];
     for (const n of jaxNn) expect(LAYER_KINDS.has(n), n).toBe(true);
   });
 });

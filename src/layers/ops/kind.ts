@@ -7,6 +7,7 @@ import { canonicalize, inexact, isFloating, pythonScalar, resultType, type JaxTy
 import type { IrLayer, TensorType } from "../../ir/model.js";
 import type { Lowering } from "../../runtime/lowering.js";
 import { astype } from "../../runtime/onnx/ops_elementwise.js";
+import { Expr, product } from "../../shapes/expr.js";
 import type { DType } from "../../tensor.js";
 import { asList, normalizeAxes, normalizeAxis, numel, ZERO } from "../common.js";
 import { broadcastShapes } from "../elementwise.js";
@@ -133,12 +134,14 @@ function build(def: OpDef) {
     let shape = broadcastShapes(ctx, shapes);
     if (!shape) return undefined;
     let axes: number[] = [];
-    if (def.shape === "axes") {
+    const inputShape = shape;
+    if (def.shape === "axes" || def.shape === "reduce") {
       const axis = args["axis"];
       const all = [...Array(shape.length).keys()];
       const got = axis === null ? all : normalizeAxes(ctx, "axis", asList(axis as number | number[]), shape.length);
       if (!got) return undefined;
       axes = got;
+      if (def.shape === "reduce") shape = args["keepdims"] === true ? shape.map((d, i) => (axes.includes(i) ? Expr.const(1) : d)) : shape.filter((_, i) => !axes.includes(i));
     } else if (def.shape === "glu") {
       const a = normalizeAxis(ctx, "axis", args["axis"] as number, shape.length);
       if (a === undefined) return undefined;
@@ -150,7 +153,8 @@ function build(def: OpDef) {
     }
     const output: TensorType = { dtype: types.output, shape };
     const per = def.inputs === "many" ? def.flops * (operands.length - 1) : def.flops;
-    return { attrs: { args, operands, compute: types.compute, axes }, output, params: [], cost: { macs: ZERO, flops: numel(output).mul(per) } };
+    const counted = def.shape === "reduce" ? product(inputShape) : numel(output);
+    return { attrs: { args, operands, compute: types.compute, axes }, output, params: [], cost: { macs: ZERO, flops: counted.mul(per) } };
   };
 }
 

@@ -42,7 +42,7 @@ export interface Emit {
   readonly g: GraphBuilder;
   readonly dtype: DType;
   readonly args: Readonly<Record<string, unknown>>;
-  /** The normalized `axis` argument (ops with shape "axes" or "glu"). */
+  /** The normalized `axis` argument (ops with shape "axes", "reduce" or "glu"). */
   readonly axes: readonly number[];
   /** A 0-d constant of the computation dtype. */
   k(value: number): string;
@@ -65,8 +65,8 @@ export interface OpDef {
   /** The ONNX op computing it on bools where JAX allows bool (add: or); absent: bool is rejected. */
   readonly boolOp?: string;
   /** How the shape follows: broadcasting (default), the same shape with an `axis` argument, or glu's halving. */
-  readonly shape?: "broadcast" | "axes" | "glu";
-  /** FLOPs per output element (per input beyond the first for "many"). */
+  readonly shape?: "broadcast" | "axes" | "glu" | "reduce";
+  /** FLOPs per output element (per input beyond the first for "many"; per input element for "reduce"). */
   readonly flops: number;
   readonly lower: (e: Emit, xs: readonly string[]) => string;
   /** Text in generated modules; absent: the type name. */
@@ -120,6 +120,23 @@ function standardize(e: Emit, x: string): string {
       : // jnp.clip(mean(x^2) - mean^2, 0) = maximum(0, ...): NaN stays NaN
         n(e, "Max", e.k(0), n(e, "Sub", reduce(g, n(e, "Mul", x, x), "mean", axes, true), n(e, "Mul", mean, mean)));
   return n(e, "Mul", centered, n(e, "Reciprocal", n(e, "Sqrt", n(e, "Add", variance, e.k(num(args, "epsilon"))))));
+}
+
+/**
+ * jax.nn.logsumexp (jax/_src/ops/special.py): amax over the axes (0 where not finite), then
+ * log(|sum(exp(x - amax))|) + amax; logmeanexp subtracts log(count) from it.
+ */
+function logsumexp(e: Emit, x: string, mean: boolean): string {
+  const { g, axes } = e;
+  const max = reduce(g, x, "max", axes, true);
+  const amax = n(e, "Where", n(e, "Or", n(e, "IsInf", max), n(e, "IsNaN", max)), e.k(0), max);
+  const sum = reduce(g, n(e, "Exp", n(e, "Sub", x, amax)), "sum", axes, true);
+  let out = n(e, "Add", n(e, "Log", n(e, "Abs", sum)), amax);
+  if (mean) {
+    const count = g.node("Cast", [g.node("ReduceProd", [g.node("Gather", [g.node("Shape", [x]), g.constInt64(axes)]), g.constInt64([0])], { keepdims: 0 })], { to: 1 });
+    out = n(e, "Sub", out, n(e, "Log", count));
+  }
+  return e.args["keepdims"] === true ? out : g.node("Squeeze", [out, g.constInt64(axes)]);
 }
 
 /**
@@ -263,6 +280,19 @@ export const OPS: readonly OpDef[] = [
     lower: (e, [x]) => standardize(e, x!),
     describe: (a, ax) => call("standardize", [axesText(ax), ...(a["epsilon"] !== 1e-5 ? [`epsilon=${String(a["epsilon"])}`] : []), ...(a["algorithm"] !== "fast" ? [`algorithm=${String(a["algorithm"])}`] : [])]),
     doc: "(x - mean) * rsqrt(var + epsilon); fast var = max(mean(x^2) - mean^2, 0), stable var = mean((x - mean)^2)",
+  },
+
+  {
+    names: ["logsumexp"], jax: "jax.nn.logsumexp", inputs: 1, dtype: "inexact", shape: "reduce", flops: 3,
+    args: { axis: { schema: AXES, default: null }, keepdims: { schema: { type: "boolean" }, default: false } },
+    lower: (e, [x]) => logsumexp(e, x!, false), describe: (_a, ax) => call("logsumexp", [axesText(ax)]),
+    doc: "log(sum(exp(x - amax))) + amax over the axes (all by default)",
+  },
+  {
+    names: ["logmeanexp"], jax: "jax.nn.logmeanexp", inputs: 1, dtype: "inexact", shape: "reduce", flops: 3,
+    args: { axis: { schema: AXES, default: null }, keepdims: { schema: { type: "boolean" }, default: false } },
+    lower: (e, [x]) => logsumexp(e, x!, true), describe: (_a, ax) => call("logmeanexp", [axesText(ax)]),
+    doc: "logsumexp(x) - log(count) over the axes (all by default)",
   },
 
   // jax.numpy arithmetic (add and multiply take 2 to 64 inputs, as in version 1)
