@@ -23,6 +23,11 @@ describe("the op table", () => {
     for (const n of names) expect(LAYER_KINDS.get(n)?.types).toContain(n);
   });
 
+  it("is documented: the README names every op", () => {
+    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+    for (const n of OPS.flatMap((d) => d.names)) expect(readme.includes(`\`${n}\``), n).toBe(true);
+  });
+
   it("lists every activation jax.nn exports except those documented as elsewhere or unsupported", () => {
     // jax/nn/__init__.py's functions (jax-ml/jax HEAD): the ones not here are one_hot (shape
     // ops), dot_product_attention (attention) and the fp8 scaled_matmul family.
