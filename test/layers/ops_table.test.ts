@@ -82,4 +82,10 @@ describe("Python scalar constants", () => {
     const flops = Object.fromEntries(r.model!.layers.map((l) => [l.name, l.cost.flops.constant]));
     expect(flops).toEqual({ a: 12, e: 24, s: 6 });
   });
+
+  it("describe constants in place in generated modules' forward-pass table", () => {
+    const r = checkSpecText("t.yaml", spec("  - { name: a, type: multiply, input: [x, 0.125] }\n  - { name: b, type: add, input: [a, x] }\n  - { name: c, type: elu, input: b, alpha: 0.5 }"));
+    const text = r.model!.layers.map((l) => LAYER_KINDS.get(l.type)!.describe?.(l.attrs) ?? l.type);
+    expect(text).toEqual(["multiply(·, 0.125)", "add", "elu(alpha=0.5)"]);
+  });
 });

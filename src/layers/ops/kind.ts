@@ -11,6 +11,7 @@ import { Expr, product } from "../../shapes/expr.js";
 import type { DType } from "../../tensor.js";
 import { asList, normalizeAxes, normalizeAxis, numel, ZERO } from "../common.js";
 import { broadcastShapes } from "../elementwise.js";
+import { call } from "../describe_text.js";
 import type { Built, LayerContext, LayerKind } from "../kind.js";
 import { integerPow, OPS, type Emit, type OpDef } from "./table.js";
 
@@ -182,10 +183,14 @@ function lower(def: OpDef) {
   };
 }
 
-export const opKinds: LayerKind<OpAttrs>[] = OPS.map((def) => ({
-  types: def.names,
-  arity: def.inputs === 1 ? "one" : "many",
-  build: build(def),
-  lower: lower(def),
-  ...(def.describe ? { describe: (a: OpAttrs) => def.describe!(a.args, a.axes) } : {}),
-}));
+/** The row's text, else the name with its constants in place (`multiply(·, 0.125)`), else nothing. */
+function describe(def: OpDef): ((a: OpAttrs) => string) | undefined {
+  if (def.describe) return (a) => def.describe!(a.args, a.axes);
+  if (def.inputs === 1) return undefined;
+  return (a) => (a.operands.some(isConst) ? call(def.names[0]!, a.operands.map((o) => (isConst(o) ? String(o.constant) : "·"))) : def.names[0]!);
+}
+
+export const opKinds: LayerKind<OpAttrs>[] = OPS.map((def) => {
+  const text = describe(def);
+  return { types: def.names, arity: def.inputs === 1 ? "one" : "many", build: build(def), lower: lower(def), ...(text ? { describe: text } : {}) };
+});
