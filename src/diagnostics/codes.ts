@@ -66,6 +66,13 @@ export const CODES = {
   NNX2043: "num_groups / group_size invalid",
   NNX2044: "training-mode field set (inference only)",
   NNX2045: "Dropout broadcast_dims out of range",
+  NNX2060: "wrong number of inputs",
+  NNX2061: "every input is a constant",
+  NNX2062: "input dtype rejected by the op",
+  NNX2063: "dtype the runtime does not compute yet",
+  NNX2064: "clip min above max",
+  NNX2066: "glu axis size is odd",
+  NNX2067: "dtype unavailable without x64",
   // Parameters and data files (NNX3001-NNX3049: the file readers, titled in src/io/codes.ts)
   ...IO_CODES,
   NNX3050: "baseline file cannot be read",

@@ -105,6 +105,7 @@ export function buildModel(src: SpecSource, bind: Readonly<Record<string, number
       given: (field) => field in raw,
       layerFields: (n) => fieldsByName.get(n),
       embedNames: () => embedNames,
+      literal: (field) => src.literal(at(field)),
     };
     let built: Built<unknown> | undefined;
     try {
@@ -175,9 +176,11 @@ function resolveInputs(
     });
     return undefined;
   }
-  const refs = arity === "many" ? (given as string[]) : [given as string];
+  const refs = arity === "many" ? (given as (string | number)[]) : [given as string];
   let ok = true;
   refs.forEach((r, k) => {
+    // A number is a scalar constant (schema: only ops that take them allow it); the kind reads it from `input`.
+    if (typeof r === "number") return;
     const ptr = arity === "many" ? `${pointer}/input/${k}` : `${pointer}/input`;
     if (Object.hasOwn(spec.inputs, r)) return;
     const at = names.indexOf(r);
@@ -189,7 +192,7 @@ function resolveInputs(
       ok = false;
     }
   });
-  return ok ? refs : undefined;
+  return ok ? refs.filter((r): r is string => typeof r === "string") : undefined;
 }
 
 function resolveOutputs(src: SpecSource, spec: RawSpec, names: string[], inputs: IrInput[]): IrOutput[] | undefined {

@@ -1,11 +1,6 @@
-/** jnp.add / jnp.multiply over any number of inputs, with NumPy broadcasting. */
-import type { TensorType } from "../ir/model.js";
+/** NumPy broadcasting of input shapes (the elementwise ops themselves are rows of ops/table.ts). */
 import { Expr } from "../shapes/expr.js";
-import { f32, numel, requireFloatInput, ZERO } from "./common.js";
-import type { Built, LayerContext, LayerKind } from "./kind.js";
-import { add, mul } from "../runtime/onnx/ops_math.js";
-
-export type ElementwiseAttrs = Record<string, never>;
+import type { LayerContext } from "./kind.js";
 
 /** Right-aligned broadcasting; a dim of 1 stretches, equal dims match. */
 export function broadcastShapes(ctx: LayerContext, shapes: readonly (readonly Expr[])[]): Expr[] | undefined {
@@ -30,20 +25,3 @@ export function broadcastShapes(ctx: LayerContext, shapes: readonly (readonly Ex
   }
   return out;
 }
-
-function build(type: string) {
-  return (_f: Readonly<Record<string, unknown>>, inputs: readonly TensorType[], ctx: LayerContext): Built<ElementwiseAttrs> | undefined => {
-    if (!inputs.every((t) => requireFloatInput(ctx, t, type))) return undefined;
-    const shape = broadcastShapes(ctx, inputs.map((t) => t.shape));
-    if (!shape) return undefined;
-    const output = f32(shape);
-    return { attrs: {}, output, params: [], cost: { macs: ZERO, flops: numel(output).mul(inputs.length - 1) } };
-  };
-}
-
-export const elementwise: LayerKind<ElementwiseAttrs>[] = (["add", "multiply"] as const).map((t) => ({
-  types: [t],
-  arity: "many",
-  build: build(t),
-  lower: (_layer, xs, l) => xs.slice(1).reduce((acc, x) => (t === "add" ? add : mul)(l.g, acc, x), xs[0]!),
-}));

@@ -29,6 +29,8 @@ export interface LayerContext {
   layerFields(name: string): Readonly<Record<string, unknown>> | undefined;
   /** Names of the model's Embed layers, for suggestions. */
   embedNames(): string[];
+  /** The YAML source text of a scalar field (`input/1`): how a number was written, `2` or `2.0`. */
+  literal(field: string): string | undefined;
 }
 
 export interface Built<A> {

@@ -1,23 +1,22 @@
 /** Every layer kind by its `type` name. */
-import { activations } from "./activations.js";
 import { attend } from "./attend.js";
 import { concatenate } from "./concatenate.js";
 import { conv } from "./conv.js";
 import { einsum } from "./einsum.js";
 import { einsumOp } from "./einsum_op.js";
-import { elementwise } from "./elementwise.js";
 import { embed } from "./embed.js";
 import type { LayerKind } from "./kind.js";
 import { linear } from "./linear.js";
 import { linearGeneral } from "./linear_general.js";
 import { normalizations } from "./normalization.js";
 import { dropout } from "./dropout.js";
+import { opKinds } from "./ops/kind.js";
 import { pooling } from "./pooling.js";
 import { reductions } from "./reductions.js";
 import { reshape } from "./reshape.js";
 import { transpose } from "./transpose.js";
 
-const ALL: LayerKind<any>[] = [conv, embed, linear, linearGeneral, einsum, attend, ...activations, reshape, transpose, concatenate, ...elementwise, einsumOp, ...reductions, ...pooling, ...normalizations, dropout];
+const ALL: LayerKind<any>[] = [conv, embed, linear, linearGeneral, einsum, attend, ...opKinds, reshape, transpose, concatenate, einsumOp, ...reductions, ...pooling, ...normalizations, dropout];
 
 export const LAYER_KINDS: ReadonlyMap<string, LayerKind<any>> = new Map(ALL.flatMap((k) => k.types.map((t) => [t, k] as const)));
 

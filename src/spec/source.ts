@@ -192,6 +192,13 @@ export class SpecSource {
   }
 
 
+  /** The source text of the node at exactly `pointer` (how a scalar was written), if it has one. */
+  literal(pointer: string): string | undefined {
+    this.ensureIndex();
+    const span = this.spans.get(pointer)?.value;
+    return span ? this.text.slice(span.start, span.end) : undefined;
+  }
+
   report(code: string, pointer: string, message: string, opts: DiagnosticOptions = {}): void {
     this.reportSpan(code, pointer, this.locate(pointer, opts.at ?? "value"), message, opts);
   }
