@@ -16,7 +16,8 @@
  */
 import type { TensorType } from "../ir/model.js";
 import type { Tensor } from "../tensor.js";
-import { batchNormFactor, featureShaped, moments, normalize } from "../runtime/onnx/ops_norm.js";
+import { batchNormFactor, moments, normalize } from "../runtime/onnx/ops_norm.js";
+import { reshapeHost } from "../runtime/onnx/host.js";
 import { add, mul, sub } from "../runtime/onnx/ops_math.js";
 import type { Lowering } from "../runtime/lowering.js";
 import { asList, checkFloat32Fields, f32, makeParams, normalizeAxis, numel, requireFloatInput, ZERO, type ParamRequest } from "./common.js";
@@ -215,8 +216,9 @@ function buildBatchNorm(f: Readonly<Record<string, unknown>>, [x]: readonly Tens
   }, [stat("mean", "zeros"), stat("var", "ones")]);
 }
 
+/** A parameter stored as [num_features], reshaped to Flax's feature_shape to broadcast. */
 function shaped(l: Lowering, layer: string, name: string, on: boolean, shape: readonly number[]): Tensor | undefined {
-  return on ? featureShaped(l.param(layer, name), shape) : undefined;
+  return on ? reshapeHost(l.param(layer, name), shape) : undefined;
 }
 
 function lowerNorm(layer: { name: string; attrs: NormAttrs }, x: string, l: Lowering): string {
@@ -229,8 +231,8 @@ function lowerNorm(layer: { name: string; attrs: NormAttrs }, x: string, l: Lowe
     // Not folded into one x * f + (bias - mean * f): with x close to a large mean that adds
     // two rounding errors of size |mean * f| * 2^-24 where Flax has none (x - mean is exact).
     const factor = batchNormFactor(l.param(layer.name, "var"), a.epsilon, a.useScale ? l.param(layer.name, "scale") : undefined);
-    const mean = g.constant(featureShaped(l.param(layer.name, "mean"), a.featureShape), "mean");
-    const y = mul(g, sub(g, x, mean), g.constant(featureShaped(factor, a.featureShape), "factor"));
+    const mean = g.constant(reshapeHost(l.param(layer.name, "mean"), a.featureShape), "mean");
+    const y = mul(g, sub(g, x, mean), g.constant(reshapeHost(factor, a.featureShape), "factor"));
     return bias ? add(g, y, g.constant(bias, "bias")) : y;
   }
   if (a.type === "GroupNorm") {
@@ -244,7 +246,7 @@ function lowerNorm(layer: { name: string; attrs: NormAttrs }, x: string, l: Lowe
     const axes = [...a.reductionAxes.slice(0, -1), a.rank];
     const groupShape = [...Array<number>(a.rank - 1).fill(1), groups, size];
     const y = normalize(g, grouped, moments(g, grouped, axes, true, a.fastVariance), a.epsilon,
-      scale && featureShaped(scale, groupShape), bias && featureShaped(bias, groupShape));
+      scale && reshapeHost(scale, groupShape), bias && reshapeHost(bias, groupShape));
     return g.node("Reshape", [y, g.constInt64([...keep, a.numFeatures])]);
   }
   return normalize(g, x, moments(g, x, a.reductionAxes, a.useMean, a.fastVariance), a.epsilon, scale, bias);

@@ -17,7 +17,6 @@
  */
 import { numElements, tensor, type Tensor } from "../../tensor.js";
 import type { GraphBuilder } from "./graph.js";
-import { reshapeHost } from "./host.js";
 import { add, mul, sub } from "./ops_math.js";
 
 export interface Moments {
@@ -57,11 +56,6 @@ export function normalize(g: GraphBuilder, x: string, m: Moments, epsilon: numbe
   const centered = m.centered ?? (m.mean !== undefined ? sub(g, x, m.mean) : x);
   const y = mul(g, centered, factor);
   return bias ? add(g, y, g.constant(bias, "bias")) : y;
-}
-
-/** A parameter stored as [n] (Flax's feature_shape of (num_features,)) reshaped to broadcast. */
-export function featureShaped(t: Tensor, shape: readonly number[]): Tensor {
-  return reshapeHost(t, shape);
 }
 
 /**
