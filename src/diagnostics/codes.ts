@@ -61,6 +61,13 @@ export const CODES = {
   NNX2035: "model too large",
   NNX2036: "invalid einsum subscripts",
   NNX2037: "input dtype not accepted",
+  // Indexing and shape ops (NNX2070-NNX2089)
+  NNX2070: "slice index cannot be parsed",
+  NNX2071: "index out of range",
+  NNX2072: "slice step is zero",
+  NNX2073: "index names an unknown dim symbol",
+  NNX2074: "index has more than one ellipsis",
+  NNX2075: "too many indices",
   // Parameters and data files (NNX3001-NNX3049: the file readers, titled in src/io/codes.ts)
   ...IO_CODES,
   NNX3050: "baseline file cannot be read",

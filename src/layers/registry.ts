@@ -14,8 +14,9 @@ import { pooling } from "./pooling.js";
 import { reductions } from "./reductions.js";
 import { reshape } from "./reshape.js";
 import { transpose } from "./transpose.js";
+import { indexing } from "./indexing.js";
 
-const ALL: LayerKind<any>[] = [conv, embed, linear, linearGeneral, einsum, attend, ...activations, reshape, transpose, concatenate, ...elementwise, einsumOp, ...reductions, ...pooling];
+const ALL: LayerKind<any>[] = [conv, embed, linear, linearGeneral, einsum, attend, ...activations, reshape, transpose, concatenate, ...elementwise, einsumOp, ...reductions, ...pooling, ...indexing];
 
 export const LAYER_KINDS: ReadonlyMap<string, LayerKind<any>> = new Map(ALL.flatMap((k) => k.types.map((t) => [t, k] as const)));
 

@@ -9,6 +9,7 @@ import { valueTypes } from "../ir/model.js";
 import { LAYER_KINDS } from "../layers/registry.js";
 import type { Tensor } from "../tensor.js";
 import type { Lowering } from "./lowering.js";
+import { shapeOf } from "./onnx/ops_shape.js";
 import { GraphBuilder, type BuildOptions, type BuiltModel, type Dim } from "./onnx/graph.js";
 
 export function onnxDims(t: TensorType): Dim[] {
@@ -32,6 +33,13 @@ export function lowerModel(model: IrModel, params: ReadonlyMap<string, Tensor>, 
     dims: (value) => onnxDims(types.get(value)!),
     minDims: (value) => types.get(value)!.shape.map((d) => d.lowerBound(mins)),
     dtype: (value) => types.get(value)!.dtype,
+    symbol: (name) => {
+      for (const i of model.inputs) {
+        const at = i.type.shape.findIndex((d) => d.constant === undefined && d.toString() === name);
+        if (at !== -1) return shapeOf(g, values.get(i.name)!, at, at + 1);
+      }
+      throw new RuntimeFailure(`no model input has the dim ${name}`);
+    },
   };
   for (const layer of model.layers) {
     const kind = LAYER_KINDS.get(layer.type)!;

@@ -276,3 +276,27 @@ describe("lowerBound", () => {
   });
 });
 
+
+describe("min and max (clamped slice bounds)", () => {
+  it.each([
+    ["min of a symbol and a constant, printed as Python", () => seq.min(16), "min(16, seq)"],
+    ["one canonical order", () => Expr.const(16).min(seq), "min(16, seq)"],
+    ["folded when the difference has one sign", () => seq.min(seq.add(2)), "seq"],
+    ["max with 0 of a size is the size", () => seq.max(0), "seq"],
+    ["not folded without the dims minimum", () => seq.sub(2).max(0), "max(0, seq - 2)"],
+    ["folded with it", () => seq.sub(2).max(0, { seq: 2 }), "seq - 2"],
+    ["an operand of floor division needs no parentheses", () => seq.min(16).floordiv(2), "min(16, seq) // 2"],
+    ["a factor", () => seq.min(16).mul(3), "3*min(16, seq)"],
+  ])("%s", (_, make, text) => {
+    expect(make().toString()).toBe(text);
+  });
+  it("evaluates, substitutes and bounds", () => {
+    expect(seq.min(16).evaluate({ seq: 5 })).toBe(5);
+    expect(seq.min(16).evaluate({ seq: 50 })).toBe(16);
+    expect(seq.sub(2).max(0).evaluate({ seq: 1 })).toBe(0);
+    expect(seq.min(16).substitute({ seq: 20 }).constant).toBe(16);
+    expect(seq.min(16).equals(Expr.const(16).min(seq))).toBe(true);
+    expect(seq.min(16).lowerBound({ seq: 3 })).toBe(3);
+    expect(seq.sub(2).max(0).lowerBound({})).toBe(0);
+  });
+});
