@@ -68,6 +68,8 @@ export const CODES = {
   NNX2073: "index names an unknown dim symbol",
   NNX2074: "index has more than one ellipsis",
   NNX2075: "too many indices",
+  NNX2076: "split layer referred to without a valid part",
+  NNX2077: "split does not divide or has bad indices",
   // Parameters and data files (NNX3001-NNX3049: the file readers, titled in src/io/codes.ts)
   ...IO_CODES,
   NNX3050: "baseline file cannot be read",

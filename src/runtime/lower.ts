@@ -5,7 +5,7 @@
  */
 import { RuntimeFailure } from "../diagnostics/errors.js";
 import type { IrModel, TensorType } from "../ir/model.js";
-import { valueTypes } from "../ir/model.js";
+import { partName, valueTypes } from "../ir/model.js";
 import { LAYER_KINDS } from "../layers/registry.js";
 import type { Tensor } from "../tensor.js";
 import type { Lowering } from "./lowering.js";
@@ -46,7 +46,9 @@ export function lowerModel(model: IrModel, params: ReadonlyMap<string, Tensor>, 
     if (!kind.lower) throw new RuntimeFailure(`layer type ${layer.type} has no lowering`);
     const ins = layer.inputs.map((n) => values.get(n)!);
     try {
-      values.set(layer.name, kind.lower(layer, ins, ctx));
+      const out = kind.lower(layer, ins, ctx);
+      if (typeof out === "string") values.set(layer.name, out);
+      else out.forEach((v, k) => values.set(partName(layer.name, k), v));
     } catch (e) {
       if (e instanceof RuntimeFailure) throw e;
       throw new RuntimeFailure(`cannot lower layer ${layer.name} (${layer.type}): ${(e as Error).message}`, { cause: e });

@@ -18,6 +18,8 @@ export interface LayerSummary {
   type: string;
   input_shapes: Count[][];
   output_shape: Count[];
+  /** A split's parts (`output_shape` is the first). */
+  part_shapes?: Count[][];
   params: number;
   macs: Count;
   flops: Count;
@@ -49,6 +51,7 @@ export function summarize(model: IrModel, dims: Readonly<Record<string, number>>
       type: l.type,
       input_shapes: l.inputs.map((i) => shapeJSON(types.get(i)!.shape.map(bind))),
       output_shape: shapeJSON(l.output.shape.map(bind)),
+      ...(l.parts ? { part_shapes: l.parts.map((p) => shapeJSON(p.shape.map(bind))) } : {}),
       params: count,
       macs: bind(l.cost.macs).toJSON(),
       flops: bind(l.cost.flops).toJSON(),
@@ -66,7 +69,7 @@ const HEADERS = ["name", "type", "input shapes", "output shape", "params", "para
 
 function rows(s: ModelSummary): string[][] {
   const shape = (d: Count[]) => `[${d.join(", ")}]`;
-  const body = s.layers.map((l) => [l.name, l.type, l.input_shapes.map(shape).join(" "), shape(l.output_shape), num(l.params), bytesText(l.param_bytes), num(l.macs), num(l.flops)]);
+  const body = s.layers.map((l) => [l.name, l.type, l.input_shapes.map(shape).join(" "), l.part_shapes ? l.part_shapes.map(shape).join(" ") : shape(l.output_shape), num(l.params), bytesText(l.param_bytes), num(l.macs), num(l.flops)]);
   body.push(["total", "", "", "", num(s.totals.params), bytesText(s.totals.param_bytes), num(s.totals.macs), num(s.totals.flops)]);
   return body;
 }
