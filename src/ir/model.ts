@@ -12,7 +12,7 @@ export interface TensorType {
 }
 
 export interface ParamSpec {
-  /** Local name within the layer: kernel, bias, embedding. */
+  /** Local name within the layer: kernel, bias, embedding; "" for a Param layer's own array. */
   readonly name: string;
   /** Flax's stored shape. */
   readonly shape: readonly number[];
@@ -84,7 +84,12 @@ export function dimViolation(m: IrModel, sym: string, value: number): string | u
 
 /** Full parameter name as in `nnx.state(model)` flattened: `<layer>.<param>`. */
 export function paramName(layer: IrLayer, p: ParamSpec): string {
-  return `${layer.name}.${p.name}`;
+  return qualifiedParamName(layer.name, p.name);
+}
+
+/** `<layer>.<param>`, or the layer's own path for a Param layer (local name ""). */
+export function qualifiedParamName(layer: string, local: string): string {
+  return local === "" ? layer : `${layer}.${local}`;
 }
 
 /** The value name of part k of a split layer. */

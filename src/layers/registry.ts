@@ -21,4 +21,4 @@ const ALL: LayerKind<any>[] = [conv, embed, linear, linearGeneral, einsum, atten
 export const LAYER_KINDS: ReadonlyMap<string, LayerKind<any>> = new Map(ALL.flatMap((k) => k.types.map((t) => [t, k] as const)));
 
 /** Kinds with parameters (the rest are stateless ops). */
-export const PARAMETERIZED = new Set(["Conv", "Embed", "Linear", "LinearGeneral", "Einsum"]);
+export const PARAMETERIZED = new Set(["Conv", "Embed", "Linear", "LinearGeneral", "Einsum", "Param"]);

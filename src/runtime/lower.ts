@@ -5,7 +5,7 @@
  */
 import { RuntimeFailure } from "../diagnostics/errors.js";
 import type { IrModel, TensorType } from "../ir/model.js";
-import { partName, valueTypes } from "../ir/model.js";
+import { partName, qualifiedParamName, valueTypes } from "../ir/model.js";
 import { LAYER_KINDS } from "../layers/registry.js";
 import type { Tensor } from "../tensor.js";
 import type { Lowering } from "./lowering.js";
@@ -26,8 +26,8 @@ export function lowerModel(model: IrModel, params: ReadonlyMap<string, Tensor>, 
   const ctx: Lowering = {
     g,
     param: (layer, name) => {
-      const t = params.get(`${layer}.${name}`);
-      if (!t) throw new RuntimeFailure(`parameter ${layer}.${name} is missing at lowering time`);
+      const t = params.get(qualifiedParamName(layer, name));
+      if (!t) throw new RuntimeFailure(`parameter ${qualifiedParamName(layer, name)} is missing at lowering time`);
       return t;
     },
     dims: (value) => onnxDims(types.get(value)!),

@@ -29,14 +29,22 @@ export function embedLookup(g: GraphBuilder, ids: string, o: EmbedOptions): stri
     return g.node("Expand", [row, concat(g, [shapeOf(g, ids), g.constInt64([features])], 0)]);
   }
   const table = g.constant(appendRowHost(o.table, takeFillValue(o.table.dtype)), "embedding");
-  let i = o.idsDtype === "int64" ? ids : cast(g, ids, "int64");
   // 0-d constants: 1-D ones would broadcast 0-d ids (shape []) to [1] and the output to [1, F].
   const N = g.scalar(n, "int64");
+  const { index, ok } = takeIndex(g, ids, o.idsDtype, N);
+  return g.node("Gather", [table, g.node("Where", [ok, index, N])], { axis: 0 });
+}
+
+/**
+ * jnp.take's fill mode on indices into an axis of size `n` (a 0-d int64 value): the index as
+ * int64 with [-n, -1] wrapped once, and whether it is then inside [0, n).
+ */
+export function takeIndex(g: GraphBuilder, ids: string, idsDtype: DType, n: string): { index: string; ok: string } {
+  let i = idsDtype === "int64" ? ids : cast(g, ids, "int64");
   const zero = g.scalar(0, "int64");
   // Unsigned ids never wrap (uint64 values >= 2^63 turn negative in the cast: out of range).
-  if (!o.idsDtype.startsWith("u")) i = g.node("Where", [g.node("Less", [i, zero]), g.node("Add", [i, N]), i]);
-  const ok = g.node("And", [g.node("GreaterOrEqual", [i, zero]), g.node("Less", [i, N])]);
-  return g.node("Gather", [table, g.node("Where", [ok, i, N])], { axis: 0 });
+  if (!idsDtype.startsWith("u")) i = g.node("Where", [g.node("Less", [i, zero]), g.node("Add", [i, n]), i]);
+  return { index: i, ok: g.node("And", [g.node("GreaterOrEqual", [i, zero]), g.node("Less", [i, n])]) };
 }
 
 /** Embed.attend: query (..., F) · embeddingᵀ -> (..., N). The transpose is done at build time. */
