@@ -61,6 +61,11 @@ export const CODES = {
   NNX2035: "model too large",
   NNX2036: "invalid einsum subscripts",
   NNX2037: "input dtype not accepted",
+  NNX2040: "num_features does not match the input",
+  NNX2042: "GroupNorm axes Flax cannot group",
+  NNX2043: "num_groups / group_size invalid",
+  NNX2044: "training-mode field set (inference only)",
+  NNX2045: "Dropout broadcast_dims out of range",
   // Indexing and shape ops (NNX2070-NNX2089)
   NNX2070: "slice index cannot be parsed",
   NNX2071: "index out of range",

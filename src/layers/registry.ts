@@ -10,15 +10,17 @@ import { embed } from "./embed.js";
 import type { LayerKind } from "./kind.js";
 import { linear } from "./linear.js";
 import { linearGeneral } from "./linear_general.js";
+import { normalizations } from "./normalization.js";
+import { dropout } from "./dropout.js";
 import { pooling } from "./pooling.js";
 import { reductions } from "./reductions.js";
 import { reshape } from "./reshape.js";
 import { transpose } from "./transpose.js";
 import { indexing } from "./indexing.js";
 
-const ALL: LayerKind<any>[] = [conv, embed, linear, linearGeneral, einsum, attend, ...activations, reshape, transpose, concatenate, ...elementwise, einsumOp, ...reductions, ...pooling, ...indexing];
+const ALL: LayerKind<any>[] = [conv, embed, linear, linearGeneral, einsum, attend, ...activations, reshape, transpose, concatenate, ...elementwise, einsumOp, ...reductions, ...pooling, ...normalizations, dropout, ...indexing];
 
 export const LAYER_KINDS: ReadonlyMap<string, LayerKind<any>> = new Map(ALL.flatMap((k) => k.types.map((t) => [t, k] as const)));
 
 /** Kinds with parameters (the rest are stateless ops). */
-export const PARAMETERIZED = new Set(["Conv", "Embed", "Linear", "LinearGeneral", "Einsum", "Param"]);
+export const PARAMETERIZED = new Set(["Conv", "Embed", "Linear", "LinearGeneral", "Einsum", "LayerNorm", "RMSNorm", "GroupNorm", "BatchNorm", "Param"]);

@@ -3,7 +3,7 @@
  * that the graph gets constants ORT can pre-pack, instead of ops it would fold at load.
  */
 
-import { allocate, numElements, tensor, transposeTensor, type DType, type Tensor, type TypedArray } from "../../tensor.js";
+import { allocate, numElements, tensor, transposeTensor, type DType, type Tensor } from "../../tensor.js";
 
 /** out = t.transpose(perm), copying (weights re-laid out at build time). */
 export const transposeHost = transposeTensor;
@@ -42,14 +42,4 @@ export function takeFillValue(d: DType): number | bigint {
     case "uint64": return 2n ** 64n - 1n;
     case "bool": return 1;
   }
-}
-
-/** `t` (shape [N, ...]) with one extra row of `value` appended along axis 0. */
-export function appendRowHost(t: Tensor, value: number | bigint): Tensor {
-  const [n, ...rest] = t.shape;
-  if (n === undefined) throw new RangeError("appendRow needs a tensor of rank >= 1");
-  const out = allocate(t.dtype, t.data.length + numElements(rest)) as TypedArray & { fill(v: number | bigint, start: number): unknown };
-  (out as unknown as { set(a: ArrayLike<number | bigint>): void }).set(t.data as ArrayLike<number | bigint>);
-  out.fill(value, t.data.length);
-  return tensor(t.dtype, [n + 1, ...rest], out as never);
 }
