@@ -194,8 +194,9 @@ export class Expr {
     const bGeA = o.sub(this).lowerBound(mins);
     if (aGeB !== undefined && aGeB >= 0) return kind === "max" ? this : o;
     if (bGeA !== undefined && bGeA >= 0) return kind === "max" ? o : this;
-    // Canonical argument order, so min(a, b) and min(b, a) have one key.
-    const [a, b] = this.key <= o.key ? [this, o] : [o, this];
+    // Canonical argument order (a constant last), so min(a, b) and min(b, a) have one key.
+    const first = this.isConst !== o.isConst ? o.isConst : this.key <= o.key;
+    const [a, b] = first ? [this, o] : [o, this];
     return Expr.factor({ kind, a, b });
   }
 
