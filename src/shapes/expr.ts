@@ -265,7 +265,14 @@ export class Expr {
         total += t.coef;
         continue;
       }
-      if (t.coef < 0) return undefined;
+      if (t.coef < 0) {
+        // -c·min(a, k) >= -c·k for a constant k (clamped slice bounds: 8 - min(seq, 8) >= 0).
+        const f = t.factors.length === 1 && t.factors[0]![1] === 1 ? t.factors[0]![0] : undefined;
+        const cap = f?.kind === "min" ? (f.b.constant ?? f.a.constant) : undefined;
+        if (cap === undefined) return undefined;
+        total += t.coef * cap;
+        continue;
+      }
       let v = t.coef;
       for (const [f, p] of t.factors) {
         if (f.kind === "min" || f.kind === "max") {

@@ -300,3 +300,11 @@ describe("min and max (clamped slice bounds)", () => {
     expect(seq.sub(2).max(0).lowerBound({})).toBe(0);
   });
 });
+
+describe("bounds through min", () => {
+  it("a constant caps min(a, k), so k - min(a, k) is never negative", () => {
+    expect(Expr.const(8).sub(seq.min(8)).lowerBound({})).toBe(0);
+    expect(Expr.const(8).sub(seq.min(8)).max(0).toString()).toBe("-min(seq, 8) + 8");
+    expect(Expr.const(8).sub(seq.min(h)).lowerBound({})).toBeUndefined();
+  });
+});
