@@ -16,26 +16,23 @@ const REDUCE_OP = { mean: "ReduceMean", sum: "ReduceSum", max: "ReduceMax", min:
  * value, like axis=None. Opset 18+ takes the axes as an input.
  */
 export function reduce(g: GraphBuilder, x: string, kind: Reduction, axes?: readonly number[], keepdims = false): string {
-  if (kind === "max" || kind === "min") return reduceExtreme(g, x, kind, axes, keepdims);
-  return reduceRaw(g, x, kind, axes, keepdims);
-}
-
-function reduceRaw(g: GraphBuilder, x: string, kind: Reduction, axes?: readonly number[], keepdims = false): string {
   const ins = axes === undefined ? [x] : [x, g.constInt64(axes)];
   return g.node(REDUCE_OP[kind], ins, { keepdims: keepdims ? 1 : 0 });
 }
 
 /**
- * max/min with XLA's NaN propagation: ORT's ReduceMax/ReduceMin skip a NaN unless it comes
- * first. When x holds a NaN, the sum of `where(isnan(x), x, 0)` is NaN exactly where a NaN
- * was reduced and 0 elsewhere; subtracting it keeps every other result bit for bit (-0 - 0 is
- * -0). Without NaN (the common case) that costs one sum over x.
+ * `reduce` with max/min as XLA computes them, for the `max` op (softmax's shift needs no more:
+ * a NaN reaches its result through the sum anyway). ORT's ReduceMax/ReduceMin skip a NaN
+ * unless it comes first. When x holds a NaN, the sum of `where(isnan(x), x, 0)` is NaN exactly
+ * where a NaN was reduced and 0 elsewhere; subtracting it keeps every other result bit for bit
+ * (-0 - 0 is -0). Without NaN (the common case) that costs one sum over x.
  */
-function reduceExtreme(g: GraphBuilder, x: string, kind: "max" | "min", axes: readonly number[] | undefined, keepdims: boolean): string {
-  const y = reduceRaw(g, x, kind, axes, keepdims);
+export function reduceNaN(g: GraphBuilder, x: string, kind: Reduction, axes?: readonly number[], keepdims = false): string {
+  const y = reduce(g, x, kind, axes, keepdims);
+  if (kind !== "max" && kind !== "min") return y;
   return ifNaNOr(g, x, undefined, (b) => {
     const nanOnly = b.node("Where", [b.node("IsNaN", [x]), x, b.node("CastLike", [b.scalar(0, "float32"), x])]);
-    return b.node("Sub", [y, reduceRaw(b, nanOnly, "sum", axes, keepdims)]);
+    return b.node("Sub", [y, reduce(b, nanOnly, "sum", axes, keepdims)]);
   }, y);
 }
 
