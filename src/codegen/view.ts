@@ -165,7 +165,7 @@ function layerTable(model: IrModel, types: ReadonlyMap<string, TensorType>, para
     name: l.name,
     what: LAYER_KINDS.get(l.type)?.describe?.(l.attrs) ?? l.type,
     from: l.inputs.map((v) => shapeText(types.get(v)!.shape)).join(", "),
-    to: shapeText(l.output.shape),
+    to: l.parts ? l.parts.map((p) => shapeText(p.shape)).join(", ") : shapeText(l.output.shape),
     params: [paramCounts[i] ? `params ${grouped(paramCounts[i])}` : "", statCounts[i] ? `batch_stats ${grouped(statCounts[i])}` : ""].filter((s) => s).join(", "),
   }));
   const width = (key: "name" | "what" | "from" | "to") => Math.max(...rows.map((r) => r[key].length));

@@ -13,7 +13,7 @@ import { dimMinDefault, layerDefaults, tensorDtypeDefault } from "../spec/schema
 import type { SpecSource } from "../spec/source.js";
 import type { DType } from "../tensor.js";
 import { didYouMean } from "../util/suggest.js";
-import type { DimConstraint, IrInput, IrLayer, IrModel, IrOutput, TensorType } from "./model.js";
+import { parsePartRef, partName, type DimConstraint, type IrInput, type IrLayer, type IrModel, type IrOutput, type TensorType } from "./model.js";
 
 interface RawSpec {
   model: string;
@@ -71,6 +71,7 @@ export function buildModel(src: SpecSource, bind: Readonly<Record<string, number
   const embedNames = names.filter((_, i) => spec.layers[i]!["type"] === "Embed");
   const layers: IrLayer[] = [];
   const consumed = new Set<string>();
+  const splitParts = new Map<string, number>();
   const specDir = dirname(src.file);
 
   spec.layers.forEach((raw, index) => {
@@ -80,8 +81,9 @@ export function buildModel(src: SpecSource, bind: Readonly<Record<string, number
     const kind = LAYER_KINDS.get(type)!;
     const refs = resolveInputs(src, spec, raw, index, names, kind.arity, pointer);
     if (type === "attend") consumed.add(raw["embed"] as string);
-    refs?.forEach((r) => consumed.add(r));
-    const inputTypes = refs?.map((r) => values.get(r));
+    refs?.forEach((r) => consumed.add(parsePartRef(r)?.layer ?? r));
+    const partsOk = refs ? checkPartRefs(src, refs, raw["input"] !== undefined, pointer, kind.arity, splitParts, values) : false;
+    const inputTypes = partsOk ? refs?.map((r) => values.get(r)) : undefined;
     if (!refs || !inputTypes || inputTypes.some((t) => !t)) {
       values.set(name, null);
       return;
@@ -115,11 +117,15 @@ export function buildModel(src: SpecSource, bind: Readonly<Record<string, number
       src.report("NNX2023", pointer, `${name}: cannot infer this layer's shape: ${(e as Error).message}`);
     }
     values.set(name, built?.output ?? null);
-    if (built) layers.push({ name, type, index, pointer, inputs: refs, attrs: built.attrs, output: built.output, params: built.params, cost: built.cost });
+    if (built?.parts) {
+      splitParts.set(name, built.parts.length);
+      built.parts.forEach((t, k) => values.set(partName(name, k), t));
+    }
+    if (built) layers.push({ name, type, index, pointer, inputs: refs, attrs: built.attrs, output: built.output, params: built.params, cost: built.cost, ...(built.parts ? { parts: built.parts } : {}) });
   });
 
-  const outputs = resolveOutputs(src, spec, names, inputs);
-  for (const o of outputs ?? []) consumed.add(o.value);
+  const outputs = resolveOutputs(src, spec, names, inputs, splitParts, (layer) => values.get(layer) === null);
+  for (const o of outputs ?? []) consumed.add(parsePartRef(o.value)?.layer ?? o.value);
   // With unresolved outputs every would-be output looks unused: one typo, one diagnostic.
   names.forEach((n, i) => {
     if (outputs && !consumed.has(n) && firstIndex.get(n) === i) {
@@ -163,10 +169,11 @@ function resolveInputs(
   raw: Record<string, unknown>,
   index: number,
   names: string[],
-  arity: "one" | "many",
+  arity: "one" | "many" | "none",
   pointer: string,
 ): string[] | undefined {
   const given = raw["input"];
+  if (arity === "none") return [];
   if (given === undefined) {
     if (index > 0) return [names[index - 1]!];
     const inputNames = Object.keys(spec.inputs);
@@ -183,7 +190,7 @@ function resolveInputs(
     if (typeof r === "number") return;
     const ptr = arity === "many" ? `${pointer}/input/${k}` : `${pointer}/input`;
     if (Object.hasOwn(spec.inputs, r)) return;
-    const at = names.indexOf(r);
+    const at = names.indexOf(parsePartRef(r)?.layer ?? r);
     if (at === -1) {
       src.report("NNX2001", ptr, `unknown input "${r}": no model input or layer has that name`, { hint: didYouMean(r, [...Object.keys(spec.inputs), ...names.slice(0, index)]) });
       ok = false;
@@ -195,16 +202,31 @@ function resolveInputs(
   return ok ? refs.filter((r): r is string => typeof r === "string") : undefined;
 }
 
-function resolveOutputs(src: SpecSource, spec: RawSpec, names: string[], inputs: IrInput[]): IrOutput[] | undefined {
-  if (spec.outputs === undefined) return [{ name: names[names.length - 1]!, value: names[names.length - 1]! }];
+function resolveOutputs(src: SpecSource, spec: RawSpec, names: string[], inputs: IrInput[], splitParts: ReadonlyMap<string, number>, failed: (layer: string) => boolean): IrOutput[] | undefined {
+  const last = names[names.length - 1]!;
+  if (spec.outputs === undefined) {
+    const n = splitParts.get(last);
+    // A split's parts are the outputs `<layer>_<k>` (identifiers, for files and generated fields).
+    return n === undefined ? [{ name: last, value: last }] : Array.from({ length: n }, (_, k) => ({ name: `${last}_${k}`, value: partName(last, k) }));
+  }
   const entries: [string, string, string][] = Array.isArray(spec.outputs)
-    ? spec.outputs.map((v, i) => [v, v, pointerOf(["outputs", i])])
+    ? spec.outputs.map((v, i) => [v.replace(".", "_"), v, pointerOf(["outputs", i])])
     : Object.entries(spec.outputs).map(([k, v]) => [k, v, pointerOf(["outputs", k])]);
   const known = new Set([...names, ...inputs.map((i) => i.name)]);
+  for (const [layer, n] of splitParts) {
+    known.delete(layer);
+    for (let k = 0; k < n; k++) known.add(partName(layer, k));
+  }
   let ok = true;
   const seen = new Set<string>();
   for (const [name, value, ptr] of entries) {
-    if (!known.has(value)) {
+    const part = parsePartRef(value);
+    if (!known.has(value) && part && failed(part.layer)) {
+      ok = false; // reported at the layer
+    } else if (!known.has(value) && (splitParts.has(value) || (part && names.includes(part.layer)))) {
+      src.report("NNX2076", ptr, splitPartProblem(value, splitParts), { hint: splitParts.has(value) ? `use ${value}.0 ... ${value}.${splitParts.get(value)! - 1}` : undefined });
+      ok = false;
+    } else if (!known.has(value)) {
       src.report("NNX2001", ptr, `output "${value}" is not a layer or input of the model`, { hint: didYouMean(value, names) });
       ok = false;
     }
@@ -219,6 +241,41 @@ function resolveOutputs(src: SpecSource, spec: RawSpec, names: string[], inputs:
     seen.add(name);
   }
   return ok ? entries.map(([name, value]) => ({ name, value })) : undefined;
+}
+
+/** Why a reference to a split layer, or to a part of a layer, names no value. */
+function splitPartProblem(ref: string, splitParts: ReadonlyMap<string, number>): string {
+  const n = splitParts.get(ref);
+  if (n !== undefined) return `"${ref}" is a split into ${n} parts; name one part, ${ref}.0 ... ${ref}.${n - 1}`;
+  const p = parsePartRef(ref)!;
+  const m = splitParts.get(p.layer);
+  return m === undefined ? `"${ref}" names part ${p.part} of layer ${p.layer}, which is not a split` : `"${ref}": split ${p.layer} has ${m} parts (${p.layer}.0 ... ${p.layer}.${m - 1})`;
+}
+
+/**
+ * Every reference to a split is to one of its parts, and every part reference is to a split
+ * that has it. References to layers that failed are left alone (one mistake, one diagnostic).
+ */
+function checkPartRefs(
+  src: SpecSource,
+  refs: readonly string[],
+  explicit: boolean,
+  pointer: string,
+  arity: "one" | "many" | "none",
+  splitParts: ReadonlyMap<string, number>,
+  values: ReadonlyMap<string, TensorType | null>,
+): boolean {
+  let ok = true;
+  refs.forEach((r, k) => {
+    const part = parsePartRef(r);
+    const bad = splitParts.has(r) || (part !== undefined && values.get(part.layer) !== null && !values.has(r));
+    if (!bad) return;
+    const ptr = !explicit ? pointer : arity === "many" ? `${pointer}/input/${k}` : `${pointer}/input`;
+    const n = splitParts.get(r);
+    src.report("NNX2076", ptr, `${explicit ? "" : "the previous layer, "}${splitPartProblem(r, splitParts)}`, { hint: n !== undefined ? `set input: ${r}.0` : undefined });
+    ok = false;
+  });
+  return ok;
 }
 
 /** Layer kinds that own parameters (for summaries and codegen). */

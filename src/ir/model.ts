@@ -12,7 +12,7 @@ export interface TensorType {
 }
 
 export interface ParamSpec {
-  /** Local name within the layer: kernel, bias, embedding. */
+  /** Local name within the layer: kernel, bias, embedding; "" for a Param layer's own array. */
   readonly name: string;
   /** Flax's stored shape. */
   readonly shape: readonly number[];
@@ -53,6 +53,8 @@ export interface IrLayer<A = unknown> {
   readonly output: TensorType;
   readonly params: readonly ParamSpec[];
   readonly cost: Cost;
+  /** A split's results, named `<layer>.<k>`; `output` is then the first. */
+  readonly parts?: readonly TensorType[];
 }
 
 export interface IrInput {
@@ -95,14 +97,33 @@ export function dimViolation(m: IrModel, sym: string, value: number): string | u
 
 /** Full parameter name as in `nnx.state(model)` flattened: `<layer>.<param>`. */
 export function paramName(layer: IrLayer, p: ParamSpec): string {
-  return `${layer.name}.${p.name}`;
+  return qualifiedParamName(layer.name, p.name);
+}
+
+/** `<layer>.<param>`, or the layer's own path for a Param layer (local name ""). */
+export function qualifiedParamName(layer: string, local: string): string {
+  return local === "" ? layer : `${layer}.${local}`;
+}
+
+/** The value name of part k of a split layer. */
+export function partName(layer: string, k: number): string {
+  return `${layer}.${k}`;
+}
+
+/** `<layer>.<k>` split into the layer and k; undefined for a plain name. */
+export function parsePartRef(ref: string): { layer: string; part: number } | undefined {
+  const m = /^(.+)\.(\d+)$/.exec(ref);
+  return m ? { layer: m[1]!, part: Number(m[2]) } : undefined;
 }
 
 /** The type of every value (inputs and layer outputs) by name. */
 export function valueTypes(m: IrModel): Map<string, TensorType> {
   const out = new Map<string, TensorType>();
   for (const i of m.inputs) out.set(i.name, i.type);
-  for (const l of m.layers) out.set(l.name, l.output);
+  for (const l of m.layers) {
+    out.set(l.name, l.output);
+    l.parts?.forEach((t, k) => out.set(partName(l.name, k), t));
+  }
   return out;
 }
 

@@ -1,5 +1,5 @@
 /** Helpers shared by layer kinds: tuples, axes, dtypes, parameters, costs. */
-import type { ParamCollection, ParamSpec, TensorType } from "../ir/model.js";
+import { qualifiedParamName, type ParamCollection, type ParamSpec, type TensorType } from "../ir/model.js";
 import { canonicalInitializer, initializerFanError, type Initializer } from "../params/initializers.js";
 import { Expr, product, type Shape } from "../shapes/expr.js";
 import type { DType } from "../tensor.js";
@@ -103,7 +103,7 @@ export function makeParams(ctx: LayerContext, requests: readonly ParamRequest[])
     const initShape = r.initShape ?? r.shape;
     const n = r.shape.reduce((a, b) => a * b, 1);
     if (n > MAX_PARAM_ELEMENTS) {
-      ctx.error("NNX2035", undefined, `parameter ${ctx.name}.${r.name} of shape [${r.shape.join(", ")}] has ${n} elements, more than ${MAX_PARAM_ELEMENTS}`);
+      ctx.error("NNX2035", undefined, `parameter ${qualifiedParamName(ctx.name, r.name)} of shape [${r.shape.join(", ")}] has ${n} elements, more than ${MAX_PARAM_ELEMENTS}`);
       ok = false;
       continue;
     }

@@ -6,7 +6,9 @@
 import type { TensorType } from "../ir/model.js";
 import { Expr } from "../shapes/expr.js";
 import { asList, checkFloat32Fields, f32, makeParams, requireFloatInput } from "./common.js";
-import { checkEqualities, einsumMacs, einsumOutputShape, einsumStructure, isProblem, parseEinsum } from "./einsum_equation.js";
+import { checkEqualities, einsumMacs, einsumOutputShape, einsumStructure, isProblem, parseEinsum, squeezedEquation } from "./einsum_equation.js";
+import { reshapeHost } from "../runtime/onnx/host.js";
+import { squeeze } from "../runtime/onnx/ops_shape.js";
 import type { Built, LayerContext, LayerKind } from "./kind.js";
 import { einsum as einsumOp } from "../runtime/onnx/ops_linear.js";
 import { call, list } from "./describe_text.js";
@@ -18,6 +20,8 @@ export interface EinsumAttrs {
   biasShape?: number[];
   /** The bias reshaped for broadcasting against the output. */
   biasBroadcast?: number[];
+  /** The size-1 axes of x and of the kernel that broadcast (squeezed before lowering). */
+  broadcast: number[][];
 }
 
 function build(f: Readonly<Record<string, unknown>>, [x]: readonly TensorType[], ctx: LayerContext): Built<EinsumAttrs> | undefined {
@@ -38,7 +42,7 @@ function build(f: Readonly<Record<string, unknown>>, [x]: readonly TensorType[],
   if (!checkEqualities(ctx, parsed, "einsum_str")) return undefined;
   const kernelSubs = parsed.operands[1]!;
   const biasRaw = f["bias_shape"];
-  const attrs: EinsumAttrs = { equation: parsed.expanded, kernelShape };
+  const attrs: EinsumAttrs = { equation: parsed.expanded, kernelShape, broadcast: parsed.broadcast };
   if (biasRaw !== null && biasRaw !== undefined) {
     const biasShape = asList(biasRaw as number | number[]);
     if (new Set(kernelSubs).size !== kernelSubs.length) {
@@ -68,7 +72,14 @@ export const einsum: LayerKind<EinsumAttrs> = {
   types: ["Einsum"],
   arity: "one",
   build,
-  lower: (layer, [x], l) =>
-    einsumOp(l.g, x!, layer.attrs.equation, l.param(layer.name, "kernel"), layer.attrs.biasShape ? { bias: l.param(layer.name, "bias") } : {}),
+  lower: (layer, [x], l) => {
+    const [bx, bk] = layer.attrs.broadcast as [number[], number[]];
+    const kernel = l.param(layer.name, "kernel");
+    // The broadcast size-1 axes leave the operands (and their letters the equation).
+    const k = bk.length ? reshapeHost(kernel, kernel.shape.filter((_, i) => !bk.includes(i))) : kernel;
+    const xs = bx.length ? squeeze(l.g, x!, bx) : x!;
+    const bias = layer.attrs.biasShape ? { bias: l.param(layer.name, "bias") } : {};
+    return einsumOp(l.g, xs, squeezedEquation(layer.attrs.equation, layer.attrs.broadcast), k, bias);
+  },
   describe: (a) => call("Einsum", [a.equation, `kernel ${list(a.kernelShape)}`, ...(a.biasShape ? [`bias ${list(a.biasShape)}`] : [])]),
 };

@@ -15,6 +15,12 @@ export interface ParsedEinsum {
   sizes: Map<string, Expr>;
   /** Sizes of one index that are equal only for some symbol values: checked against `dims`. */
   equalities: { index: string; operand: number; a: Expr; b: Expr }[];
+  /**
+   * Per operand, the axes of size 1 whose index is larger elsewhere. jnp.einsum broadcasts
+   * them (filter_singleton_dims in jax/_src/numpy/einsum.py squeezes them out before the
+   * contraction), so lowering squeezes them and drops their letter from that operand.
+   */
+  broadcast: number[][];
 }
 
 export type EinsumProblem = { code: string; message: string; hint?: string };
@@ -76,6 +82,12 @@ export function parseEinsum(equation: string, shapes: readonly Shape[]): ParsedE
       const d = shape[j]!;
       const prev = sizes.get(ch);
       if (prev && !prev.equals(d)) {
+        // A size of 1 broadcasts against any other size, as in jnp.einsum.
+        if (d.constant === 1) continue;
+        if (prev.constant === 1) {
+          sizes.set(ch, d);
+          continue;
+        }
         if (prev.isConst && d.isConst) return { code: "NNX2016", message: `index "${ch}" has size ${prev.toString()} in one place and ${d.toString()} in operand ${i}` };
         equalities.push({ index: ch, operand: i, a: prev, b: d });
         continue;
@@ -87,7 +99,15 @@ export function parseEinsum(equation: string, shapes: readonly Shape[]): ParsedE
     if (!sizes.has(ch)) return { code: "NNX2036", message: `output index "${ch}" does not appear in any operand` };
   }
   if (new Set(output).size !== output.length) return { code: "NNX2036", message: `output "${out}" repeats an index` };
-  return { expanded: `${operands.join(",")}->${output}`, operands, output, sizes, equalities };
+  const broadcast = operands.map((sub, i) => [...sub].flatMap((ch, j) => (shapes[i]![j]!.constant === 1 && sizes.get(ch)!.constant !== 1 ? [j] : [])));
+  return { expanded: `${operands.join(",")}->${output}`, operands, output, sizes, equalities, broadcast };
+}
+
+/** The equation with every broadcast (size-1) axis's letter dropped from its operand. */
+export function squeezedEquation(expanded: string, broadcast: readonly (readonly number[])[]): string {
+  const [lhs, out] = expanded.split("->") as [string, string];
+  const subs = lhs.split(",").map((sub, i) => [...sub].filter((_, j) => !broadcast[i]?.includes(j)).join(""));
+  return `${subs.join(",")}->${out}`;
 }
 
 export function isProblem(p: ParsedEinsum | EinsumProblem): p is EinsumProblem {

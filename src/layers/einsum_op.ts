@@ -1,13 +1,16 @@
 /** Stateless jnp.einsum between activations (attention scores, weighted sums). */
 import type { TensorType } from "../ir/model.js";
 import { f32, requireFloatInput } from "./common.js";
-import { checkEqualities, einsumMacs, einsumOutputShape, einsumStructure, isProblem, parseEinsum } from "./einsum_equation.js";
+import { checkEqualities, einsumMacs, einsumOutputShape, einsumStructure, isProblem, parseEinsum, squeezedEquation } from "./einsum_equation.js";
+import { squeeze } from "../runtime/onnx/ops_shape.js";
 import type { Built, LayerContext, LayerKind } from "./kind.js";
 import { call } from "./describe_text.js";
 
 export interface EinsumOpAttrs {
   /** Spaces removed, ellipses expanded. */
   equation: string;
+  /** Per input, the size-1 axes that broadcast (squeezed before the Einsum). */
+  broadcast: number[][];
 }
 
 function build(f: Readonly<Record<string, unknown>>, inputs: readonly TensorType[], ctx: LayerContext): Built<EinsumOpAttrs> | undefined {
@@ -25,13 +28,17 @@ function build(f: Readonly<Record<string, unknown>>, inputs: readonly TensorType
   }
   if (!checkEqualities(ctx, parsed, "equation")) return undefined;
   const macs = einsumMacs(parsed);
-  return { attrs: { equation: parsed.expanded }, output: f32(einsumOutputShape(parsed)), params: [], cost: { macs, flops: macs.mul(2) } };
+  return { attrs: { equation: parsed.expanded, broadcast: parsed.broadcast }, output: f32(einsumOutputShape(parsed)), params: [], cost: { macs, flops: macs.mul(2) } };
 }
 
 export const einsumOp: LayerKind<EinsumOpAttrs> = {
   types: ["einsum"],
   arity: "many",
   build,
-  lower: (layer, xs, l) => l.g.node("Einsum", xs, { equation: layer.attrs.equation }),
+  lower: (layer, xs, l) => {
+    const b = layer.attrs.broadcast;
+    const ins = xs.map((x, i) => (b[i]!.length ? squeeze(l.g, x, b[i]!) : x));
+    return l.g.node("Einsum", ins, { equation: squeezedEquation(layer.attrs.equation, b) });
+  },
   describe: (a) => call("einsum", [a.equation]),
 };

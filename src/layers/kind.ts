@@ -38,6 +38,8 @@ export interface Built<A> {
   readonly output: TensorType;
   readonly params: readonly ParamSpec[];
   readonly cost: Cost;
+  /** Several results (jnp.split): read by other layers as `<layer>.0`, `<layer>.1`, ... */
+  readonly parts?: readonly TensorType[];
 }
 
 /**
@@ -75,15 +77,15 @@ export type RngDraw = string | null;
 export interface LayerKind<A = unknown> {
   /** The `type` names this kind implements. */
   readonly types: readonly string[];
-  /** Whether `input` is one value name or a list of them. */
-  readonly arity: "one" | "many";
+  /** Whether `input` is one value name or a list of them; "none": the layer reads no value (arange, Param). */
+  readonly arity: "one" | "many" | "none";
   /**
    * Canonicalize the fields (defaults already merged from the schema), check every rule
    * against the input types, and infer the output. Undefined after reporting an error.
    */
   build(fields: Readonly<Record<string, unknown>>, inputs: readonly TensorType[], ctx: LayerContext): Built<A> | undefined;
-  /** Emit the layer into the runtime graph; returns the output value's name. */
-  lower(layer: IrLayer<A>, inputs: readonly string[], g: Lowering): string;
+  /** Emit the layer into the runtime graph; returns the output value's name (one per part for a split). */
+  lower(layer: IrLayer<A>, inputs: readonly string[], g: Lowering): string | readonly string[];
   /**
    * A short, nnx.tabulate-style description for the generated module's forward-pass table:
    * `Conv(3x3, 32)`, `Linear(3136 -> 128)`. Absent: the type name says it all.

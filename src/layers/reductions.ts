@@ -2,7 +2,7 @@
 import type { TensorType } from "../ir/model.js";
 import { asList, f32, normalizeAxes, numel, requireFloatInput, ZERO } from "./common.js";
 import type { Built, LayerContext, LayerKind } from "./kind.js";
-import { reduce } from "../runtime/onnx/ops_math.js";
+import { reduceNaN } from "../runtime/onnx/ops_math.js";
 import { axes, call } from "./describe_text.js";
 
 export interface ReductionAttrs {
@@ -33,6 +33,6 @@ export const reductions: LayerKind<ReductionAttrs>[] = (["mean", "sum", "max"] a
   types: [t],
   arity: "one",
   build: build(t),
-  lower: (layer, [x], l) => reduce(l.g, x!, t, layer.attrs.axes),
+  lower: (layer, [x], l) => reduceNaN(l.g, x!, t, layer.attrs.axes),
   describe: (a) => call(t, [axes(a.axes)]),
 }));

@@ -15,10 +15,11 @@ import { pooling } from "./pooling.js";
 import { reductions } from "./reductions.js";
 import { reshape } from "./reshape.js";
 import { transpose } from "./transpose.js";
+import { indexing } from "./indexing.js";
 
-const ALL: LayerKind<any>[] = [conv, embed, linear, linearGeneral, einsum, attend, ...opKinds, reshape, transpose, concatenate, einsumOp, ...reductions, ...pooling, ...normalizations, dropout];
+const ALL: LayerKind<any>[] = [conv, embed, linear, linearGeneral, einsum, attend, ...opKinds, reshape, transpose, concatenate, einsumOp, ...reductions, ...pooling, ...normalizations, dropout, ...indexing];
 
 export const LAYER_KINDS: ReadonlyMap<string, LayerKind<any>> = new Map(ALL.flatMap((k) => k.types.map((t) => [t, k] as const)));
 
 /** Kinds with parameters (the rest are stateless ops). */
-export const PARAMETERIZED = new Set(["Conv", "Embed", "Linear", "LinearGeneral", "Einsum", "LayerNorm", "RMSNorm", "GroupNorm", "BatchNorm"]);
+export const PARAMETERIZED = new Set(["Conv", "Embed", "Linear", "LinearGeneral", "Einsum", "LayerNorm", "RMSNorm", "GroupNorm", "BatchNorm", "Param"]);

@@ -5,10 +5,11 @@
  */
 import { RuntimeFailure } from "../diagnostics/errors.js";
 import type { IrModel, TensorType } from "../ir/model.js";
-import { valueTypes } from "../ir/model.js";
+import { partName, qualifiedParamName, valueTypes } from "../ir/model.js";
 import { LAYER_KINDS } from "../layers/registry.js";
 import type { Tensor } from "../tensor.js";
 import type { Lowering } from "./lowering.js";
+import { shapeOf } from "./onnx/ops_shape.js";
 import { GraphBuilder, type BuildOptions, type BuiltModel, type Dim } from "./onnx/graph.js";
 
 export function onnxDims(t: TensorType): Dim[] {
@@ -25,20 +26,29 @@ export function lowerModel(model: IrModel, params: ReadonlyMap<string, Tensor>, 
   const ctx: Lowering = {
     g,
     param: (layer, name) => {
-      const t = params.get(`${layer}.${name}`);
-      if (!t) throw new RuntimeFailure(`parameter ${layer}.${name} is missing at lowering time`);
+      const t = params.get(qualifiedParamName(layer, name));
+      if (!t) throw new RuntimeFailure(`parameter ${qualifiedParamName(layer, name)} is missing at lowering time`);
       return t;
     },
     dims: (value) => onnxDims(types.get(value)!),
     minDims: (value) => types.get(value)!.shape.map((d) => d.lowerBound(mins)),
     dtype: (value) => types.get(value)!.dtype,
+    symbol: (name) => {
+      for (const i of model.inputs) {
+        const at = i.type.shape.findIndex((d) => d.constant === undefined && d.toString() === name);
+        if (at !== -1) return shapeOf(g, values.get(i.name)!, at, at + 1);
+      }
+      throw new RuntimeFailure(`no model input has the dim ${name}`);
+    },
   };
   for (const layer of model.layers) {
     const kind = LAYER_KINDS.get(layer.type)!;
     if (!kind.lower) throw new RuntimeFailure(`layer type ${layer.type} has no lowering`);
     const ins = layer.inputs.map((n) => values.get(n)!);
     try {
-      values.set(layer.name, kind.lower(layer, ins, ctx));
+      const out = kind.lower(layer, ins, ctx);
+      if (typeof out === "string") values.set(layer.name, out);
+      else out.forEach((v, k) => values.set(partName(layer.name, k), v));
     } catch (e) {
       if (e instanceof RuntimeFailure) throw e;
       throw new RuntimeFailure(`cannot lower layer ${layer.name} (${layer.type}): ${(e as Error).message}`, { cause: e });

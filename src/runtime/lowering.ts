@@ -11,4 +11,6 @@ export interface Lowering {
   /** The smallest each dim can be at run time (the spec's `dims` minimums), where provable. */
   minDims(value: string): (number | undefined)[];
   dtype(value: string): DType;
+  /** A symbolic dim's run-time size, as a 1-D int64 value of one element (read from an input's Shape). */
+  symbol(name: string): string;
 }

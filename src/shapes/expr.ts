@@ -9,7 +9,9 @@
 
 export type Factor =
   | { readonly kind: "sym"; readonly name: string }
-  | { readonly kind: "floordiv" | "mod"; readonly a: Expr; readonly b: Expr };
+  | { readonly kind: "floordiv" | "mod"; readonly a: Expr; readonly b: Expr }
+  /** `min(a, b)` / `max(a, b)`, as clamped slice bounds produce them (NumPy's slice rules). */
+  | { readonly kind: "min" | "max"; readonly a: Expr; readonly b: Expr };
 
 interface Term {
   readonly coef: number;
@@ -174,6 +176,30 @@ export class Expr {
     return Expr.factor({ kind: "mod", a: this, b: d });
   }
 
+  /**
+   * Python's min(a, b): folded when the difference is provably of one sign with every symbol
+   * at least its `mins` entry (0 for symbols not listed: sizes are non-negative).
+   */
+  min(o: Expr | number, mins: Readonly<Record<string, number>> = {}): Expr {
+    return this.extreme(toExpr(o), "min", mins);
+  }
+
+  /** Python's max(a, b), folded as min is. */
+  max(o: Expr | number, mins: Readonly<Record<string, number>> = {}): Expr {
+    return this.extreme(toExpr(o), "max", mins);
+  }
+
+  private extreme(o: Expr, kind: "min" | "max", mins: Readonly<Record<string, number>>): Expr {
+    const aGeB = this.sub(o).lowerBound(mins);
+    const bGeA = o.sub(this).lowerBound(mins);
+    if (aGeB !== undefined && aGeB >= 0) return kind === "max" ? this : o;
+    if (bGeA !== undefined && bGeA >= 0) return kind === "max" ? o : this;
+    // Canonical argument order (a constant last), so min(a, b) and min(b, a) have one key.
+    const first = this.isConst !== o.isConst ? o.isConst : this.key <= o.key;
+    const [a, b] = first ? [this, o] : [o, this];
+    return Expr.factor({ kind, a, b });
+  }
+
   /** Ceil division as strides produce it, written as floor division: (a + d - 1) // d. */
   ceildiv(d: number): Expr {
     if (!(d > 0)) throw new RangeError("ceil division needs a positive divisor");
@@ -239,9 +265,25 @@ export class Expr {
         total += t.coef;
         continue;
       }
-      if (t.coef < 0) return undefined;
+      if (t.coef < 0) {
+        // -c·min(a, k) >= -c·k for a constant k (clamped slice bounds: 8 - min(seq, 8) >= 0).
+        const f = t.factors.length === 1 && t.factors[0]![1] === 1 ? t.factors[0]![0] : undefined;
+        const cap = f?.kind === "min" ? (f.b.constant ?? f.a.constant) : undefined;
+        if (cap === undefined) return undefined;
+        total += t.coef * cap;
+        continue;
+      }
       let v = t.coef;
       for (const [f, p] of t.factors) {
+        if (f.kind === "min" || f.kind === "max") {
+          const bounds = [f.a.lowerBound(mins), f.b.lowerBound(mins)].filter((x) => x !== undefined);
+          // min needs both bounds; max(a, b) is at least either one.
+          if (bounds.length === 0 || (f.kind === "min" && bounds.length < 2)) return undefined;
+          const m = f.kind === "min" ? Math.min(...bounds) : Math.max(...bounds);
+          if (m < 0) return undefined;
+          v *= m ** p;
+          continue;
+        }
         const b = f.kind === "floordiv" ? f.b.constant : undefined;
         const lb = f.kind === "sym" ? Math.max(0, mins[f.name] ?? 0) : b !== undefined && b > 0 ? f.a.lowerBound(mins) : undefined;
         if (lb === undefined || lb < 0) return undefined;
@@ -263,7 +305,7 @@ export class Expr {
         else {
           const a = f.a.substitute(env);
           const b = f.b.substitute(env);
-          fe = f.kind === "floordiv" ? a.floordiv(b) : a.mod(b);
+          fe = f.kind === "floordiv" ? a.floordiv(b) : f.kind === "mod" ? a.mod(b) : f.kind === "min" ? a.min(b) : a.max(b);
         }
         for (let i = 0; i < p; i++) term = term.mul(fe);
       }
@@ -295,7 +337,8 @@ export class Expr {
     if (this.terms.size !== 1) return false;
     const t = [...this.terms.values()][0]!;
     if (t.factors.length === 0) return t.coef >= 0;
-    return t.coef === 1 && t.factors.length === 1 && t.factors[0]![1] === 1 && t.factors[0]![0].kind === "sym";
+    const k = t.factors[0]![0].kind;
+    return t.coef === 1 && t.factors.length === 1 && t.factors[0]![1] === 1 && (k === "sym" || k === "min" || k === "max");
   }
 
   toJSON(): number | string {
@@ -313,7 +356,7 @@ function degree(t: Term): number {
 function termText(coef: number, factors: readonly (readonly [Factor, number])[]): string {
   if (factors.length === 0) return String(coef);
   const parts = factors.map(([f, p]) => {
-    const base = f.kind === "sym" ? f.name : `(${factorText(f)})`;
+    const base = f.kind === "sym" || f.kind === "min" || f.kind === "max" ? factorText(f) : `(${factorText(f)})`;
     return p === 1 ? base : `${base}**${p}`;
   });
   // A lone floordiv/mod factor needs no parentheses of its own.
@@ -325,6 +368,7 @@ function termText(coef: number, factors: readonly (readonly [Factor, number])[])
 
 function factorText(f: Factor): string {
   if (f.kind === "sym") return f.name;
+  if (f.kind === "min" || f.kind === "max") return `${f.kind}(${f.a.toString()}, ${f.b.toString()})`;
   const a = f.a.isAtom ? f.a.toString() : `(${f.a.toString()})`;
   const b = f.b.isAtom ? f.b.toString() : `(${f.b.toString()})`;
   return `${a} ${f.kind === "floordiv" ? "//" : "%"} ${b}`;
@@ -338,6 +382,8 @@ function evalFactor(f: Factor, env: Readonly<Record<string, number>>): number {
   }
   const a = f.a.evaluate(env);
   const b = f.b.evaluate(env);
+  if (f.kind === "min") return Math.min(a, b);
+  if (f.kind === "max") return Math.max(a, b);
   if (b === 0) throw new RangeError("division by zero in a shape expression");
   return f.kind === "floordiv" ? Math.floor(a / b) : pyMod(a, b);
 }

@@ -18,6 +18,8 @@ export interface LayerSummary {
   type: string;
   input_shapes: Count[][];
   output_shape: Count[];
+  /** A split's parts (`output_shape` is the first). */
+  part_shapes?: Count[][];
   params: number;
   macs: Count;
   flops: Count;
@@ -56,6 +58,7 @@ export function summarize(model: IrModel, dims: Readonly<Record<string, number>>
       type: l.type,
       input_shapes: l.inputs.map((i) => shapeJSON(types.get(i)!.shape.map(bind))),
       output_shape: shapeJSON(l.output.shape.map(bind)),
+      ...(l.parts ? { part_shapes: l.parts.map((p) => shapeJSON(p.shape.map(bind))) } : {}),
       params: count,
       macs: bind(l.cost.macs).toJSON(),
       flops: bind(l.cost.flops).toJSON(),
@@ -105,7 +108,7 @@ function rows(s: ModelSummary): string[][] {
   const withStats = s.totals.batch_stats > 0;
   const row = (head: string[], l: Omit<LayerSummary, "name" | "type" | "input_shapes" | "output_shape">) =>
     [...head, num(l.params), bytesText(l.param_bytes), ...(withStats ? [num(l.batch_stats), bytesText(l.batch_stat_bytes)] : []), num(l.macs), num(l.flops)];
-  const body = s.layers.map((l) => row([l.name, l.type, l.input_shapes.map(shape).join(" "), shape(l.output_shape)], l));
+  const body = s.layers.map((l) => row([l.name, l.type, l.input_shapes.map(shape).join(" "), l.part_shapes ? l.part_shapes.map(shape).join(" ") : shape(l.output_shape)], l));
   body.push(row(["total", "", "", ""], s.totals));
   return body;
 }

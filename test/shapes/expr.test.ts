@@ -276,3 +276,35 @@ describe("lowerBound", () => {
   });
 });
 
+
+describe("min and max (clamped slice bounds)", () => {
+  it.each([
+    ["min of a symbol and a constant, printed as Python", () => seq.min(16), "min(seq, 16)"],
+    ["one canonical order", () => Expr.const(16).min(seq), "min(seq, 16)"],
+    ["folded when the difference has one sign", () => seq.min(seq.add(2)), "seq"],
+    ["max with 0 of a size is the size", () => seq.max(0), "seq"],
+    ["not folded without the dims minimum", () => seq.sub(2).max(0), "max(seq - 2, 0)"],
+    ["folded with it", () => seq.sub(2).max(0, { seq: 2 }), "seq - 2"],
+    ["an operand of floor division needs no parentheses", () => seq.min(16).floordiv(2), "min(seq, 16) // 2"],
+    ["a factor", () => seq.min(16).mul(3), "3*min(seq, 16)"],
+  ])("%s", (_, make, text) => {
+    expect(make().toString()).toBe(text);
+  });
+  it("evaluates, substitutes and bounds", () => {
+    expect(seq.min(16).evaluate({ seq: 5 })).toBe(5);
+    expect(seq.min(16).evaluate({ seq: 50 })).toBe(16);
+    expect(seq.sub(2).max(0).evaluate({ seq: 1 })).toBe(0);
+    expect(seq.min(16).substitute({ seq: 20 }).constant).toBe(16);
+    expect(seq.min(16).equals(Expr.const(16).min(seq))).toBe(true);
+    expect(seq.min(16).lowerBound({ seq: 3 })).toBe(3);
+    expect(seq.sub(2).max(0).lowerBound({})).toBe(0);
+  });
+});
+
+describe("bounds through min", () => {
+  it("a constant caps min(a, k), so k - min(a, k) is never negative", () => {
+    expect(Expr.const(8).sub(seq.min(8)).lowerBound({})).toBe(0);
+    expect(Expr.const(8).sub(seq.min(8)).max(0).toString()).toBe("-min(seq, 8) + 8");
+    expect(Expr.const(8).sub(seq.min(h)).lowerBound({})).toBeUndefined();
+  });
+});

@@ -8,14 +8,14 @@ import { OPS, type OpDef } from "./table.js";
 type Json = Record<string, unknown>;
 
 const NAME: Json = { $ref: "#/$defs/identifier", description: "Layer name; default <type>_<k>." };
-const ONE_INPUT: Json = { $ref: "#/$defs/identifier", description: "Input value: a model input or an earlier layer; default the previous layer's output." };
+const ONE_INPUT: Json = { $ref: "#/$defs/valueRef", description: "Input value: a model input or an earlier layer; default the previous layer's output." };
 
 function inputSchema(def: OpDef): Json {
   if (def.inputs === 1) return ONE_INPUT;
   const what = def.inputs === 3 ? "[cond, x, y]" : def.inputs === 2 ? "[x, y]" : "the values to combine";
   return {
     type: "array",
-    items: { anyOf: [{ $ref: "#/$defs/identifier" }, { type: "number" }], "x-expected": "a value name or a number" },
+    items: { anyOf: [{ $ref: "#/$defs/valueRef" }, { type: "number" }], "x-expected": "a value name or a number" },
     minItems: def.inputs === "many" ? 2 : 1,
     maxItems: 64,
     description: `Inputs: ${what}. A number is a Python scalar constant (2 a weak int, 2.0 a weak float).`,

@@ -71,7 +71,7 @@ export class GraphBuilder {
   private readonly inits: { name: string; t: Tensor }[] = [];
   private readonly inputs: ValueInfoDef[] = [];
   private readonly outputs: ValueInfoDef[] = [];
-  private readonly used = new Set<string>();
+  private used = new Set<string>();
   private readonly produced = new Set<string>();
   /** Node outputs renamed to a graph output name (applied at serialization, no Identity copy). */
   private readonly alias = new Map<string, string>();
@@ -184,6 +184,20 @@ export class GraphBuilder {
     return outputs;
   }
 
+  /**
+   * A subgraph for If's branches: `fill` adds nodes to a child builder (which may read any value
+   * of this graph by name) and returns the branch's one output. Names are unique across both.
+   */
+  subgraph(fill: (b: GraphBuilder) => string, dtype: DType): AttrValue {
+    const b = new GraphBuilder(this.fresh("branch"));
+    b.used = this.used;
+    let out = fill(b);
+    // A branch's output must be produced inside it.
+    if (!b.produced.has(out)) out = b.node("Identity", [out]);
+    const initializers = b.inits.map(({ name, t }) => ({ name, dtype: t.dtype, dims: t.shape, raw: tensorBytes(t) }));
+    return { kind: "graph", value: { name: b.graphName, nodes: b.nodes, initializers, inputs: [], outputs: [{ name: out, dtype, dims: [], unknownShape: true }] } };
+  }
+
   /** Serialize with every initializer embedded (small models, tests, writing .onnx files). */
   toBytes(): Uint8Array {
     return this.build({ externalAbove: Infinity }).bytes;
@@ -207,7 +221,11 @@ export class GraphBuilder {
       return { ...base, external: { location: opts.externalFile, offset: at, length: raw.byteLength } };
     });
     const rn = (v: string): string => this.alias.get(v) ?? v;
-    const nodes = this.nodes.map((n) => ({ ...n, inputs: n.inputs.map(rn), outputs: n.outputs.map(rn) }));
+    // Branches read outer values by name: renames reach into them too.
+    const renameNode = (n: NodeDef): NodeDef => ({ ...n, inputs: n.inputs.map(rn), outputs: n.outputs.map(rn), ...(n.attrs ? { attrs: renameAttrs(n.attrs) } : {}) });
+    const renameAttrs = (attrs: Readonly<Record<string, AttrValue>>): Record<string, AttrValue> =>
+      Object.fromEntries(Object.entries(attrs).map(([k, a]) => [k, a.kind === "graph" ? { kind: "graph", value: { ...a.value, nodes: a.value.nodes.map(renameNode) } } : a]));
+    const nodes = this.nodes.map(renameNode);
     const bytes = encodeModel({
       irVersion: IR_VERSION,
       opsets: [{ domain: "", version: OPSET }],

@@ -29,15 +29,22 @@ export function embedLookup(g: GraphBuilder, ids: string, o: EmbedOptions): stri
     const row = g.constant(reshapeHost(o.table, [features]), "embed_row");
     return g.node("Expand", [row, concat(g, [shapeOf(g, ids), g.constInt64([features])], 0)]);
   }
-  let i = o.idsDtype === "int64" ? ids : cast(g, ids, "int64");
   // 0-d constants: 1-D ones would broadcast 0-d ids (shape []) to [1] and the output to [1, F].
-  const N = g.scalar(n, "int64");
+  const { index, ok } = takeIndex(g, ids, o.idsDtype, g.scalar(n, "int64"));
+  const rows = g.node("Gather", [g.shared(o.table, "embedding"), g.node("Where", [ok, index, g.scalar(0, "int64")])], { axis: 0 });
+  return g.node("Where", [unsqueeze(g, ok, [-1]), rows, g.scalar(NaN, o.table.dtype)]);
+}
+
+/**
+ * jnp.take's fill mode on indices into an axis of size `n` (a 0-d int64 value): the index as
+ * int64 with [-n, -1] wrapped once, and whether it is then inside [0, n).
+ */
+export function takeIndex(g: GraphBuilder, ids: string, idsDtype: DType, n: string): { index: string; ok: string } {
+  let i = idsDtype === "int64" ? ids : cast(g, ids, "int64");
   const zero = g.scalar(0, "int64");
   // Unsigned ids never wrap (uint64 values >= 2^63 turn negative in the cast: out of range).
-  if (!o.idsDtype.startsWith("u")) i = g.node("Where", [g.node("Less", [i, zero]), g.node("Add", [i, N]), i]);
-  const ok = g.node("And", [g.node("GreaterOrEqual", [i, zero]), g.node("Less", [i, N])]);
-  const rows = g.node("Gather", [g.shared(o.table, "embedding"), g.node("Where", [ok, i, zero])], { axis: 0 });
-  return g.node("Where", [unsqueeze(g, ok, [-1]), rows, g.scalar(NaN, o.table.dtype)]);
+  if (!idsDtype.startsWith("u")) i = g.node("Where", [g.node("Less", [i, zero]), g.node("Add", [i, n]), i]);
+  return { index: i, ok: g.node("And", [g.node("GreaterOrEqual", [i, zero]), g.node("Less", [i, n])]) };
 }
 
 /**

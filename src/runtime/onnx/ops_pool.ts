@@ -4,6 +4,7 @@
 
 import { tensor, type DType } from "../../tensor.js";
 import { tensorAttr, type Dim, type GraphBuilder } from "./graph.js";
+import { ifNaNOr } from "./ops_math.js";
 import { concat, shapeOf, toChannelsFirst, toChannelsLast, withOneBatchDim } from "./ops_shape.js";
 import { cropNegative, onnxPads, padConstant, resolvePadding, type Pair, type WindowPadding } from "./ops_spatial.js";
 
@@ -18,6 +19,9 @@ export interface PoolOptions {
   /** dtype of x (default float32): needed for the -inf and ones constants. */
   readonly dtype?: DType;
 }
+
+/** The largest finite float32: ORT's MaxPool starts from its negative. */
+const FLOAT32_MAX = 3.4028234663852886e38;
 
 interface Prepared {
   x: string;
@@ -45,13 +49,36 @@ function poolAttrs(o: PoolOptions, pads: readonly Pair[] | undefined, extra: Rec
   return { kernel_shape: o.window, strides: o.strides ?? o.window.map(() => 1), pads: onnxPads(pads ?? o.window.map(() => [0, 0])), ...extra };
 }
 
-/** flax max_pool: padding counts as -inf. */
+/**
+ * flax max_pool (lax.reduce_window with max, init -inf): padding counts as -inf, a NaN in a
+ * window gives NaN, and a window of only -inf (or only padding) gives -inf. ORT's MaxPool skips
+ * NaN and starts from the lowest finite float. Where that can matter (a NaN somewhere in x,
+ * or the lowest float in the result), an If takes the exact path: a uint8 code of each element
+ * (3 NaN, 2 any other value, 1 -inf and padding) is max-pooled beside x, 3 makes the result NaN
+ * and 1 -inf. (Padding is not 0: ORT would fuse a zero Pad into MaxPool's pads, which must stay
+ * below the window.) Otherwise the cost is one sum over x and one min over the result.
+ */
 export function maxPool(g: GraphBuilder, x: string, o: PoolOptions): string {
+  const dtype = o.dtype ?? "float32";
+  // The checks read x and the result in the caller's layout, so ORT can still run the plain
+  // pool channels-last without the transposes around it.
+  const fast = plainMaxPool(g, x, o, dtype, false);
+  const lowest = g.node("Equal", [g.node("ReduceMin", [fast], { keepdims: 0 }), g.node("CastLike", [g.scalar(-FLOAT32_MAX, "float32"), fast])]);
+  return ifNaNOr(g, x, lowest, (b) => plainMaxPool(b, x, o, dtype, true), fast, dtype);
+}
+
+function plainMaxPool(g: GraphBuilder, x: string, o: PoolOptions, dtype: DType, exact: boolean): string {
   const p = prepare(g, x, o);
-  if (p.attrPads) return p.finish(g.node("MaxPool", [p.x], poolAttrs(o, p.pads as Pair[])));
+  const r = o.window.length;
   // ORT rejects pads >= window: pad explicitly instead.
-  const xp = padConstant(g, p.x, p.pads, o.window.length, g.scalar(-Infinity, o.dtype ?? "float32"));
-  return p.finish(g.node("MaxPool", [xp], poolAttrs(o, undefined)));
+  const pool = (v: string, padValue: string): string =>
+    p.attrPads ? g.node("MaxPool", [v], poolAttrs(o, p.pads as Pair[])) : g.node("MaxPool", [padConstant(g, v, p.pads, r, padValue)], poolAttrs(o, undefined));
+  const y = pool(p.x, g.scalar(-Infinity, dtype));
+  if (!exact) return p.finish(y);
+  const negInf = g.node("IsInf", [p.x], { detect_positive: 0, detect_negative: 1 });
+  const code = pool(g.node("Where", [g.node("IsNaN", [p.x]), g.scalar(3, "uint8"), g.node("Where", [negInf, g.scalar(1, "uint8"), g.scalar(2, "uint8")])]), g.scalar(1, "uint8"));
+  const fixed = g.node("Where", [g.node("Equal", [code, g.scalar(1, "uint8")]), g.scalar(-Infinity, dtype), y]);
+  return p.finish(g.node("Where", [g.node("Equal", [code, g.scalar(3, "uint8")]), g.scalar(NaN, dtype), fixed]));
 }
 
 /**

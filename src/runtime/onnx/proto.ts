@@ -25,7 +25,9 @@ export type AttrValue =
   | { readonly kind: "tensor"; readonly value: TensorDef }
   | { readonly kind: "floats"; readonly value: readonly number[] }
   | { readonly kind: "ints"; readonly value: readonly (number | bigint)[] }
-  | { readonly kind: "strings"; readonly value: readonly string[] };
+  | { readonly kind: "strings"; readonly value: readonly string[] }
+  /** A subgraph (If's branches). */
+  | { readonly kind: "graph"; readonly value: GraphDef };
 
 export interface TensorDef {
   readonly name: string;
@@ -50,6 +52,8 @@ export interface ValueInfoDef {
   readonly name: string;
   readonly dtype: DType;
   readonly dims: readonly Dim[];
+  /** Leave the shape out (If branch outputs, whose shape ORT infers). */
+  readonly unknownShape?: boolean;
 }
 
 export interface GraphDef {
@@ -212,7 +216,7 @@ function encTensor(w: Writer, t: TensorDef): void {
   }
 }
 
-const ATTR_TYPE = { float: 1, int: 2, string: 3, tensor: 4, floats: 6, ints: 7, strings: 8 } as const;
+const ATTR_TYPE = { float: 1, int: 2, string: 3, tensor: 4, graph: 5, floats: 6, ints: 7, strings: 8 } as const;
 
 function encAttribute(w: Writer, [name, a]: readonly [string, AttrValue]): void {
   fString(w, 1, name);
@@ -222,6 +226,7 @@ function encAttribute(w: Writer, [name, a]: readonly [string, AttrValue]): void 
     case "int": fInt(w, 3, a.value); break;
     case "string": fString(w, 4, a.value); break;
     case "tensor": fMessage(w, 5, a.value, encTensor); break;
+    case "graph": fMessage(w, 6, a.value, encGraph); break;
     case "floats": for (const v of a.value) fFloat(w, 7, v); break;
     case "ints": for (const v of a.value) fInt(w, 8, v); break;
     case "strings": for (const v of a.value) fString(w, 9, v); break;
@@ -248,7 +253,7 @@ function encShape(w: Writer, dims: readonly Dim[]): void {
 
 function encTensorType(w: Writer, v: ValueInfoDef): void {
   fInt(w, 1, ONNX_DTYPE[v.dtype]);
-  fMessage(w, 2, v.dims, encShape);
+  if (!v.unknownShape) fMessage(w, 2, v.dims, encShape);
 }
 
 function encType(w: Writer, v: ValueInfoDef): void {
