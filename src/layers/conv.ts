@@ -35,7 +35,7 @@ export interface ConvAttrs {
 }
 
 /** Flax's canonicalize_padding, with YAML lists standing in for Python tuples. */
-function canonicalPadding(ctx: LayerContext, p: unknown, rank: number): ConvPadding | undefined {
+export function canonicalPadding(ctx: LayerContext, p: unknown, rank: number): ConvPadding | undefined {
   if (typeof p === "string") return { kind: p as "SAME" };
   if (typeof p === "number") return { kind: "explicit", pads: Array.from({ length: rank }, () => [p, p] as [number, number]) };
   const list = p as (number | number[])[];
