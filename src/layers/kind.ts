@@ -41,8 +41,13 @@ export interface Built<A> {
 export interface LayerKind<A = unknown> {
   /** The `type` names this kind implements. */
   readonly types: readonly string[];
-  /** Whether `input` is one value name or a list of them. */
-  readonly arity: "one" | "many";
+  /** Whether `input` is one value name, a list of them, or either. */
+  readonly arity: "one" | "many" | "oneOrMany";
+  /**
+   * Fields other than `input` that name values (an attention `mask`), in the order their
+   * types are appended to the inputs `build` gets and their values to the ones `lower` gets.
+   */
+  valueRefs?(fields: Readonly<Record<string, unknown>>): { field: string; name: string }[];
   /**
    * Canonicalize the fields (defaults already merged from the schema), check every rule
    * against the input types, and infer the output. Undefined after reporting an error.

@@ -4,6 +4,8 @@ import { attend } from "./attend.js";
 import { concatenate } from "./concatenate.js";
 import { conv } from "./conv.js";
 import { convTranspose } from "./conv_transpose.js";
+import { causalMaskOp, dotProductAttentionOp } from "./attention.js";
+import { multiHeadAttention } from "./multi_head_attention.js";
 import { einsum } from "./einsum.js";
 import { einsumOp } from "./einsum_op.js";
 import { elementwise } from "./elementwise.js";
@@ -16,9 +18,9 @@ import { reductions } from "./reductions.js";
 import { reshape } from "./reshape.js";
 import { transpose } from "./transpose.js";
 
-const ALL: LayerKind<any>[] = [conv, embed, linear, linearGeneral, einsum, attend, ...activations, reshape, transpose, concatenate, ...elementwise, einsumOp, ...reductions, ...pooling, convTranspose];
+const ALL: LayerKind<any>[] = [conv, embed, linear, linearGeneral, einsum, attend, ...activations, reshape, transpose, concatenate, ...elementwise, einsumOp, ...reductions, ...pooling, convTranspose, dotProductAttentionOp, causalMaskOp, multiHeadAttention];
 
 export const LAYER_KINDS: ReadonlyMap<string, LayerKind<any>> = new Map(ALL.flatMap((k) => k.types.map((t) => [t, k] as const)));
 
 /** Kinds with parameters (the rest are stateless ops). */
-export const PARAMETERIZED = new Set(["Conv", "Embed", "Linear", "LinearGeneral", "Einsum", "ConvTranspose"]);
+export const PARAMETERIZED = new Set(["Conv", "Embed", "Linear", "LinearGeneral", "Einsum", "ConvTranspose", "MultiHeadAttention"]);

@@ -60,7 +60,8 @@ export function summarize(model: IrModel, dims: Readonly<Record<string, number>>
 
 const CONVENTION =
   "MACs: multiply-accumulates of Conv (every tap at every output position, padding included), Linear, LinearGeneral, Einsum, einsum and attend. " +
-  "FLOPs = 2 x MACs + 1 per output element of elementwise ops + 1 per input element of reductions + prod(window) per pooled output element.";
+  "FLOPs = 2 x MACs + 1 per output element of elementwise ops + 1 per input element of reductions + prod(window) per pooled output element. " +
+  "ConvTranspose: every input element times every kernel tap and output feature. Attention: the q/k/v/out projections and the two einsums (q.k, p.v); FLOPs add 2 per attention weight (scale, softmax), +1 with a bias, +1 with a mask.";
 
 const HEADERS = ["name", "type", "input shapes", "output shape", "params", "param bytes", "MACs", "FLOPs"];
 
