@@ -28,6 +28,7 @@ const TARGET_S = 1.2;
 const CASES = {
   embed_100mb: { spec: "bench/models/load_embed_100mb.yaml", dims: { batch: 1, seq: 16 } },
   mlp_100mb: { spec: "bench/models/reference_mlp.yaml", dims: { batch: 1 } },
+  tied_lm_173mb: { spec: "bench/models/load_tied_lm_173mb.yaml", dims: { batch: 1, seq: 128 } },
 };
 
 const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;

@@ -3,7 +3,7 @@
  * stays raw here; the template escapes it for the context it lands in (comment or string).
  */
 import { basename } from "node:path";
-import { modelSymbols, valueTypes, type IrModel, type TensorType } from "../ir/model.js";
+import { modelSymbols, paramCollection, valueTypes, type IrModel, type ParamCollection, type TensorType } from "../ir/model.js";
 import { Expr, shapeText } from "../shapes/expr.js";
 import { UserError } from "../diagnostics/errors.js";
 import { summarize } from "../summary/summary.js";
@@ -95,12 +95,12 @@ export function buildModuleView(model: IrModel, specText: string, specFileName: 
     specText,
     className,
     descriptionLines: model.description === undefined ? [] : textLines(model.description.trim()).map((line) => line.trimEnd()),
-    paramSummary: paramSummary(summary.totals.params, model.layers.reduce((n, l) => n + l.params.length, 0)),
+    paramSummary: paramSummary(summary.totals.params, arrayCount(model, "params")) + batchStatSummary(summary.totals.batch_stats, arrayCount(model, "batch_stats")),
     dims: symbols.map((s) => ({ typeParam: params.get(s)!, symbol: s, range: rangeText(model.dims[s]) })),
     runTypeParams: typeParamList(symbols.map((s) => `${params.get(s)!} extends number`)),
     inputs: tensorGroup(inputsName, symbols, params, inputFields),
     outputs: tensorGroup(outputsName, outputSymbols, params, outputFields),
-    layerRows: layerTable(model, types, summary.layers.map((l) => l.params)),
+    layerRows: layerTable(model, types, summary.layers.map((l) => l.params), summary.layers.map((l) => l.batch_stats)),
   };
 }
 
@@ -146,18 +146,27 @@ function paramSummary(count: number, arrays: number): string {
   return `${grouped(count)} parameters in ${arrays} array${arrays === 1 ? "" : "s"}.`;
 }
 
+function arrayCount(model: IrModel, collection: ParamCollection): number {
+  return model.layers.reduce((n, l) => n + l.params.filter((p) => paramCollection(p) === collection).length, 0);
+}
+
+/** BatchNorm's running statistics, counted apart from parameters as nnx.tabulate does. */
+function batchStatSummary(count: number, arrays: number): string {
+  return count === 0 ? "" : ` ${grouped(count)} batch statistics in ${arrays} array${arrays === 1 ? "" : "s"}.`;
+}
+
 function grouped(n: number): string {
   return n.toLocaleString("en-US");
 }
 
 /** The forward pass as an aligned table, one row per layer, like nnx.tabulate. */
-function layerTable(model: IrModel, types: ReadonlyMap<string, TensorType>, paramCounts: readonly number[]): string[] {
+function layerTable(model: IrModel, types: ReadonlyMap<string, TensorType>, paramCounts: readonly number[], statCounts: readonly number[]): string[] {
   const rows = model.layers.map((l, i) => ({
     name: l.name,
     what: LAYER_KINDS.get(l.type)?.describe?.(l.attrs) ?? l.type,
     from: l.inputs.map((v) => shapeText(types.get(v)!.shape)).join(", "),
     to: shapeText(l.output.shape),
-    params: paramCounts[i] ? `params ${grouped(paramCounts[i])}` : "",
+    params: [paramCounts[i] ? `params ${grouped(paramCounts[i])}` : "", statCounts[i] ? `batch_stats ${grouped(statCounts[i])}` : ""].filter((s) => s).join(", "),
   }));
   const width = (key: "name" | "what" | "from" | "to") => Math.max(...rows.map((r) => r[key].length));
   const [nameW, whatW, fromW, toW] = [width("name"), width("what"), width("from"), width("to")];

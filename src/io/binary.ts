@@ -3,7 +3,7 @@
  * validation and the conversion between tensor storage and little-endian bytes.
  */
 import { UserError } from "../diagnostics/errors.js";
-import { allocate, BYTES_PER_ELEMENT, numElements, tensor, type DType, type Tensor } from "../tensor.js";
+import { allocate, BYTES_PER_ELEMENT, numElements, tensor, viewOf, type DType, type Tensor } from "../tensor.js";
 import type { IoCode } from "./codes.js";
 
 /** Throws the UserError every malformed file ends in: "<file>: <what>". */
@@ -128,8 +128,11 @@ function storageBytes(data: ArrayBufferView): Uint8Array {
 }
 
 /**
- * Builds a tensor from raw element bytes (little-endian unless bigEndian), copying them into
- * aligned storage. The caller has validated the shape; here the byte count must match exactly.
+ * Builds a tensor from raw element bytes (little-endian unless bigEndian). Bytes already in
+ * host order at an aligned offset are used in place: a 500 MB checkpoint is not copied (each
+ * fresh page costs a fault here), and the tensor keeps the file's buffer alive. Otherwise
+ * they are copied into aligned storage. The caller has validated the shape; here the byte
+ * count must match exactly.
  */
 export function decodeTensor(
   dtype: DType,
@@ -144,10 +147,13 @@ export function decodeTensor(
   if (bytes.length !== count * width) {
     fail("NNX3006", file, `${what}: ${dtype} ${formatShape(shape)} needs ${count * width} bytes of data, found ${bytes.length}`);
   }
-  const data = allocate(dtype, count);
+  const inPlace = (width === 1 || bigEndian === HOST_IS_BIG_ENDIAN) && bytes.byteOffset % width === 0;
+  const data = inPlace ? viewOf(dtype, bytes.buffer, bytes.byteOffset, count) : allocate(dtype, count);
   const raw = storageBytes(data);
-  raw.set(bytes);
-  if (width > 1 && bigEndian !== HOST_IS_BIG_ENDIAN) swapBytesInPlace(raw, width);
+  if (!inPlace) {
+    raw.set(bytes);
+    if (width > 1 && bigEndian !== HOST_IS_BIG_ENDIAN) swapBytesInPlace(raw, width);
+  }
   if (dtype === "bool") {
     const bad = raw.findIndex((b) => b > 1);
     if (bad >= 0) fail("NNX3037", file, `${what}: bool element ${bad} is the byte ${raw[bad]}, expected 0 or 1`);

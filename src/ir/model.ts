@@ -20,6 +20,19 @@ export interface ParamSpec {
   readonly init: Initializer;
   /** The shape handed to the initializer (LinearGeneral initializes a flat 2-D kernel). */
   readonly initShape: readonly number[];
+  /**
+   * The nnx.Variable type: `params` (nnx.Param, the default when absent) or `batch_stats`
+   * (nnx.BatchStat: BatchNorm's running mean and var). Both load, initialize and save alike;
+   * summaries count them apart, as nnx.tabulate does.
+   */
+  readonly collection?: ParamCollection;
+}
+
+export type ParamCollection = "params" | "batch_stats";
+
+/** A parameter's collection (`params` when unmarked). */
+export function paramCollection(p: ParamSpec): ParamCollection {
+  return p.collection ?? "params";
 }
 
 export interface Cost {

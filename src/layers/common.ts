@@ -1,5 +1,5 @@
 /** Helpers shared by layer kinds: tuples, axes, dtypes, parameters, costs. */
-import type { ParamSpec, TensorType } from "../ir/model.js";
+import type { ParamCollection, ParamSpec, TensorType } from "../ir/model.js";
 import { canonicalInitializer, initializerFanError, type Initializer } from "../params/initializers.js";
 import { Expr, product, type Shape } from "../shapes/expr.js";
 import type { DType } from "../tensor.js";
@@ -89,6 +89,8 @@ export interface ParamRequest {
   initShape?: number[];
   /** Where to report a fan error when the initializer is the default (not in the spec). */
   shapeField?: string;
+  /** nnx.BatchStat variables are `batch_stats`; default `params`. */
+  collection?: ParamCollection;
 }
 
 const MAX_PARAM_ELEMENTS = 2 ** 34;
@@ -113,7 +115,7 @@ export function makeParams(ctx: LayerContext, requests: readonly ParamRequest[])
       ok = false;
       continue;
     }
-    out.push({ name: r.name, shape: r.shape, dtype: "float32" as DType, init, initShape });
+    out.push({ name: r.name, shape: r.shape, dtype: "float32" as DType, init, initShape, ...(r.collection ? { collection: r.collection } : {}) });
   }
   return ok ? out : undefined;
 }

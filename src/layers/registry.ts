@@ -13,14 +13,16 @@ import { embed } from "./embed.js";
 import type { LayerKind } from "./kind.js";
 import { linear } from "./linear.js";
 import { linearGeneral } from "./linear_general.js";
+import { normalizations } from "./normalization.js";
+import { dropout } from "./dropout.js";
 import { pooling } from "./pooling.js";
 import { reductions } from "./reductions.js";
 import { reshape } from "./reshape.js";
 import { transpose } from "./transpose.js";
 
-const ALL: LayerKind<any>[] = [conv, embed, linear, linearGeneral, einsum, attend, ...activations, reshape, transpose, concatenate, ...elementwise, einsumOp, ...reductions, ...pooling, convTranspose, dotProductAttentionOp, causalMaskOp, multiHeadAttention];
+const ALL: LayerKind<any>[] = [conv, embed, linear, linearGeneral, einsum, attend, ...activations, reshape, transpose, concatenate, ...elementwise, einsumOp, ...reductions, ...pooling, ...normalizations, dropout, convTranspose, dotProductAttentionOp, causalMaskOp, multiHeadAttention];
 
 export const LAYER_KINDS: ReadonlyMap<string, LayerKind<any>> = new Map(ALL.flatMap((k) => k.types.map((t) => [t, k] as const)));
 
 /** Kinds with parameters (the rest are stateless ops). */
-export const PARAMETERIZED = new Set(["Conv", "Embed", "Linear", "LinearGeneral", "Einsum", "ConvTranspose", "MultiHeadAttention"]);
+export const PARAMETERIZED = new Set(["Conv", "Embed", "Linear", "LinearGeneral", "Einsum", "LayerNorm", "RMSNorm", "GroupNorm", "BatchNorm", "ConvTranspose", "MultiHeadAttention"]);

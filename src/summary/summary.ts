@@ -6,8 +6,8 @@
  * elementwise ops, one per input element of reductions, and prod(window) per output
  * element of pooling. reshape, transpose and concatenate cost 0.
  */
-import type { IrModel } from "../ir/model.js";
-import { valueTypes } from "../ir/model.js";
+import type { IrModel, ParamSpec } from "../ir/model.js";
+import { paramCollection, valueTypes } from "../ir/model.js";
 import { Expr, shapeJSON } from "../shapes/expr.js";
 import { BYTES_PER_ELEMENT } from "../tensor.js";
 
@@ -22,11 +22,14 @@ export interface LayerSummary {
   macs: Count;
   flops: Count;
   param_bytes: number;
+  /** BatchNorm's running mean and var (nnx.BatchStat), counted apart from params. */
+  batch_stats: number;
+  batch_stat_bytes: number;
 }
 
 export interface ModelSummary {
   layers: LayerSummary[];
-  totals: { params: number; macs: Count; flops: Count; param_bytes: number };
+  totals: { params: number; macs: Count; flops: Count; param_bytes: number; batch_stats: number; batch_stat_bytes: number };
 }
 
 /** Summarize, with symbols bound by `dims` where given (the rest stay expressions). */
@@ -37,13 +40,17 @@ export function summarize(model: IrModel, dims: Readonly<Record<string, number>>
   let flops = Expr.const(0);
   let params = 0;
   let bytes = 0;
+  let stats = 0;
+  let statBytes = 0;
   const layers = model.layers.map((l): LayerSummary => {
-    const count = l.params.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
-    const pbytes = l.params.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1) * BYTES_PER_ELEMENT[p.dtype], 0);
+    const [count, pbytes] = sizes(l.params.filter((p) => paramCollection(p) === "params"));
+    const [scount, sbytes] = sizes(l.params.filter((p) => paramCollection(p) === "batch_stats"));
     macs = macs.add(bind(l.cost.macs));
     flops = flops.add(bind(l.cost.flops));
     params += count;
     bytes += pbytes;
+    stats += scount;
+    statBytes += sbytes;
     return {
       name: l.name,
       type: l.type,
@@ -53,22 +60,60 @@ export function summarize(model: IrModel, dims: Readonly<Record<string, number>>
       macs: bind(l.cost.macs).toJSON(),
       flops: bind(l.cost.flops).toJSON(),
       param_bytes: pbytes,
+      batch_stats: scount,
+      batch_stat_bytes: sbytes,
     };
   });
-  return { layers, totals: { params, macs: macs.toJSON(), flops: flops.toJSON(), param_bytes: bytes } };
+  return { layers, totals: { params, macs: macs.toJSON(), flops: flops.toJSON(), param_bytes: bytes, batch_stats: stats, batch_stat_bytes: statBytes } };
+}
+
+/** Element count and bytes of some parameters. */
+function sizes(ps: readonly ParamSpec[]): [number, number] {
+  let n = 0;
+  let bytes = 0;
+  for (const p of ps) {
+    const k = p.shape.reduce((a, b) => a * b, 1);
+    n += k;
+    bytes += k * BYTES_PER_ELEMENT[p.dtype];
+  }
+  return [n, bytes];
 }
 
 const CONVENTION =
   "MACs: multiply-accumulates of Conv (every tap at every output position, padding included), Linear, LinearGeneral, Einsum, einsum and attend. " +
-  "FLOPs = 2 x MACs + 1 per output element of elementwise ops + 1 per input element of reductions + prod(window) per pooled output element. " +
-  "ConvTranspose: every input element times every kernel tap and output feature. Attention: the q/k/v/out projections and the two einsums (q.k, p.v); FLOPs add 2 per attention weight (scale, softmax), +1 with a bias, +1 with a mask.";
+  "FLOPs = 2 x MACs + 1 per output element of elementwise ops + 1 per input element of reductions + prod(window) per pooled output element.";
+/** Added below the convention for models with normalization layers (src/layers/normalization.ts). */
+const NORM_CONVENTION =
+  "Norms: FLOPs per input element = statistics (3 with use_fast_variance, 4 without, 2 for RMSNorm) + 1 (x - mean, not RMSNorm) + 1 (x rsqrt(var + eps)) + 1 (scale) + 1 (bias); BatchNorm 2 + 1 (bias).";
+
+/** Added below the convention for models with ConvTranspose or attention layers. */
+const ATTENTION_CONVENTION =
+  "ConvTranspose: MACs = input elements x kernel taps x out_features. Attention: MACs of the q/k/v/out projections and of the two einsums (q.k, p.v); FLOPs add 2 per attention weight (scale, softmax), +1 with a bias, +1 with a mask.";
+
+const ATTENTION_TYPES = new Set(["ConvTranspose", "dot_product_attention", "MultiHeadAttention"]);
+
+function convention(model: IrModel): string {
+  const has = (types: ReadonlySet<string>): boolean => model.layers.some((l) => types.has(l.type));
+  return [CONVENTION, ...(has(NORM_TYPES) ? [NORM_CONVENTION] : []), ...(has(ATTENTION_TYPES) ? [ATTENTION_CONVENTION] : [])].join("\n");
+}
+
+const NORM_TYPES = new Set(["LayerNorm", "RMSNorm", "GroupNorm", "BatchNorm"]);
 
 const HEADERS = ["name", "type", "input shapes", "output shape", "params", "param bytes", "MACs", "FLOPs"];
+/** Shown only for models with batch statistics (BatchNorm), after param bytes. */
+const STAT_HEADERS = ["batch stats", "batch stat bytes"];
+
+function headers(s: ModelSummary): string[] {
+  return s.totals.batch_stats > 0 ? [...HEADERS.slice(0, 6), ...STAT_HEADERS, ...HEADERS.slice(6)] : HEADERS;
+}
 
 function rows(s: ModelSummary): string[][] {
   const shape = (d: Count[]) => `[${d.join(", ")}]`;
-  const body = s.layers.map((l) => [l.name, l.type, l.input_shapes.map(shape).join(" "), shape(l.output_shape), num(l.params), bytesText(l.param_bytes), num(l.macs), num(l.flops)]);
-  body.push(["total", "", "", "", num(s.totals.params), bytesText(s.totals.param_bytes), num(s.totals.macs), num(s.totals.flops)]);
+  const withStats = s.totals.batch_stats > 0;
+  const row = (head: string[], l: Omit<LayerSummary, "name" | "type" | "input_shapes" | "output_shape">) =>
+    [...head, num(l.params), bytesText(l.param_bytes), ...(withStats ? [num(l.batch_stats), bytesText(l.batch_stat_bytes)] : []), num(l.macs), num(l.flops)];
+  const body = s.layers.map((l) => row([l.name, l.type, l.input_shapes.map(shape).join(" "), shape(l.output_shape)], l));
+  body.push(row(["total", "", "", ""], s.totals));
   return body;
 }
 
@@ -84,24 +129,26 @@ function bytesText(n: number): string {
 }
 
 export function formatSummaryTable(model: IrModel, s: ModelSummary): string {
-  const all = [HEADERS, ...rows(s)];
-  const widths = HEADERS.map((_, c) => Math.max(...all.map((r) => r[c]!.length)));
+  const cols = headers(s);
+  const all = [cols, ...rows(s)];
+  const widths = cols.map((_, c) => Math.max(...all.map((r) => r[c]!.length)));
   const numeric = (c: number) => c >= 4;
   const line = (r: string[]) => r.map((cell, c) => (numeric(c) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join("  ").trimEnd();
   const rule = widths.map((w) => "─".repeat(w)).join("  ");
   const body = all.map(line);
-  return [`${model.model} (${model.file})`, rule, body[0], rule, ...body.slice(1, -1), rule, body[body.length - 1], "", CONVENTION, ""].join("\n");
+  return [`${model.model} (${model.file})`, rule, body[0], rule, ...body.slice(1, -1), rule, body[body.length - 1], "", convention(model), ""].join("\n");
 }
 
 export function formatSummaryMarkdown(model: IrModel, s: ModelSummary): string {
   const esc = (t: string) => t.replace(/\|/g, "\\|");
   const all = rows(s);
-  const out = [`### ${esc(model.model)}`, "", `| ${HEADERS.join(" | ")} |`, `|${HEADERS.map((_, c) => (c >= 4 ? "---:" : "---")).join("|")}|`];
+  const cols = headers(s);
+  const out = [`### ${esc(model.model)}`, "", `| ${cols.join(" | ")} |`, `|${cols.map((_, c) => (c >= 4 ? "---:" : "---")).join("|")}|`];
   for (const [i, r] of all.entries()) {
     const cells = r.map((c) => esc(c));
     if (i === all.length - 1) cells[0] = "**total**";
     out.push(`| ${cells.join(" | ")} |`);
   }
-  out.push("", CONVENTION, "");
+  out.push("", convention(model), "");
   return out.join("\n");
 }

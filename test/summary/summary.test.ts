@@ -13,7 +13,7 @@ import { EXAMPLES, FAIL, runCli, STACK_FRAME } from "../cli/helpers.js";
 
 interface Summary {
   layers: { name: string; type: string; input_shapes: (number | string)[][]; output_shape: (number | string)[]; params: number; macs: number | string; flops: number | string; param_bytes: number }[];
-  totals: { params: number; macs: number | string; flops: number | string; param_bytes: number };
+  totals: { params: number; macs: number | string; flops: number | string; param_bytes: number; batch_stats: number; batch_stat_bytes: number };
 }
 
 async function summary(name: string, ...flags: string[]): Promise<Summary> {
@@ -29,8 +29,8 @@ describe("summary --format json", () => {
   it("has the documented keys", async () => {
     const s = await summary("tiny_cnn");
     expect(Object.keys(s)).toEqual(["layers", "totals"]);
-    expect(Object.keys(s.totals)).toEqual(["params", "macs", "flops", "param_bytes"]);
-    for (const l of s.layers) expect(Object.keys(l)).toEqual(["name", "type", "input_shapes", "output_shape", "params", "macs", "flops", "param_bytes"]);
+    expect(Object.keys(s.totals)).toEqual(["params", "macs", "flops", "param_bytes", "batch_stats", "batch_stat_bytes"]);
+    for (const l of s.layers) expect(Object.keys(l)).toEqual(["name", "type", "input_shapes", "output_shape", "params", "macs", "flops", "param_bytes", "batch_stats", "batch_stat_bytes"]);
   });
 
   it("tiny_cnn", async () => {
@@ -52,12 +52,12 @@ describe("summary --format json", () => {
     // MACs 225792 + 3612672 + 401408 + 1280 = 4241152
     // FLOPs 2·4241152 + relu 28·28·32 + pool 25088 + relu 14·14·64 + pool 7·7·64·4 + relu 128
     //     = 8482304 + 25088 + 25088 + 12544 + 12544 + 128 = 8557696
-    expect(s.totals).toEqual({ params: 421642, macs: "4241152*batch", flops: "8557696*batch", param_bytes: 421642 * 4 });
+    expect(s.totals).toEqual({ params: 421642, macs: "4241152*batch", flops: "8557696*batch", param_bytes: 421642 * 4, batch_stats: 0, batch_stat_bytes: 0 });
   });
 
   it("tiny_cnn with --dim binds the batch", async () => {
     const s = await summary("tiny_cnn", "--dim", "batch=8");
-    expect(s.totals).toEqual({ params: 421642, macs: 4241152 * 8, flops: 8557696 * 8, param_bytes: 1686568 });
+    expect(s.totals).toEqual({ params: 421642, macs: 4241152 * 8, flops: 8557696 * 8, param_bytes: 1686568, batch_stats: 0, batch_stat_bytes: 0 });
     expect(layer(s, "conv1").input_shapes).toEqual([[8, 28, 28, 1]]);
     expect(layer(s, "conv1").macs).toBe(225792 * 8);
   });
@@ -74,7 +74,7 @@ describe("summary --format json", () => {
     expect(layer(s, "logits")).toMatchObject({ params: 0, macs: "1048576*batch*seq", output_shape: ["batch", "seq", 4096] });
     // params 1048576 + 196864 + 65792 = 1311232; MACs 196608 + 65536 + 1048576 = 1310720
     // FLOPs 2·1310720 + gelu 256 = 2621696
-    expect(s.totals).toEqual({ params: 1311232, macs: "1310720*batch*seq", flops: "2621696*batch*seq", param_bytes: 1311232 * 4 });
+    expect(s.totals).toEqual({ params: 1311232, macs: "1310720*batch*seq", flops: "2621696*batch*seq", param_bytes: 1311232 * 4, batch_stats: 0, batch_stat_bytes: 0 });
   });
 
   it("tied_lm with all dims bound gives numbers, with some bound gives expressions", async () => {
@@ -101,7 +101,7 @@ describe("summary --format json", () => {
     expect(layer(s, "logits")).toMatchObject({ params: 645, macs: "640*batch" });
     // params 1024000 + 16512 + 16512 + 645 = 1057669; MACs 32768·batch·seq + 640·batch
     // FLOPs 65536·bs + gelu 4·32·bs + mean 128·bs + 1280·batch = 65792·bs + 1280·batch
-    expect(s.totals).toEqual({ params: 1057669, macs: "32768*batch*seq + 640*batch", flops: "65792*batch*seq + 1280*batch", param_bytes: 1057669 * 4 });
+    expect(s.totals).toEqual({ params: 1057669, macs: "32768*batch*seq + 640*batch", flops: "65792*batch*seq + 1280*batch", param_bytes: 1057669 * 4, batch_stats: 0, batch_stat_bytes: 0 });
   });
 
   it("self_attention", async () => {
@@ -115,7 +115,7 @@ describe("summary --format json", () => {
     expect(layer(s, "out")).toMatchObject({ params: 4160, macs: "4096*batch*seq" });
     // params 4·4160 = 16640; MACs 4·4096·bs + 2·64·bs² ;
     // FLOPs 2·MACs + softmax 4·s·s·b + add 64·bs = 260·b·s² + 32832·b·s
-    expect(s.totals).toEqual({ params: 16640, macs: "128*batch*seq**2 + 16384*batch*seq", flops: "260*batch*seq**2 + 32832*batch*seq", param_bytes: 16640 * 4 });
+    expect(s.totals).toEqual({ params: 16640, macs: "128*batch*seq**2 + 16384*batch*seq", flops: "260*batch*seq**2 + 32832*batch*seq", param_bytes: 16640 * 4, batch_stats: 0, batch_stat_bytes: 0 });
     const bound = await summary("self_attention", "--dim", "batch=2", "--dim", "seq=10");
     // 128·2·100 + 16384·20 = 25600 + 327680
     expect(bound.totals.macs).toBe(353280);
@@ -133,7 +133,7 @@ describe("summary --format json", () => {
     expect(layer(s, "logits")).toMatchObject({ params: 13200, macs: "12800*batch" });
     // params 1312 + 6944 + 13200 = 21456; MACs 2654208 + 1769472 + 12800 = 4436480
     // FLOPs 2·4436480 + relu 32768 + silu 8192 + pool 8192 + mean 1024 = 8923136
-    expect(s.totals).toEqual({ params: 21456, macs: "4436480*batch", flops: "8923136*batch", param_bytes: 21456 * 4 });
+    expect(s.totals).toEqual({ params: 21456, macs: "4436480*batch", flops: "8923136*batch", param_bytes: 21456 * 4, batch_stats: 0, batch_stat_bytes: 0 });
   });
 
   it("segmenter with its symbolic height and width bound", async () => {
@@ -148,7 +148,7 @@ describe("summary --format json", () => {
     expect(layer(s, "classes")).toMatchObject({ params: 68, macs: 42240, output_shape: [1, 30, 22, 4] });
     // params 448 + 2320 + 2320 + 68 = 5156; MACs 331776 + 1769472 + 1520640 + 42240 = 3664128
     // FLOPs 2·3664128 + relu 12288 + relu 12288 + tanh 10560 + log_softmax 2640 = 7366032
-    expect(s.totals).toEqual({ params: 5156, macs: 3664128, flops: 7366032, param_bytes: 5156 * 4 });
+    expect(s.totals).toEqual({ params: 5156, macs: 3664128, flops: 7366032, param_bytes: 5156 * 4, batch_stats: 0, batch_stat_bytes: 0 });
   });
 
   it("segmenter without --dim prints shapes as Python-style expressions", async () => {
@@ -211,5 +211,26 @@ describe("summary errors", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("NNX2003");
     expect(r.stdout).toBe("");
+  });
+});
+
+describe("summary of normalization layers", () => {
+  it("norm_cnn: params and BatchNorm's batch stats counted apart, FLOPs per the norm convention", async () => {
+    const s = await summary("norm_cnn");
+    // BatchNorm(64): scale + bias = 128 params; mean + var = 128 batch stats. x - mean, x factor, + bias: 3 FLOPs per element.
+    expect(layer(s, "bn1")).toMatchObject({ params: 128, param_bytes: 512, batch_stats: 128, batch_stat_bytes: 512, macs: 0, flops: `${32 * 32 * 64 * 3}*batch` });
+    // GroupNorm / LayerNorm with fast variance, scale and bias: 3 + 1 + 1 + 1 + 1 = 7 per element.
+    expect(layer(s, "gn2")).toMatchObject({ params: 128, batch_stats: 0, flops: `${16 * 16 * 64 * 7}*batch` });
+    expect(layer(s, "ln")).toMatchObject({ params: 128, batch_stats: 0, flops: `${64 * 7}*batch` });
+    expect(layer(s, "drop")).toMatchObject({ params: 0, macs: 0, flops: 0 });
+    expect(s.totals).toMatchObject({ params: 1728 + 128 + 36928 + 128 + 128 + 650, batch_stats: 128, batch_stat_bytes: 512 });
+  });
+
+  it("shows the batch stats columns only for models that have some", async () => {
+    const withStats = await runCli(["summary", join(EXAMPLES, "norm_cnn.yaml")]);
+    expect(withStats.stdout).toMatch(/param bytes +batch stats +batch stat bytes +MACs/);
+    expect(withStats.stdout).toMatch(/\nbn1 +BatchNorm .* 128 +512 B +128 +512 B /);
+    const without = await runCli(["summary", join(EXAMPLES, "tiny_cnn.yaml")]);
+    expect(without.stdout).not.toContain("batch stats");
   });
 });

@@ -76,6 +76,8 @@ export class GraphBuilder {
   /** Node outputs renamed to a graph output name (applied at serialization, no Identity copy). */
   private readonly alias = new Map<string, string>();
   private readonly cache = new Map<string, string>();
+  /** Parameter tensors already stored, so a tied weight is one initializer however often it is read. */
+  private readonly sharedInits = new WeakMap<Tensor, string>();
   private counter = 0;
 
   constructor(readonly graphName = "nnx_gen", readonly producerVersion = "0.1.0") {}
@@ -127,6 +129,19 @@ export class GraphBuilder {
   constant(t: Tensor, hint = "const"): string {
     const name = this.fresh(hint);
     this.inits.push({ name, t });
+    return name;
+  }
+
+  /**
+   * The initializer holding `t` itself, stored once however many layers read it (a tied
+   * embedding read by Embed and attend). Only for tensors used as they are, never re-laid out.
+   */
+  shared(t: Tensor, hint = "param"): string {
+    let name = this.sharedInits.get(t);
+    if (name === undefined) {
+      name = this.constant(t, hint);
+      this.sharedInits.set(t, name);
+    }
     return name;
   }
 

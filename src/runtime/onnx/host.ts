@@ -44,16 +44,6 @@ export function takeFillValue(d: DType): number | bigint {
   }
 }
 
-/** `t` (shape [N, ...]) with one extra row of `value` appended along axis 0. */
-export function appendRowHost(t: Tensor, value: number | bigint): Tensor {
-  const [n, ...rest] = t.shape;
-  if (n === undefined) throw new RangeError("appendRow needs a tensor of rank >= 1");
-  const out = allocate(t.dtype, t.data.length + numElements(rest)) as TypedArray & { fill(v: number | bigint, start: number): unknown };
-  (out as unknown as { set(a: ArrayLike<number | bigint>): void }).set(t.data as ArrayLike<number | bigint>);
-  out.fill(value, t.data.length);
-  return tensor(t.dtype, [n + 1, ...rest], out as never);
-}
-
 /** t reversed along each of `axes` (ConvTranspose kernels: lax.conv_transpose's `_flip_axes`). */
 export function flipHost(t: Tensor, axes: readonly number[]): Tensor {
   if (axes.length === 0) return t;

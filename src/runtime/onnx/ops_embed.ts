@@ -4,8 +4,8 @@
 
 import { isIntDType, type DType, type Tensor } from "../../tensor.js";
 import type { GraphBuilder } from "./graph.js";
-import { appendRowHost, reshapeHost, takeFillValue, transposeHost } from "./host.js";
-import { cast, concat, shapeOf } from "./ops_shape.js";
+import { reshapeHost } from "./host.js";
+import { cast, concat, reshape, shapeOf, unsqueeze } from "./ops_shape.js";
 
 export interface EmbedOptions {
   /** The embedding, (num_embeddings, features). */
@@ -16,9 +16,10 @@ export interface EmbedOptions {
 
 /**
  * y = embedding[ids] as Flax computes it: an index in [-N, -1] wraps once; any index still
- * outside [0, N) gives a row of the fill value (NaN for floats). Gather rejects such indices,
- * so they are redirected to an extra fill row appended to the table at build time: one
- * Gather, no Where over the output. N == 1 broadcasts the single row whatever the ids.
+ * outside [0, N) gives a row of NaN (jnp.take's fill for the float tables Embed has). Gather rejects such indices,
+ * so they gather row 0 and a Where puts NaN over those rows. The table is the
+ * parameter itself, never a copy, so a tied `attend` shares it and loading copies nothing.
+ * N == 1 broadcasts the single row whatever the ids.
  */
 export function embedLookup(g: GraphBuilder, ids: string, o: EmbedOptions): string {
   const [n, features] = o.table.shape;
@@ -28,7 +29,6 @@ export function embedLookup(g: GraphBuilder, ids: string, o: EmbedOptions): stri
     const row = g.constant(reshapeHost(o.table, [features]), "embed_row");
     return g.node("Expand", [row, concat(g, [shapeOf(g, ids), g.constInt64([features])], 0)]);
   }
-  const table = g.constant(appendRowHost(o.table, takeFillValue(o.table.dtype)), "embedding");
   let i = o.idsDtype === "int64" ? ids : cast(g, ids, "int64");
   // 0-d constants: 1-D ones would broadcast 0-d ids (shape []) to [1] and the output to [1, F].
   const N = g.scalar(n, "int64");
@@ -36,10 +36,19 @@ export function embedLookup(g: GraphBuilder, ids: string, o: EmbedOptions): stri
   // Unsigned ids never wrap (uint64 values >= 2^63 turn negative in the cast: out of range).
   if (!o.idsDtype.startsWith("u")) i = g.node("Where", [g.node("Less", [i, zero]), g.node("Add", [i, N]), i]);
   const ok = g.node("And", [g.node("GreaterOrEqual", [i, zero]), g.node("Less", [i, N])]);
-  return g.node("Gather", [table, g.node("Where", [ok, i, N])], { axis: 0 });
+  const rows = g.node("Gather", [g.shared(o.table, "embedding"), g.node("Where", [ok, i, zero])], { axis: 0 });
+  return g.node("Where", [unsqueeze(g, ok, [-1]), rows, g.scalar(NaN, o.table.dtype)]);
 }
 
-/** Embed.attend: query (..., F) · embeddingᵀ -> (..., N). The transpose is done at build time. */
-export function attend(g: GraphBuilder, q: string, table: Tensor): string {
-  return g.node("MatMul", [q, g.constant(transposeHost(table, [1, 0]), "embedding_t")]);
+/**
+ * Embed.attend: query (..., F) · embeddingᵀ -> (..., N), as a Gemm with transB on the table
+ * itself: no transposed copy in the graph or on the host, and the tied table is stored once.
+ */
+export function attend(g: GraphBuilder, q: string, table: Tensor, queryRank: number): string {
+  const [n, features] = table.shape;
+  if (table.shape.length !== 2 || n === undefined || features === undefined) throw new RangeError(`embedding table must be 2-D, got [${table.shape.join(",")}]`);
+  const w = g.shared(table, "embedding");
+  if (queryRank === 2) return g.node("Gemm", [q, w], { transB: 1 });
+  const y = g.node("Gemm", [reshape(g, q, [-1, features]), w], { transB: 1 });
+  return reshape(g, y, concat(g, [shapeOf(g, q, 0, queryRank - 1), g.constInt64([n])], 0));
 }

@@ -1,0 +1,52 @@
+/**
+ * onnxruntime-web (WebAssembly, SIMD, one thread) in Node: every parity case of fixtures/parity
+ * and fixtures/parity_extra runs through the web backend in-process and must match the oracle's
+ * expected outputs within the case's tolerance, so the browser runtime and the native one are
+ * checked against the same references in every `npm test`.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { readNpy } from "../../src/io/npy.js";
+import { compileModel } from "../../src/runtime/model.js";
+import type { Backend } from "../../src/runtime/backend.js";
+import { checkSpecFile } from "../../src/spec/load.js";
+import type { Tensor } from "../../src/tensor.js";
+import { webBackend } from "../../src/web/backend.js";
+import { expectClose, type ParityCase } from "../parity/helpers.js";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+for (const folder of ["parity", "parity_extra"]) {
+  const dir = join(ROOT, "fixtures", folder);
+  const cases = JSON.parse(readFileSync(join(dir, "cases.json"), "utf8")) as ParityCase[];
+
+  describe(`fixtures/${folder} on onnxruntime-web (wasm) in Node`, () => {
+    let backend: Backend;
+    beforeAll(async () => {
+      backend = await webBackend();
+    });
+
+    for (const c of cases) {
+      it(`${c.name}: ${c.about}`, async () => {
+        const caseDir = join(dir, c.name);
+        const checked = checkSpecFile(join(caseDir, "spec.yaml"));
+        expect(checked.model, JSON.stringify(checked.diagnostics)).toBeDefined();
+        const compiled = await compileModel(checked.model!, { params: join(caseDir, "params.safetensors") }, { backend });
+        try {
+          const inputs: Record<string, Tensor> = {};
+          for (const i of c.inputs) inputs[i] = readNpy(readFileSync(join(caseDir, `${i}.npy`)), i);
+          const got = await compiled.run(inputs);
+          for (const o of c.outputs) {
+            const want = readNpy(readFileSync(join(caseDir, "expected", `${o}.npy`)), o);
+            expect(got[o]!.dtype).toBe(want.dtype);
+            expect([...got[o]!.shape]).toEqual([...want.shape]);
+            expectClose(got[o]!.data as Float32Array, want.data as Float32Array, c.atol, c.rtol);
+          }
+        } finally {
+          await compiled.release();
+        }
+      });
+    }
+  });
+}
