@@ -3,11 +3,13 @@
  * ([in, heads, head_dim] kernels), dot_product_attention, and the `out` LinearGeneral over the
  * (heads, head_dim) axes. Input: one value (self-attention), [q, kv] or [q, k, v]; `mask` names a
  * value broadcastable to [batch..., heads, q_length, kv_length], or is `causal`
- * (nnx.make_causal_mask over the query's [batch..., length]).
+ * (nnx.make_causal_mask over the query's [batch..., length]). `normalize_qk` applies Flax's
+ * LayerNorm(head_dim, use_bias=False) to the projected query and key.
  */
 import type { IrLayer, ParamSpec, TensorType } from "../ir/model.js";
 import type { Lowering } from "../runtime/lowering.js";
 import { linearGeneral as linearGeneralOp } from "../runtime/onnx/ops_linear.js";
+import { moments, normalize } from "../runtime/onnx/ops_norm.js";
 import { Expr, product } from "../shapes/expr.js";
 import { attentionCore, checkDropout, lowerCore, type AttentionCore } from "./attention.js";
 import { checkFloat32Fields, makeParams, requireFloatInput, staticDim } from "./common.js";
@@ -22,6 +24,8 @@ export interface MultiHeadAttentionAttrs {
   outFeatures: number;
   headDim: number;
   useBias: boolean;
+  /** LayerNorm(head_dim, use_bias=False) on the projected query and key (`query_ln`, `key_ln`). */
+  normalizeQk: boolean;
   /** How many of the inputs are q, k, v values (1, 2 or 3); a mask value follows them. */
   nInputs: number;
   hasMaskValue: boolean;
@@ -43,10 +47,6 @@ function build(f: Readonly<Record<string, unknown>>, inputs: readonly TensorType
   checkDropout(ctx, f);
   if (f["decode"] === true) {
     ctx.error("NNX2056", "decode", "decode: true (the autoregressive cache) is not supported: nnx-gen runs whole sequences", "remove decode, or set it to false");
-    return undefined;
-  }
-  if (f["normalize_qk"] === true) {
-    ctx.error("NNX2056", "normalize_qk", "normalize_qk (LayerNorm on the query and key heads) is not yet supported", "remove normalize_qk");
     return undefined;
   }
   const [xq, xk, xv] = [main[0]!, main[Math.min(1, nInputs - 1)]!, main[nInputs - 1]!];
@@ -100,6 +100,7 @@ function build(f: Readonly<Record<string, unknown>>, inputs: readonly TensorType
   });
   if (!r) return undefined;
   const useBias = f["use_bias"] as boolean;
+  const normalizeQk = f["normalize_qk"] as boolean;
   const kernelInit = f["kernel_init"];
   const biasInit = f["bias_init"];
   const outKernelInit = f["out_kernel_init"] ?? kernelInit;
@@ -115,6 +116,8 @@ function build(f: Readonly<Record<string, unknown>>, inputs: readonly TensorType
     ...lg("query", [inFeatures], [numHeads, headDim], kernelInit, biasInit, "kernel_init", "bias_init"),
     ...lg("key", [inKvFeatures], [numKvHeads, headDim], kernelInit, biasInit, "kernel_init", "bias_init"),
     ...lg("value", [inKvFeatures], [numKvHeads, headDim], kernelInit, biasInit, "kernel_init", "bias_init"),
+    // LayerNorm(head_dim, use_bias=False): a scale (ones) each, created after value.
+    ...(normalizeQk ? ["query_ln", "key_ln"].map((n) => ({ name: `${n}.scale`, shape: [headDim], initField: "normalize_qk", init: "ones" })) : []),
     ...lg("out", [numHeads, headDim], [outFeatures], outKernelInit, outBiasInit, initField("out_kernel_init", "kernel_init"), initField("out_bias_init", "bias_init")),
   ]);
   if (!params) return undefined;
@@ -124,12 +127,14 @@ function build(f: Readonly<Record<string, unknown>>, inputs: readonly TensorType
     .add(rows(xv).mul(inKvFeatures * numKvHeads * headDim))
     .add(rows(xq).mul(qkvFeatures * outFeatures));
   const macs = projMacs.add(r.macs);
+  // LayerNorm with the fast variance and a scale: 6 FLOPs per element (see normalization.ts).
+  const lnFlops = normalizeQk ? rows(xq).mul(qkvFeatures * 6).add(rows(xk).mul(numKvHeads * headDim * 6)) : Expr.const(0);
   const output: TensorType = { dtype: "float32", shape: [...xq.shape.slice(0, -1), Expr.const(outFeatures)] };
   return {
-    attrs: { core: r.core, inFeatures, inKvFeatures, qkvFeatures, outFeatures, headDim, useBias, nInputs, hasMaskValue },
+    attrs: { core: r.core, inFeatures, inKvFeatures, qkvFeatures, outFeatures, headDim, useBias, normalizeQk, nInputs, hasMaskValue },
     output,
     params,
-    cost: { macs, flops: r.flops.add(projMacs.mul(2)) },
+    cost: { macs, flops: r.flops.add(projMacs.mul(2)).add(lnFlops) },
   };
 }
 
@@ -143,8 +148,11 @@ function lower(layer: IrLayer<MultiHeadAttentionAttrs>, ins: readonly string[], 
   const p = (name: string) => l.param(layer.name, name);
   const project = (x: string, name: string): string =>
     linearGeneralOp(l.g, x, { ndim, axis: [-1], kernel: p(`${name}.kernel`), ...(a.useBias ? { bias: p(`${name}.bias`) } : {}) });
-  const q = project(xq, "query");
-  const k = project(xk, "key");
+  // query_ln / key_ln: flax.nnx.LayerNorm defaults (epsilon 1e-6, fast variance) over head_dim.
+  const ln = (x: string, name: string): string =>
+    a.normalizeQk ? normalize(l.g, x, moments(l.g, x, [ndim], true, true), 1e-6, p(`${name}.scale`)) : x;
+  const q = ln(project(xq, "query"), "query_ln");
+  const k = ln(project(xk, "key"), "key_ln");
   const v = project(xv, "value");
   const att = lowerCore(a.core, l, q, k, v, a.hasMaskValue ? ins[n] : undefined);
   return linearGeneralOp(l.g, att, { ndim: ndim + 1, axis: [-2, -1], kernel: p("out.kernel"), ...(a.useBias ? { bias: p("out.bias") } : {}) });
@@ -165,6 +173,7 @@ export const multiHeadAttention: LayerKind<MultiHeadAttentionAttrs> = {
       ...(a.core.numKvHeads !== a.core.numHeads ? [`${a.core.numKvHeads} kv heads`] : []),
       `${a.inFeatures} -> ${a.outFeatures}`,
       ...(a.core.causal ? ["causal"] : a.hasMaskValue ? ["mask"] : []),
+      ...(a.normalizeQk ? ["normalize_qk"] : []),
       ...noBias(a.useBias),
     ]),
 };
