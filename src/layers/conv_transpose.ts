@@ -14,7 +14,7 @@ import { canonicalPadding, type ConvPadding } from "./conv.js";
 import { call, noBias, pairs, unlessOnes } from "./describe_text.js";
 import type { Built, LayerContext, LayerKind } from "./kind.js";
 import { outFeaturesField } from "./linear.js";
-import { readMask } from "./mask.js";
+import { kernelMask } from "./mask.js";
 
 export interface ConvTransposeAttrs {
   inFeatures: number;
@@ -67,16 +67,8 @@ function build(f: Readonly<Record<string, unknown>>, [x]: readonly TensorType[],
   }
   const transposeKernel = f["transpose_kernel"] as boolean;
   const kernelShape = [...kernelSize, ...(transposeKernel ? [outFeatures, inFeatures] : [inFeatures, outFeatures])];
-  let mask: Float32Array | undefined;
-  if (f["mask"] !== null && f["mask"] !== undefined) {
-    const m = readMask(ctx, f["mask"]);
-    if (!m) return undefined;
-    if (m.shape.length !== kernelShape.length || m.shape.some((d, i) => d !== kernelShape[i])) {
-      ctx.error("NNX2008", "mask", `mask has shape [${m.shape.join(", ")}] but the kernel has shape [${kernelShape.join(", ")}]`, `the mask must have the kernel's shape: kernel_size + ${transposeKernel ? "[out_features, in_features] (transpose_kernel)" : "[in_features, out_features]"}`);
-      return undefined;
-    }
-    mask = m.values;
-  }
+  const mask = kernelMask(ctx, f["mask"], kernelShape, `the mask must have the kernel's shape: kernel_size + ${transposeKernel ? "[out_features, in_features] (transpose_kernel)" : "[in_features, out_features]"}`);
+  if (mask === false) return undefined;
 
   const batchDims = input.shape.length - (rank + 1);
   const spatialIn = input.shape.slice(batchDims, batchDims + rank);

@@ -12,6 +12,7 @@ import { linearGeneral } from "../../src/runtime/onnx/ops_linear.js";
 import { reshape, transpose } from "../../src/runtime/onnx/ops_shape.js";
 import { ortBackend } from "../../src/runtime/ort.js";
 import { tensor, type Tensor } from "../../src/tensor.js";
+import { interleaved } from "./bench_util.js";
 import { rand } from "./reference.js";
 
 const B = Number(process.argv[2] ?? 1);
@@ -51,25 +52,13 @@ const variants = await Promise.all(
   ([["as lowered", asLowered], ["fused plain", fusedPlain]] as const).map(async ([name, make]) => {
     const g = new GraphBuilder();
     g.output(make(g, g.input("x", "float32", [B, T, F])), "y", "float32", [B, T, F]);
-    return { name, s: await backend.load(g.toBytes(), { threads: 1 }), times: [] as number[], out: new Float32Array() };
+    return { name, s: await backend.load(g.toBytes(), { threads: 1 }), out: new Float32Array() };
   }),
 );
-for (const e of variants) for (let i = 0; i < 5; i++) e.out = (await e.s.run({ x }))["y"]!.data as Float32Array;
+for (const e of variants) e.out = (await e.s.run({ x }))["y"]!.data as Float32Array;
 let diff = 0;
 variants[0]!.out.forEach((v, i) => (diff = Math.max(diff, Math.abs(v - variants[1]!.out[i]!))));
-for (let round = 0; round < 8; round++) {
-  for (const e of variants) {
-    for (let i = 0; i < 10; i++) {
-      const t0 = process.hrtime.bigint();
-      await e.s.run({ x });
-      e.times.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    }
-  }
-}
+const timings = await interleaved(variants.map((e) => ({ name: e.name, run: () => e.s.run({ x }) })), 8, 10);
 console.log(`GPT-2 attention block, batch ${B}, seq ${T}, ${F} features, ${N} heads, causal (max |diff| ${diff.toExponential(1)})`);
-for (const e of variants) {
-  const s = e.times.sort((a, c) => a - c);
-  const med = s[s.length >> 1]!;
-  console.log(`  ${e.name.padEnd(12)} median ${med.toFixed(2)} ms  min ${s[0]!.toFixed(2)} ms  ${(flops / s[0]! / 1e6).toFixed(1)} GFLOP/s at min`);
-  await e.s.release();
-}
+for (const t of timings) console.log(`  ${t.name.padEnd(12)} median ${t.median.toFixed(2)} ms  min ${t.min.toFixed(2)} ms  ${(flops / t.min / 1e6).toFixed(1)} GFLOP/s at min`);
+for (const e of variants) await e.s.release();

@@ -8,6 +8,7 @@ import { GraphBuilder } from "../../src/runtime/onnx/graph.js";
 import { convTransposeNhwc, type ConvTransposeOptions } from "../../src/runtime/onnx/ops_conv.js";
 import { ortBackend } from "../../src/runtime/ort.js";
 import { tensor } from "../../src/tensor.js";
+import { interleaved } from "./bench_util.js";
 import { rand } from "./reference.js";
 
 interface Config { label: string; x: number[]; k: number[]; out: number; strides: number[]; padding: ConvTransposeOptions["padding"] }
@@ -27,25 +28,14 @@ for (const c of configs) {
       const g = new GraphBuilder();
       const y = convTransposeNhwc(g, g.input("x", "float32", c.x), { inputShape: c.x, kernel, bias, transposeKernel: false, strides: c.strides, kernelDilation: c.k.map(() => 1), padding: c.padding, method });
       g.output(y, "y", "float32", []);
-      return { name: method, s: await backend.load(g.toBytes(), { threads: 1 }), times: [] as number[], out: undefined as Float32Array | undefined };
+      return { name: method, s: await backend.load(g.toBytes(), { threads: 1 }), out: undefined as Float32Array | undefined };
     }),
   );
-  for (const e of sessions) for (let i = 0; i < 5; i++) e.out = (await e.s.run({ x }))["y"]!.data as Float32Array;
+  for (const e of sessions) e.out = (await e.s.run({ x }))["y"]!.data as Float32Array;
   let maxDiff = 0;
   sessions[0]!.out!.forEach((v, i) => (maxDiff = Math.max(maxDiff, Math.abs(v - sessions[1]!.out![i]!))));
-  for (let round = 0; round < 5; round++) {
-    for (const e of sessions) {
-      for (let i = 0; i < 10; i++) {
-        const t0 = process.hrtime.bigint();
-        await e.s.run({ x });
-        e.times.push(Number(process.hrtime.bigint() - t0) / 1e6);
-      }
-    }
-  }
+  const timings = await interleaved(sessions.map((e) => ({ name: e.name, run: () => e.s.run({ x }) })), 5, 10);
   console.log(`${c.label} (max |diff| ${maxDiff.toExponential(1)})`);
-  for (const e of sessions) {
-    const t = e.times.sort((a, b) => a - b);
-    console.log(`  ${e.name.padEnd(14)} median ${t[t.length >> 1]!.toFixed(3)} ms  min ${t[0]!.toFixed(3)} ms`);
-    await e.s.release();
-  }
+  for (const t of timings) console.log(`  ${t.name.padEnd(14)} median ${t.median.toFixed(3)} ms  min ${t.min.toFixed(3)} ms`);
+  for (const e of sessions) await e.s.release();
 }

@@ -22,18 +22,16 @@ Run from the repository root with Debian's python (numpy and torch only):
     /usr/bin/python3 test/torch/check_attention.py
 Exits 1 on any mismatch; the last line says how many configurations matched.
 """
-import json
 import os
-import struct
-import subprocess
 import sys
-import tempfile
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_cli import ROOT, count_cli_mismatches, finish, run_spec  # noqa: E402
+
 sys.path.insert(0, os.path.join(ROOT, 'fixtures', 'parity_extra'))
 import oracle_attention as o  # noqa: E402
 
@@ -265,63 +263,39 @@ def mha_config(rng, i):
 
 
 # ---------------------------------------------------------------------------------------------
-# file helpers (no pip packages): safetensors and the spec (JSON is YAML)
-
-def write_safetensors(path, tensors):
-    header, blobs, off = {}, [], 0
-    for k, v in tensors.items():
-        b = np.ascontiguousarray(v, '<f4').tobytes()
-        header[k] = {'dtype': 'F32', 'shape': list(v.shape), 'data_offsets': [off, off + len(b)]}
-        blobs.append(b)
-        off += len(b)
-    h = json.dumps(header).encode()
-    h += b' ' * (-len(h) % 8)
-    with open(path, 'wb') as f:
-        f.write(struct.pack('<Q', len(h)) + h + b''.join(blobs))
-
+# nnx-gen on a subset, all in one spec
 
 def run_nnx_gen(configs):
-    """One spec: layer l{i} on its own inputs `<name>{i}`; returns {layer: output}."""
-    with tempfile.TemporaryDirectory() as d:
-        inputs, layers, params, args = {}, [], {}, []
-        for i, (c, layer, p, xs, _ref, _tch) in enumerate(configs):
-            name = f'l{i}'
-            # A symbolic batch dim on every other config whose inputs all share that leading dim.
-            lead = {a.shape[0] for a in xs.values() if a.ndim}
-            symbolic = i % 2 == 0 and len(lead) == 1 and all(a.ndim >= 3 for a in xs.values())
-            for k, a in xs.items():
-                shape = list(a.shape)
-                if symbolic:
-                    shape[0] = f'n{i}'
-                inputs[f'{k}{i}'] = {'shape': shape, 'dtype': 'bool' if a.dtype == np.bool_ else 'float32'}
-                np.save(os.path.join(d, f'{k}{i}.npy'), a)
-                args += ['--input', f'{k}{i}={os.path.join(d, f"{k}{i}.npy")}']
-            layer = {'name': name, **layer}
-            if c['kind'] == 'ConvTranspose':
-                layer['input'] = f'x{i}'
-            elif c['kind'] == 'dot_product_attention':
-                layer['input'] = [f'q{i}', f'k{i}', f'v{i}']
-            else:
-                layer['input'] = [f'{k}{i}' for k in ('q', 'k', 'v') if k in xs]
-                if len(layer['input']) == 1:
-                    layer['input'] = layer['input'][0]
-            if 'm' in xs:
-                layer['mask'] = f'm{i}'
-            if 'b' in xs:
-                layer['bias'] = f'b{i}'
-            layers.append(layer)
-            params.update({f'{name}.{k}': v for k, v in p.items()})
-        spec = {'nnx_gen': 1, 'model': 'TorchAttentionCheck', 'inputs': inputs, 'layers': layers, 'outputs': [f'l{i}' for i in range(len(configs))]}
-        with open(os.path.join(d, 'spec.yaml'), 'w') as f:
-            json.dump(spec, f, indent=1)
-        write_safetensors(os.path.join(d, 'params.safetensors'), params)
-        out = os.path.join(d, 'out')
-        cmd = ['node', os.path.join(ROOT, 'bin', 'nnx-gen.js'), 'run', os.path.join(d, 'spec.yaml'), '--params', os.path.join(d, 'params.safetensors'), '--out', out] + args
-        r = subprocess.run(cmd, capture_output=True, text=True)
-        if r.returncode != 0:
-            print(r.stdout, r.stderr, sep='\n')
-            raise SystemExit(f'nnx-gen run failed with exit code {r.returncode}')
-        return {f'l{i}': np.load(os.path.join(out, f'l{i}.npy')) for i in range(len(configs))}
+    """Layer l{i} on its own inputs `<name>{i}`; returns {layer: output}."""
+    inputs, layers, params, arrays = {}, [], {}, {}
+    for i, (c, layer, p, xs, _ref, _tch) in enumerate(configs):
+        name = f'l{i}'
+        # A symbolic batch dim on every other config whose inputs all share that leading dim.
+        lead = {a.shape[0] for a in xs.values() if a.ndim}
+        symbolic = i % 2 == 0 and len(lead) == 1 and all(a.ndim >= 3 for a in xs.values())
+        for k, a in xs.items():
+            shape = list(a.shape)
+            if symbolic:
+                shape[0] = f'n{i}'
+            inputs[f'{k}{i}'] = {'shape': shape, 'dtype': 'bool' if a.dtype == np.bool_ else 'float32'}
+            arrays[f'{k}{i}'] = a
+        layer = {'name': name, **layer}
+        if c['kind'] == 'ConvTranspose':
+            layer['input'] = f'x{i}'
+        elif c['kind'] == 'dot_product_attention':
+            layer['input'] = [f'q{i}', f'k{i}', f'v{i}']
+        else:
+            layer['input'] = [f'{k}{i}' for k in ('q', 'k', 'v') if k in xs]
+            if len(layer['input']) == 1:
+                layer['input'] = layer['input'][0]
+        if 'm' in xs:
+            layer['mask'] = f'm{i}'
+        if 'b' in xs:
+            layer['bias'] = f'b{i}'
+        layers.append(layer)
+        params.update({f'{name}.{k}': v for k, v in p.items()})
+    spec = {'nnx_gen': 1, 'model': 'TorchAttentionCheck', 'inputs': inputs, 'layers': layers, 'outputs': [f'l{i}' for i in range(len(configs))]}
+    return run_spec(spec, params, arrays)
 
 
 def describe(c):
@@ -340,20 +314,8 @@ def main():
             print(f'reference != torch ({err}): {describe(c)}')
     chosen = groups[0][:RUN_CONVT] + groups[1][:RUN_DPA] + groups[2][:RUN_MHA]
     outs = run_nnx_gen(chosen)
-    for i, (c, _layer, _p, _x, _ref, tch) in enumerate(chosen):
-        y = outs[f'l{i}']
-        scale = max(1.0, float(np.abs(tch).max()))
-        if y.shape != tch.shape or not np.allclose(y, tch, rtol=1e-4, atol=1e-4 * scale):
-            bad += 1
-            err = np.abs(y - tch).max() if y.shape == tch.shape else f'shape {y.shape} vs {tch.shape}'
-            print(f'nnx-gen != torch ({err}): {describe(c)}')
-    if bad:
-        print(f'attention: {bad} mismatches')
-        return 1
-    print(f'attention: references matched torch on {len(configs)} configurations; nnx-gen matched torch on {len(chosen)} of them')
-    print(f'attention: {len(configs)} configurations matched')
-    return 0
-
+    bad += count_cli_mismatches(chosen, outs, describe, scaled=True)
+    return finish('attention', bad, len(configs), len(chosen))
 
 if __name__ == '__main__':
     sys.exit(main())
