@@ -167,6 +167,9 @@ export const multiHeadAttention: LayerKind<MultiHeadAttentionAttrs> = {
   },
   build,
   lower,
+  // The params in Flax's order, then the key `rngs.dropout.fork()` draws when dropout_rate > 0
+  // (nnx.Rngs(seed) serves the dropout stream from the default one).
+  rngDraws: (layer) => [...layer.params.map((p) => p.name), ...(layer.attrs.core.weightsPath ? [null] : [])],
   describe: (a) =>
     call("MultiHeadAttention", [
       `${a.core.numHeads} heads x ${a.headDim}`,

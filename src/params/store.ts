@@ -3,11 +3,15 @@
  * from a seed, or read from a file and checked against the spec before anything runs.
  */
 import { UserError } from "../diagnostics/errors.js";
-import { paramName, type IrModel, type ParamSpec } from "../ir/model.js";
+import { paramName, type IrLayer, type IrModel, type ParamSpec } from "../ir/model.js";
 import { readParamsFile } from "../io/files.js";
+import type { RngDraw } from "../layers/kind.js";
+import { LAYER_KINDS } from "../layers/registry.js";
 import type { Tensor } from "../tensor.js";
 import { didYouMean } from "../util/suggest.js";
-import { initializeParam } from "./initializers.js";
+import { drawsFromKey, endInitialization, initializeParam, planInitializer, sampleInitializer } from "./initializers.js";
+import { RngStream } from "./rngs.js";
+import type { PrngLayout } from "./threefry.js";
 
 export type ParamMap = ReadonlyMap<string, Tensor>;
 
@@ -18,13 +22,55 @@ export function declaredParams(model: IrModel): Map<string, ParamSpec> {
   return out;
 }
 
-/** Initialize every parameter from `seed`, each from its own stream (its full name). */
-export function initializeParams(model: IrModel, seed: number): Map<string, Tensor> {
+/**
+ * Which PRNG `--seed` uses: JAX's threefry as `nnx.Rngs(seed)` with `jax_threefry_partitionable`
+ * on (JAX >= 0.5.0, the default) or off (`legacy`), or nnx-gen's previous per-parameter xoshiro
+ * streams.
+ */
+export type Prng = PrngLayout | "xoshiro";
+
+/** The `rngs.params()` calls a layer's Flax constructor makes, in order. */
+export function layerDraws(layer: IrLayer): readonly RngDraw[] {
+  const kind = LAYER_KINDS.get(layer.type);
+  return kind?.rngDraws?.(layer) ?? layer.params.map((p) => p.name);
+}
+
+/**
+ * Initialize every parameter from `seed`. JAX's PRNG: one `nnx.Rngs(seed)` stream over the
+ * model in layer order, each layer drawing the keys its Flax constructor draws (layerDraws);
+ * a parameter Flax creates without a key is initialized without one. xoshiro: each parameter
+ * from its own stream (its full name).
+ */
+export function initializeParams(model: IrModel, seed: number, prng: Prng = "partitionable"): Map<string, Tensor> {
   const out = new Map<string, Tensor>();
-  for (const [name, p] of declaredParams(model)) {
-    out.set(name, { dtype: "float32", shape: [...p.shape], data: initializeParam(p.init, p.initShape, seed, name) });
+  if (prng === "xoshiro") {
+    for (const [name, p] of declaredParams(model)) {
+      out.set(name, { dtype: "float32", shape: [...p.shape], data: initializeParam(p.init, p.initShape, seed, name) });
+    }
+    return out;
   }
-  return out;
+  const rngs = RngStream.fromSeed(seed, prng);
+  for (const layer of model.layers) for (const p of layer.params) planInitializer(p.init, p.initShape);
+  try {
+    for (const layer of model.layers) {
+      const keys = new Map<string, ReturnType<RngStream["next"]>>();
+      for (const draw of layerDraws(layer)) {
+        const key = rngs.next();
+        if (draw !== null) keys.set(draw, key);
+      }
+      for (const p of layer.params) {
+        const key = keys.get(p.name);
+        if (key === undefined && drawsFromKey(p.init)) {
+          throw new Error(`${paramName(layer, p)}: ${layer.type} creates it without a key, but its initializer ${p.init.kind} needs one`);
+        }
+        out.set(paramName(layer, p), { dtype: "float32", shape: [...p.shape], data: sampleInitializer(p.init, p.initShape, key, "float32", prng) });
+      }
+    }
+  } finally {
+    endInitialization();
+  }
+  // Declared order (layer by layer, params in order), as before.
+  return new Map([...declaredParams(model).keys()].map((n) => [n, out.get(n)!]));
 }
 
 /**
@@ -140,7 +186,7 @@ function suggestMapping(extra: readonly string[], given: ReadonlyMap<string, Ten
 /** Parameters from a file or an in-memory map (validated), or initialized from a seed. */
 export async function resolveParams(
   model: IrModel,
-  source: { seed?: number } | { params: string | ParamMap },
+  source: { seed?: number; prng?: Prng } | { params: string | ParamMap },
   mapping: NameMapping = {},
 ): Promise<Map<string, Tensor>> {
   if ("params" in source) {
@@ -148,5 +194,5 @@ export async function resolveParams(
     const given = isFile ? await readParamsFile(source.params as string) : (source.params as ParamMap);
     return validateParams(model, given, isFile ? (source.params as string) : "the given parameters", mapping);
   }
-  return initializeParams(model, source.seed ?? 0);
+  return initializeParams(model, source.seed ?? 0, source.prng);
 }

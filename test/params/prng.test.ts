@@ -212,15 +212,3 @@ describe("fillTruncatedNormal", () => {
     expect(() => new Rng(1, "t").fillTruncatedNormal(new Float32Array(1), 2, -2)).toThrow(RangeError);
   });
 });
-
-describe("speed", () => {
-  it("fills a 32000x256 float32 table with normals in well under a second", () => {
-    const out = new Float32Array(32000 * 256);
-    new Rng(0, "warmup").fillNormal(out.subarray(0, 100_000));
-    const start = performance.now();
-    new Rng(0, "embed.embedding").fillNormal(out);
-    const ms = performance.now() - start;
-    // ~0.25 s on one core when measured alone; the bound leaves room for a loaded CI machine.
-    expect(ms).toBeLessThan(1500);
-  });
-});

@@ -166,7 +166,7 @@ describe("mutated example specs", () => {
 
   it("random edits reach the shape rules, not just the YAML parser", () => {
     // Guard against a fuzzer that only ever produces syntax errors.
-    const samples = fc.sample(mutated, { numRuns: 200, seed: SEED });
+    const samples = fc.sample(mutated, { numRuns: 400, seed: SEED });
     const stages = { yaml: 0, schema: 0, shapes: 0, clean: 0 };
     for (const text of samples) {
       const codes = checkSpecText("m.yaml", text).diagnostics.filter((d) => d.severity === "error").map((d) => d.code);
