@@ -79,7 +79,10 @@ export function buildModel(src: SpecSource, bind: Readonly<Record<string, number
     const name = names[index]!;
     const pointer = pointerOf(["layers", index]);
     const kind = LAYER_KINDS.get(type)!;
-    const refs = resolveInputs(src, spec, raw, index, names, kind.arity, pointer);
+    const main = resolveInputs(src, spec, raw, index, names, kind.arity, pointer);
+    // Fields that name other values (an attention mask) are read after the inputs.
+    const extra = (kind.valueRefs?.(raw) ?? []).map(({ field, name: r }) => (refOk(src, spec, r, `${pointer}/${field}`, index, names) ? r : undefined));
+    const refs = main && extra.every((r) => r !== undefined) ? [...main, ...(extra as string[])] : undefined;
     if (type === "attend") consumed.add(raw["embed"] as string);
     refs?.forEach((r) => consumed.add(parsePartRef(r)?.layer ?? r));
     const partsOk = refs ? checkPartRefs(src, refs, raw["input"] !== undefined, pointer, kind.arity, splitParts, values) : false;
@@ -169,7 +172,7 @@ function resolveInputs(
   raw: Record<string, unknown>,
   index: number,
   names: string[],
-  arity: "one" | "many" | "none",
+  arity: "one" | "many" | "oneOrMany" | "none",
   pointer: string,
 ): string[] | undefined {
   const given = raw["input"];
@@ -183,23 +186,31 @@ function resolveInputs(
     });
     return undefined;
   }
-  const refs = arity === "many" ? (given as (string | number)[]) : [given as string];
+  // The schema gives a list for "many", a name for "one", and either for "oneOrMany".
+  const refs = Array.isArray(given) ? (given as (string | number)[]) : [given as string];
   let ok = true;
   refs.forEach((r, k) => {
     // A number is a scalar constant (schema: only ops that take them allow it); the kind reads it from `input`.
     if (typeof r === "number") return;
-    const ptr = arity === "many" ? `${pointer}/input/${k}` : `${pointer}/input`;
-    if (Object.hasOwn(spec.inputs, r)) return;
-    const at = names.indexOf(parsePartRef(r)?.layer ?? r);
-    if (at === -1) {
-      src.report("NNX2001", ptr, `unknown input "${r}": no model input or layer has that name`, { hint: didYouMean(r, [...Object.keys(spec.inputs), ...names.slice(0, index)]) });
-      ok = false;
-    } else if (at >= index) {
-      src.report("NNX2028", ptr, `input "${r}" is ${at === index ? "this layer itself" : `layer ${at}, which comes later`}; a layer can only read model inputs and earlier layers`);
-      ok = false;
-    }
+    if (!refOk(src, spec, r, Array.isArray(given) ? `${pointer}/input/${k}` : `${pointer}/input`, index, names)) ok = false;
   });
   return ok ? refs.filter((r): r is string => typeof r === "string") : undefined;
+}
+
+/** Whether `r` names a model input or an earlier layer; reports at `ptr` otherwise. */
+function refOk(src: SpecSource, spec: RawSpec, r: string, ptr: string, index: number, names: string[]): boolean {
+  if (Object.hasOwn(spec.inputs, r)) return true;
+  // An exact name first (a module path may end in a name), then a split part `<layer>.<k>`.
+  const at = names.includes(r) ? names.indexOf(r) : names.indexOf(parsePartRef(r)?.layer ?? r);
+  if (at === -1) {
+    src.report("NNX2001", ptr, `unknown input "${r}": no model input or layer has that name`, { hint: didYouMean(r, [...Object.keys(spec.inputs), ...names.slice(0, index)]) });
+    return false;
+  }
+  if (at >= index) {
+    src.report("NNX2028", ptr, `input "${r}" is ${at === index ? "this layer itself" : `layer ${at}, which comes later`}; a layer can only read model inputs and earlier layers`);
+    return false;
+  }
+  return true;
 }
 
 function resolveOutputs(src: SpecSource, spec: RawSpec, names: string[], inputs: IrInput[], splitParts: ReadonlyMap<string, number>, failed: (layer: string) => boolean): IrOutput[] | undefined {
@@ -261,7 +272,7 @@ function checkPartRefs(
   refs: readonly string[],
   explicit: boolean,
   pointer: string,
-  arity: "one" | "many" | "none",
+  arity: "one" | "many" | "oneOrMany" | "none",
   splitParts: ReadonlyMap<string, number>,
   values: ReadonlyMap<string, TensorType | null>,
 ): boolean {

@@ -5,7 +5,7 @@
  */
 import type { TensorType } from "../ir/model.js";
 import { Expr, product } from "../shapes/expr.js";
-import { readMask } from "./mask.js";
+import { kernelMask } from "./mask.js";
 import { checkFloat32Fields, checkLength, f32, makeParams, requireFloatInput, staticDim, toTuple } from "./common.js";
 import type { Built, LayerContext, LayerKind } from "./kind.js";
 import { outFeaturesField } from "./linear.js";
@@ -35,7 +35,7 @@ export interface ConvAttrs {
 }
 
 /** Flax's canonicalize_padding, with YAML lists standing in for Python tuples. */
-function canonicalPadding(ctx: LayerContext, p: unknown, rank: number): ConvPadding | undefined {
+export function canonicalPadding(ctx: LayerContext, p: unknown, rank: number): ConvPadding | undefined {
   if (typeof p === "string") return { kind: p as "SAME" };
   if (typeof p === "number") return { kind: "explicit", pads: Array.from({ length: rank }, () => [p, p] as [number, number]) };
   const list = p as (number | number[])[];
@@ -122,16 +122,8 @@ function build(f: Readonly<Record<string, unknown>>, [x]: readonly TensorType[],
     ok = false;
   }
   const kernelShape = [...kernelSize, Math.floor(inFeatures / groups), outFeatures];
-  let mask: Float32Array | undefined;
-  if (f["mask"] !== null && f["mask"] !== undefined) {
-    const m = readMask(ctx, f["mask"]);
-    if (!m) return undefined;
-    if (m.shape.length !== kernelShape.length || m.shape.some((d, i) => d !== kernelShape[i])) {
-      ctx.error("NNX2008", "mask", `mask has shape [${m.shape.join(", ")}] but the kernel has shape [${kernelShape.join(", ")}]`, "the mask must have the kernel's shape: kernel_size + [in_features // feature_group_count, out_features]");
-      return undefined;
-    }
-    mask = m.values;
-  }
+  const mask = kernelMask(ctx, f["mask"], kernelShape, "the mask must have the kernel's shape: kernel_size + [in_features // feature_group_count, out_features]");
+  if (mask === false) return undefined;
   if (!ok) return undefined;
 
   const batchDims = input.shape.length - (rank + 1);

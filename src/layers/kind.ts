@@ -77,8 +77,16 @@ export type RngDraw = string | null;
 export interface LayerKind<A = unknown> {
   /** The `type` names this kind implements. */
   readonly types: readonly string[];
-  /** Whether `input` is one value name or a list of them; "none": the layer reads no value (arange, Param). */
-  readonly arity: "one" | "many" | "none";
+  /**
+   * Whether `input` is one value name, a list of them, or either ("oneOrMany"); "none": the
+   * layer reads no value (arange, Param).
+   */
+  readonly arity: "one" | "many" | "oneOrMany" | "none";
+  /**
+   * Fields other than `input` that name values (an attention `mask`), in the order their
+   * types are appended to the inputs `build` gets and their values to the ones `lower` gets.
+   */
+  valueRefs?(fields: Readonly<Record<string, unknown>>): { field: string; name: string }[];
   /**
    * Canonicalize the fields (defaults already merged from the schema), check every rule
    * against the input types, and infer the output. Undefined after reporting an error.

@@ -42,3 +42,18 @@ function nestedMask(ctx: LayerContext, list: unknown[]): Mask | undefined {
   }
   return { shape, values: Float32Array.from(values) };
 }
+
+/**
+ * A layer's `mask` field checked against its kernel's shape: the values, undefined when the
+ * field is absent, false after an error. `hint` says what the kernel's shape is made of.
+ */
+export function kernelMask(ctx: LayerContext, spec: unknown, kernelShape: readonly number[], hint: string): Float32Array | undefined | false {
+  if (spec === null || spec === undefined) return undefined;
+  const m = readMask(ctx, spec);
+  if (!m) return false;
+  if (m.shape.length !== kernelShape.length || m.shape.some((d, i) => d !== kernelShape[i])) {
+    ctx.error("NNX2008", "mask", `mask has shape [${m.shape.join(", ")}] but the kernel has shape [${kernelShape.join(", ")}]`, hint);
+    return false;
+  }
+  return m.values;
+}

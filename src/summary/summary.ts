@@ -89,8 +89,15 @@ const CONVENTION =
 const NORM_CONVENTION =
   "Norms: FLOPs per input element = statistics (3 with use_fast_variance, 4 without, 2 for RMSNorm) + 1 (x - mean, not RMSNorm) + 1 (x rsqrt(var + eps)) + 1 (scale) + 1 (bias); BatchNorm 2 + 1 (bias).";
 
+/** Added below the convention for models with ConvTranspose or attention layers. */
+const ATTENTION_CONVENTION =
+  "ConvTranspose: MACs = input elements x kernel taps x out_features. Attention: MACs of the q/k/v/out projections and of the two einsums (q.k, p.v); FLOPs add 2 per attention weight (scale, softmax), +1 with a bias, +1 with a mask.";
+
+const ATTENTION_TYPES = new Set(["ConvTranspose", "dot_product_attention", "MultiHeadAttention"]);
+
 function convention(model: IrModel): string {
-  return model.layers.some((l) => NORM_TYPES.has(l.type)) ? `${CONVENTION}\n${NORM_CONVENTION}` : CONVENTION;
+  const has = (types: ReadonlySet<string>): boolean => model.layers.some((l) => types.has(l.type));
+  return [CONVENTION, ...(has(NORM_TYPES) ? [NORM_CONVENTION] : []), ...(has(ATTENTION_TYPES) ? [ATTENTION_CONVENTION] : [])].join("\n");
 }
 
 const NORM_TYPES = new Set(["LayerNorm", "RMSNorm", "GroupNorm", "BatchNorm"]);

@@ -3,7 +3,7 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } fro
 import { join, relative } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { checkSpecFile } from "../../src/spec/load.js";
-import { EXAMPLES, FAIL, parseJsonDiagnostics, runCli, STACK_FRAME, tempDir } from "./helpers.js";
+import { EXAMPLE_COUNT, EXAMPLES, FAIL, parseJsonDiagnostics, runCli, STACK_FRAME, tempDir } from "./helpers.js";
 
 const CAUSAL = join(FAIL, "conv_causal_2d.fail.yaml"); // one error, with a hint
 const IN_FEATURES = join(FAIL, "conv_in_features.fail.yaml"); // one error, with a hint
@@ -43,7 +43,7 @@ describe("text format", () => {
   it("a clean run says so", async () => {
     const r = await runCli(["check", EXAMPLES]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe("6 specs checked, no problems\n");
+    expect(r.stdout).toBe(`${EXAMPLE_COUNT} specs checked, no problems\n`);
   });
 
   it("warnings are printed but do not fail the run", async () => {

@@ -1,5 +1,5 @@
 /** Run the CLI in-process with a fake io, the way bin/nnx-gen.js runs it. */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../../src/cli/program.js";
@@ -25,6 +25,8 @@ export const STACK_FRAME = /^\s+at .*(:\d+:\d+\)?|\(native\))\s*$/m;
 
 export const ROOT = join(import.meta.dirname, "../..");
 export const EXAMPLES = join(ROOT, "fixtures/examples");
+/** How many example specs ship (what `check fixtures/examples` counts). */
+export const EXAMPLE_COUNT = readdirSync(EXAMPLES).filter((f) => /\.ya?ml$/.test(f)).length;
 export const FAIL = join(ROOT, "fixtures/fail");
 
 export function tempDir(prefix: string): { dir: string; cleanup: () => void } {

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildPackage, type Built } from "./built.js";
-import { EXAMPLES, FAIL, tempDir } from "./helpers.js";
+import { EXAMPLE_COUNT, EXAMPLES, FAIL, tempDir } from "./helpers.js";
 
 const HOOKS = `
 import { appendFileSync } from "node:fs";
@@ -120,7 +120,7 @@ describe("check never loads the runtime", () => {
 
   it("check and summary work when the runtime cannot be loaded", () => {
     const check = trace(["check", EXAMPLES], { NNX_BLOCK_RUNTIME: "1" });
-    expect(check.out).toMatch(/6 specs checked, no problems/);
+    expect(check.out).toContain(`${EXAMPLE_COUNT} specs checked, no problems`);
     expect(check.code).toBe(0);
     const summary = trace(["summary", join(EXAMPLES, "tied_lm.yaml")], { NNX_BLOCK_RUNTIME: "1" });
     expect(summary.code).toBe(0);

@@ -11,18 +11,16 @@ Run from the repository root with Debian's python (numpy and torch only):
     /usr/bin/python3 test/torch/check_norms.py
 Exits 1 on any mismatch; the last line says how many configurations matched.
 """
-import json
 import os
-import struct
-import subprocess
 import sys
-import tempfile
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_cli import ROOT, count_cli_mismatches, finish, run_spec  # noqa: E402
+
 sys.path.insert(0, os.path.join(ROOT, 'fixtures', 'parity_extra'))
 import oracle_norms as o  # noqa: E402
 
@@ -183,48 +181,24 @@ def batch_norm_config(rng, i):
 
 
 # ---------------------------------------------------------------------------------------------
-# file helpers (no pip packages): safetensors and the spec (JSON is YAML)
-
-def write_safetensors(path, tensors):
-    header, blobs, off = {}, [], 0
-    for k, v in tensors.items():
-        b = np.ascontiguousarray(v, '<f4').tobytes()
-        header[k] = {'dtype': 'F32', 'shape': list(v.shape), 'data_offsets': [off, off + len(b)]}
-        blobs.append(b)
-        off += len(b)
-    h = json.dumps(header).encode()
-    h += b' ' * (-len(h) % 8)
-    with open(path, 'wb') as f:
-        f.write(struct.pack('<Q', len(h)) + h + b''.join(blobs))
-
+# nnx-gen on a subset, all in one spec
 
 def run_nnx_gen(configs):
     """One spec: layer l{i} on input x{i}; returns {name: output}."""
-    with tempfile.TemporaryDirectory() as d:
-        inputs, layers, params, args = {}, [], {}, []
-        for i, (c, layer, p, x, _ref, _tch) in enumerate(configs):
-            name = f'l{i}'
-            shape = list(x.shape)
-            # A symbolic leading dim where axis 0 holds no parameter (shapes must flow through).
-            feat = c.get('feat', [c['axis']] if 'axis' in c else [len(shape) - 1])
-            if 0 not in feat and i % 2 == 0:
-                shape[0] = f'n{i}'
-            inputs[f'x{i}'] = {'shape': shape, 'dtype': 'float32'}
-            layers.append({'name': name, 'input': f'x{i}', **layer})
-            params.update({f'{name}.{k}': v for k, v in p.items()})
-            np.save(os.path.join(d, f'x{i}.npy'), x)
-            args += ['--input', f'x{i}={os.path.join(d, f"x{i}.npy")}']
-        spec = {'nnx_gen': 1, 'model': 'TorchCheck', 'inputs': inputs, 'layers': layers, 'outputs': [f'l{i}' for i in range(len(configs))]}
-        with open(os.path.join(d, 'spec.yaml'), 'w') as f:
-            json.dump(spec, f, indent=1)
-        write_safetensors(os.path.join(d, 'params.safetensors'), params)
-        out = os.path.join(d, 'out')
-        cmd = ['node', os.path.join(ROOT, 'bin', 'nnx-gen.js'), 'run', os.path.join(d, 'spec.yaml'), '--params', os.path.join(d, 'params.safetensors'), '--out', out] + args
-        r = subprocess.run(cmd, capture_output=True, text=True)
-        if r.returncode != 0:
-            print(r.stdout, r.stderr, sep='\n')
-            raise SystemExit(f'nnx-gen run failed with exit code {r.returncode}')
-        return {f'l{i}': np.load(os.path.join(out, f'l{i}.npy')) for i in range(len(configs))}
+    inputs, layers, params, arrays = {}, [], {}, {}
+    for i, (c, layer, p, x, _ref, _tch) in enumerate(configs):
+        name = f'l{i}'
+        shape = list(x.shape)
+        # A symbolic leading dim where axis 0 holds no parameter (shapes must flow through).
+        feat = c.get('feat', [c['axis']] if 'axis' in c else [len(shape) - 1])
+        if 0 not in feat and i % 2 == 0:
+            shape[0] = f'n{i}'
+        inputs[f'x{i}'] = {'shape': shape, 'dtype': 'float32'}
+        layers.append({'name': name, 'input': f'x{i}', **layer})
+        params.update({f'{name}.{k}': v for k, v in p.items()})
+        arrays[f'x{i}'] = x
+    spec = {'nnx_gen': 1, 'model': 'TorchCheck', 'inputs': inputs, 'layers': layers, 'outputs': [f'l{i}' for i in range(len(configs))]}
+    return run_spec(spec, params, arrays)
 
 
 def main():
@@ -240,19 +214,8 @@ def main():
             print(f'reference != torch ({err:.3g}): {c}')
     chosen = [cfg for k in range(len(makers)) for cfg in configs[k * CONFIGS_PER_KIND:k * CONFIGS_PER_KIND + RUN_PER_KIND]]
     outs = run_nnx_gen(chosen)
-    for i, (c, _layer, _p, _x, _ref, tch) in enumerate(chosen):
-        y = outs[f'l{i}']
-        if y.shape != tch.shape or not np.allclose(y, tch, rtol=1e-4, atol=1e-4):
-            bad += 1
-            err = np.abs(y - tch).max() if y.shape == tch.shape else f'shape {y.shape} vs {tch.shape}'
-            print(f'nnx-gen != torch ({err}): {c}')
-    if bad:
-        print(f'norms: {bad} mismatches')
-        return 1
-    print(f'norms: references matched torch on {len(configs)} configurations; nnx-gen matched torch on {len(chosen)} of them')
-    print(f'norms: {len(configs)} configurations matched')
-    return 0
-
+    bad += count_cli_mismatches(chosen, outs)
+    return finish('norms', bad, len(configs), len(chosen))
 
 if __name__ == '__main__':
     sys.exit(main())

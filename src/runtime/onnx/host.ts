@@ -3,7 +3,7 @@
  * that the graph gets constants ORT can pre-pack, instead of ops it would fold at load.
  */
 
-import { allocate, numElements, tensor, transposeTensor, type DType, type Tensor } from "../../tensor.js";
+import { allocate, numElements, tensor, transposeTensor, type DType, type Tensor, type TypedArray } from "../../tensor.js";
 
 /** out = t.transpose(perm), copying (weights re-laid out at build time). */
 export const transposeHost = transposeTensor;
@@ -42,4 +42,24 @@ export function takeFillValue(d: DType): number | bigint {
     case "uint64": return 2n ** 64n - 1n;
     case "bool": return 1;
   }
+}
+
+/** t reversed along each of `axes` (ConvTranspose kernels: lax.conv_transpose's `_flip_axes`). */
+export function flipHost(t: Tensor, axes: readonly number[]): Tensor {
+  if (axes.length === 0) return t;
+  const shape = t.shape;
+  const strides = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
+  const src = t.data as ArrayLike<number | bigint>;
+  const dst = allocate(t.dtype, src.length) as TypedArray & { [i: number]: number | bigint };
+  const idx = new Array<number>(shape.length).fill(0);
+  for (let o = 0; o < src.length; o++) {
+    let from = 0;
+    for (let a = 0; a < shape.length; a++) from += (axes.includes(a) ? shape[a]! - 1 - idx[a]! : idx[a]!) * strides[a]!;
+    dst[o] = src[from]!;
+    for (let a = shape.length - 1; a >= 0; a--) {
+      if (++idx[a]! < shape[a]!) break;
+      idx[a] = 0;
+    }
+  }
+  return tensor(t.dtype, shape, dst as never);
 }

@@ -71,7 +71,7 @@ function fullPads(rank: number, first: number, pads: readonly Pair[]): number[] 
 }
 
 /** One Pad node; `pads` covers the axes from `first` on. */
-function pad(g: GraphBuilder, x: string, rank: number, first: number, pads: readonly Pair[], mode: string, value?: string): string {
+export function pad(g: GraphBuilder, x: string, rank: number, first: number, pads: readonly Pair[], mode: string, value?: string): string {
   return g.node("Pad", [x, g.constInt64(fullPads(rank, first, pads)), value ?? ""], { mode });
 }
 
