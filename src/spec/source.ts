@@ -18,7 +18,11 @@ interface Located {
   key?: Span;
 }
 
-const PARSE_OPTIONS = { uniqueKeys: true, prettyErrors: false, schema: "core" } as const;
+/**
+ * yaml's own duplicate-key check compares each key with every earlier one (quadratic: 40,000
+ * keys took 20 s), so duplicates are found here instead, with a set per mapping.
+ */
+const PARSE_OPTIONS = { uniqueKeys: false, prettyErrors: false, schema: "core" } as const;
 
 /** Alias expansion beyond this many nodes is treated as an alias bomb. */
 const MAX_ALIAS_COUNT = 1000;
@@ -49,26 +53,43 @@ function flowDepthExceeded(text: string): number | undefined {
   return undefined;
 }
 
+interface StructureProblems {
+  tooDeep: boolean;
+  /** The span of a key that is a list or a mapping. */
+  complexKey?: Span;
+  /** Keys repeated in their mapping (each repetition after the first). */
+  duplicates: Span[];
+}
+
 /**
- * What makes a parsed tree unusable as a spec, found without recursion: nesting deeper than
- * MAX_DEPTH, or the span of a key that is a list or a mapping.
+ * What makes a parsed tree unusable as a spec, found without recursion and in linear time:
+ * nesting deeper than MAX_DEPTH, a key that is a list or a mapping, a repeated key.
  */
-function structureProblem(root: Node | null): "too deep" | Span | undefined {
+function structureProblems(root: Node | null): StructureProblems {
+  const out: StructureProblems = { tooDeep: false, duplicates: [] };
   const stack: [unknown, number][] = [[root, 1]];
   while (stack.length > 0) {
     const [node, depth] = stack.pop()!;
-    if (depth > MAX_DEPTH) return "too deep";
+    if (depth > MAX_DEPTH) {
+      out.tooDeep = true;
+      return out;
+    }
     if (isMap(node)) {
+      const seen = new Set<unknown>();
       for (const p of node.items) {
         if (!isScalar(p.key) && p.key !== null) {
           const r = (p.key as Node).range ?? node.range;
-          if (r) return { start: r[0], end: r[1] };
+          if (r && !out.complexKey) out.complexKey = { start: r[0], end: r[1] };
+        } else if (isScalar(p.key)) {
+          // As yaml compares keys: by their resolved value.
+          if (seen.has(p.key.value) && p.key.range) out.duplicates.push({ start: p.key.range[0], end: p.key.range[1] });
+          seen.add(p.key.value);
         }
         stack.push([p.value, depth + 1]);
       }
     } else if (isSeq(node)) for (const item of node.items) stack.push([item, depth + 1]);
   }
-  return undefined;
+  return out;
 }
 
 export interface DiagnosticOptions {
@@ -122,16 +143,18 @@ export class SpecSource {
     }
     if (doc.errors.length > 0) return;
     this.root = doc.contents as Node | null;
-    const problem = structureProblem(this.root);
-    if (problem === "too deep") {
+    const problems = structureProblems(this.root);
+    if (problems.tooDeep) {
       this.report("NNX1001", "", `the YAML nests more than ${MAX_DEPTH} levels deep`, { hint: "specs need only a few levels of nesting" });
       return;
     }
-    if (problem) {
+    if (problems.complexKey) {
       // Checked before toJS, which would warn on the process's stderr about such keys.
-      this.reportSpan("NNX1012", "", problem, "mapping keys must be plain names, not lists or mappings", {});
+      this.reportSpan("NNX1012", "", problems.complexKey, "mapping keys must be plain names, not lists or mappings", {});
       return;
     }
+    for (const span of problems.duplicates) this.reportSpan("NNX1002", "", span, "Map keys must be unique", {});
+    if (problems.duplicates.length > 0) return;
     try {
       this.data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
     } catch (e) {
