@@ -3,7 +3,7 @@
  * files, and never more than a limit. `/dev/zero`, a FIFO or a terminal would otherwise be
  * read forever (stat reports their size as 0).
  */
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 
 export type BoundedReadProblem = "not a regular file" | "directory" | "too large";
 
@@ -21,7 +21,8 @@ export class BoundedReadError extends Error {
 
 /** The bytes of a regular file of at most `maxBytes`; reads stop at the limit whatever stat said. */
 export function readBoundedSync(file: string, maxBytes: number): Uint8Array {
-  const fd = openSync(file, "r");
+  // Non-blocking: opening a FIFO would otherwise wait for a writer before fstat can refuse it.
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const st = fstatSync(fd);
     if (st.isDirectory()) throw new BoundedReadError("directory", 0);

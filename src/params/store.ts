@@ -5,7 +5,8 @@
 import { UserError } from "../diagnostics/errors.js";
 import { paramName, type IrModel, type ParamSpec } from "../ir/model.js";
 import { readParamsFile } from "../io/files.js";
-import type { Tensor } from "../tensor.js";
+import { limitsFor, type ReadLimits } from "../io/limits.js";
+import { BYTES_PER_ELEMENT, numElements, type Tensor } from "../tensor.js";
 import { didYouMean } from "../util/suggest.js";
 import { initializeParam } from "./initializers.js";
 
@@ -16,6 +17,12 @@ export function declaredParams(model: IrModel): Map<string, ParamSpec> {
   const out = new Map<string, ParamSpec>();
   for (const l of model.layers) for (const p of l.params) out.set(paramName(l, p), p);
   return out;
+}
+
+/** What a parameter file for `model` may hold (see io/limits.ts). */
+export function declaredLimits(model: IrModel): ReadLimits {
+  const declared = [...declaredParams(model).values()];
+  return limitsFor(declared.length, declared.reduce((n, p) => n + numElements(p.shape) * BYTES_PER_ELEMENT[p.dtype], 0));
 }
 
 /** Initialize every parameter from `seed`, each from its own stream (its full name). */
@@ -145,7 +152,7 @@ export async function resolveParams(
 ): Promise<Map<string, Tensor>> {
   if ("params" in source) {
     const isFile = typeof source.params === "string";
-    const given = isFile ? await readParamsFile(source.params as string) : (source.params as ParamMap);
+    const given = isFile ? await readParamsFile(source.params as string, declaredLimits(model)) : (source.params as ParamMap);
     return validateParams(model, given, isFile ? (source.params as string) : "the given parameters", mapping);
   }
   return initializeParams(model, source.seed ?? 0);

@@ -58,7 +58,7 @@ interface StructureProblems {
   /** The span of a key that is a list or a mapping. */
   complexKey?: Span;
   /** Keys repeated in their mapping (each repetition after the first). */
-  duplicates: Span[];
+  duplicates: (Span & { key: string })[];
 }
 
 /**
@@ -82,7 +82,7 @@ function structureProblems(root: Node | null): StructureProblems {
           if (r && !out.complexKey) out.complexKey = { start: r[0], end: r[1] };
         } else if (isScalar(p.key)) {
           // As yaml compares keys: by their resolved value.
-          if (seen.has(p.key.value) && p.key.range) out.duplicates.push({ start: p.key.range[0], end: p.key.range[1] });
+          if (seen.has(p.key.value) && p.key.range) out.duplicates.push({ start: p.key.range[0], end: p.key.range[1], key: String(p.key.value) });
           seen.add(p.key.value);
         }
         stack.push([p.value, depth + 1]);
@@ -153,7 +153,7 @@ export class SpecSource {
       this.reportSpan("NNX1012", "", problems.complexKey, "mapping keys must be plain names, not lists or mappings", {});
       return;
     }
-    for (const span of problems.duplicates) this.reportSpan("NNX1002", "", span, "Map keys must be unique", {});
+    for (const span of problems.duplicates) this.reportSpan("NNX1002", "", span, `duplicate key "${span.key}": keys must be unique in a mapping`, {});
     if (problems.duplicates.length > 0) return;
     try {
       this.data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });

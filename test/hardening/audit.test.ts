@@ -1,0 +1,120 @@
+/**
+ * The hostile-input audit, one case per finding: the exact input (or its generator) and the
+ * required outcome: exit 1 with a message naming the problem, in bounded time and memory,
+ * never exit 3, and no file left behind.
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { EXAMPLES, runBin, sharedTempDir, expectUserError } from "../run/helpers.js";
+import { mkfifoSync } from "./fifo.js";
+import { checkSpecText } from "../../src/spec/load.js";
+import { manyEmptyTensors, manyKeysSpec, zipBomb } from "./generators.js";
+
+const TINY_CNN = join(EXAMPLES, "tiny_cnn.yaml");
+const t = sharedTempDir("audit");
+
+/** Prints the child's peak resident memory (KiB, as getrusage gives it) on stderr at exit. */
+const PEAK = ["--import", "data:text/javascript,process.on('exit',()=>process.stderr.write('\\npeak_rss_kb='+process.resourceUsage().maxRSS+'\\n'))"];
+const peakMiB = (stderr: string) => Number(/peak_rss_kb=(\d+)/.exec(stderr)?.[1]) / 1024;
+
+describe("1. npz zip bomb", () => {
+  it("a 1.5 MB .npz whose member inflates to 1.5 GB is refused before inflating: exit 1, under 1 GB and 5 s", async () => {
+    const bomb = t.write("bomb.npz", zipBomb("conv1.kernel.npy", 1500));
+    expect(bomb).toBeDefined();
+    const started = Date.now();
+    const r = await runBin(["run", TINY_CNN, "--dim", "batch=1", "--params", bomb, "--out", t.path("bomb_out")], { nodeArgs: PEAK });
+    const seconds = (Date.now() - started) / 1000;
+    expectUserError(r, "NNX3067", "bomb.npz", "inflate to 1572864", "the spec's 8 parameters take 1686568 bytes");
+    expect(peakMiB(r.stderr)).toBeLessThan(1024);
+    expect(seconds).toBeLessThan(5);
+    expect(existsSync(t.path("bomb_out"))).toBe(false);
+  }, 60_000);
+});
+
+describe("4. quadratic YAML", () => {
+  it("40,000 keys are checked in linear time (yaml's own duplicate check took 20 s)", () => {
+    const timed = (n: number) => {
+      const started = performance.now();
+      const checked = checkSpecText(`keys${n}.yaml`, manyKeysSpec(n));
+      return { ms: performance.now() - started, checked };
+    };
+    timed(2_000); // warm up the parser
+    const small = timed(10_000);
+    const big = timed(40_000);
+    expect(big.checked.diagnostics.map((d) => `${d.code} ${d.message}`)).toEqual(["NNX1016 dims: must NOT have more than 64 properties"]);
+    // Linear: 4x the keys, ~4x the time (quadratic was ~12x); a few seconds even on a loaded machine.
+    expect(big.ms / small.ms).toBeLessThan(8);
+    expect(big.ms).toBeLessThan(15_000);
+  }, 60_000);
+
+  it("duplicates among 40,000 keys are still found, each at its key", () => {
+    const text = manyKeysSpec(40_000).replace("  k39999:", "  k17:").replace("  k5:", "  k3:");
+    const dup = checkSpecText("dups.yaml", text).diagnostics.filter((d) => d.code === "NNX1002");
+    expect(dup.map((d) => [d.line, d.column])).toEqual([
+      [13, 3],
+      [40007, 3],
+    ]);
+  });
+
+  it("200,000 keys (over 1 MiB) are refused by size before parsing", async () => {
+    const file = t.write("keys200k.yaml", manyKeysSpec(200_000));
+    const started = Date.now();
+    const r = await runBin(["check", file]);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/NNX1005 spec is \d+ bytes or more; specs are limited to 1048576 bytes/);
+  }, 30_000);
+});
+
+describe("5. unbounded reads", () => {
+  for (const command of ["check", "run", "summary", "generate"]) {
+    it(`${command} /dev/zero is refused: not a regular file`, async () => {
+      const args = command === "generate" ? ["generate", "/dev/zero", "-o", t.path("gen")] : [command, "/dev/zero"];
+      const r = await runBin(args, { timeoutMs: 10_000 });
+      expect(r.code).toBe(1);
+      expect(r.stdout + r.stderr).toContain("/dev/zero is not a regular file");
+    }, 15_000);
+  }
+
+  it("a FIFO is refused without blocking on it", async () => {
+    const fifo = t.path("spec.fifo");
+    mkfifoSync(fifo);
+    const r = await runBin(["check", fifo], { timeoutMs: 10_000 });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("is not a regular file");
+  }, 15_000);
+
+  it("a mask file that is /dev/zero is a diagnostic", async () => {
+    const spec = t.write(
+      "mask_dev.yaml",
+      "nnx_gen: 1\nmodel: M\ninputs:\n  x: { shape: [1, 8, 3] }\nlayers:\n  - { type: Conv, out_features: 2, kernel_size: [3], mask: { file: /dev/zero } }\n",
+    );
+    const r = await runBin(["check", spec], { timeoutMs: 10_000 });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/NNX3066 .*not a regular file/);
+  }, 15_000);
+
+  it("bench --baseline /dev/zero is exit 1", async () => {
+    const r = await runBin(["bench", TINY_CNN, "--dim", "batch=1", "--iterations", "1", "--warmup", "0", "--baseline", "/dev/zero", "--max-regression", "10"], { timeoutMs: 20_000 });
+    expectUserError(r, "NNX3050", "not a regular file");
+  }, 30_000);
+});
+
+describe("6. a million empty tensors", () => {
+  it("a safetensors header listing 1,000,000 tensors is refused in bounded time", async () => {
+    const file = t.write("million.safetensors", manyEmptyTensors(1_000_000));
+    const started = Date.now();
+    const r = await runBin(["run", TINY_CNN, "--dim", "batch=1", "--params", file, "--out", t.path("million_out")]);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expectUserError(r, "NNX3067", "million.safetensors", "header");
+    expect(existsSync(t.path("million_out"))).toBe(false);
+  }, 30_000);
+
+  it("2,000 empty tensors (a small header) are refused by count", async () => {
+    const file = t.write("two_thousand.safetensors", manyEmptyTensors(2_000));
+    const r = await runBin(["run", TINY_CNN, "--dim", "batch=1", "--params", file, "--out", t.path("thousand_out")]);
+    expectUserError(r, "NNX3067", "its header lists 2000 entries");
+  }, 30_000);
+});
+
