@@ -3,6 +3,7 @@ import { Option, type Command } from "commander";
 import { UsageError } from "../diagnostics/errors.js";
 import type { NameMapping } from "../params/store.js";
 import type { ParamSource } from "../runtime/model.js";
+import { BUDGET_ENV, memoryBudget } from "../runtime/budget.js";
 import { collect } from "./io.js";
 import { integer } from "./program.js";
 
@@ -11,6 +12,7 @@ export interface ParamFlags {
   seed?: number;
   stripPrefix: string[];
   rename: string[];
+  memoryBudget?: string;
 }
 
 export function addParamOptions(cmd: Command): Command {
@@ -18,7 +20,13 @@ export function addParamOptions(cmd: Command): Command {
     .addOption(new Option("--params <file>", "parameters: .safetensors, .npz or Flax .msgpack").conflicts("seed"))
     .addOption(new Option("--seed <n>", "initialize parameters with the spec's initializers from this seed (default 0)").argParser(integer(0)))
     .option("--strip-prefix <prefix>", "strip this prefix from checkpoint parameter names (repeatable)", collect, [])
-    .option("--rename <from=to>", "rename a leading checkpoint path, e.g. layers.0=conv1 (repeatable)", collect, []);
+    .option("--rename <from=to>", "rename a leading checkpoint path, e.g. layers.0=conv1 (repeatable)", collect, [])
+    .option("--memory-budget <size>", `bytes parameters and intermediates may take, e.g. 48G (default: ${BUDGET_ENV}, else half the machine's memory)`);
+}
+
+/** The memory budget the flags (or the environment) give. */
+export function budgetOf(f: ParamFlags): number {
+  return memoryBudget(f.memoryBudget);
 }
 
 export function paramSource(f: ParamFlags): ParamSource {

@@ -9,12 +9,13 @@ import { fsProblem, readInputFile, writeFilesAtomic } from "../io/files.js";
 import { writeNpy } from "../io/npy.js";
 import { writeSafetensors } from "../io/safetensors.js";
 import { Rng } from "../params/prng.js";
+import { checkRunBudget } from "../runtime/budget.js";
 import { compileModel } from "../runtime/model.js";
 import { didYouMean } from "../util/suggest.js";
 import { allocate, isFloatDType, numElements, type Tensor } from "../tensor.js";
 import { bindDims, requireBoundDims } from "./dims.js";
 import { collect, parseDims, type CliIO } from "./io.js";
-import { addParamOptions, nameMapping, paramSource, threadsOption, type ParamFlags } from "./model_options.js";
+import { addParamOptions, budgetOf, nameMapping, paramSource, threadsOption, type ParamFlags } from "./model_options.js";
 import { requireModel, type CommandResult } from "./program.js";
 
 interface RunFlags extends ParamFlags {
@@ -110,11 +111,14 @@ export function registerRun(program: Command, io: CliIO, done: (r: CommandResult
       const given = await readInputs(model, flags.input);
       const dims = bindDims(model, parseDims(flags.dim), { requireAll: true, fromInputs: dimsFromInputs(model, given) });
       requireBoundDims(model, dims);
+      // Sized before the random inputs, the parameters or the session are allocated.
+      const budget = budgetOf(flags);
+      checkRunBudget(model, dims, budget);
       const inputs = randomInputs(model, given, dims, flags.seed ?? 0);
       // Where the results go is checked before the model runs, not after.
       await checkDirectory(flags.out, "--out");
       if (flags.saveParams !== undefined) await checkDirectory(dirname(flags.saveParams), "--save-params");
-      const compiled = await compileModel(model, paramSource(flags), { threads: flags.threads, names });
+      const compiled = await compileModel(model, paramSource(flags), { threads: flags.threads, names, memoryBudget: budget });
       const files: { path: string; bytes: Uint8Array; note: string }[] = [];
       try {
         const outputs = await compiled.run(inputs);

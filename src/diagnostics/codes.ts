@@ -77,6 +77,7 @@ export const CODES = {
   NNX3065: "dim value not allowed",
   NNX3066: "mask file does not match",
   NNX3067: "parameter file holds more than the spec declares",
+  NNX3068: "over the memory budget",
 } as const;
 
 export type Code = keyof typeof CODES;

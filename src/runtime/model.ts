@@ -12,6 +12,7 @@ import { checkSpecText } from "../spec/load.js";
 import { isDataOf, numElements, type Tensor } from "../tensor.js";
 import { VERSION } from "../version.js";
 import { defaultBackend, type Backend, type OutputType, type Session } from "./backend.js";
+import { checkParamBudget, checkRunBudget, memoryBudget } from "./budget.js";
 import { lowerModel } from "./lower.js";
 
 export type ParamSource = { seed?: number } | { params: string | ParamMap };
@@ -23,6 +24,8 @@ export interface CompileOptions {
   names?: NameMapping;
   /** Another backend than onnxruntime-node. */
   backend?: Backend;
+  /** Bytes a run may allocate (default: NNX_GEN_MEMORY_BUDGET, else half the machine's memory; see budget.ts). */
+  memoryBudget?: number;
 }
 
 export interface CompiledModel {
@@ -88,6 +91,8 @@ export function bindInputs(model: IrModel, inputs: Readonly<Record<string, Tenso
 
 /** Build and load a session for a checked model. */
 export async function compileModel(model: IrModel, source: ParamSource, options: CompileOptions = {}): Promise<CompiledModel> {
+  const budget = options.memoryBudget ?? memoryBudget();
+  checkParamBudget(model, budget);
   const params = await resolveParams(model, source, options.names);
   const built = lowerModel(model, params);
   const backend = options.backend ?? (await defaultBackend());
@@ -100,6 +105,7 @@ export async function compileModel(model: IrModel, source: ParamSource, options:
     params,
     async run(inputs) {
       const bound = bindInputs(model, inputs);
+      checkRunBudget(model, bound, budget);
       const expected: Record<string, OutputType> = {};
       for (const o of model.outputs) {
         const t = types.get(o.value)!;
