@@ -17,6 +17,7 @@ import { bindDims, requireBoundDims } from "./dims.js";
 import { collect, parseDims, type CliIO } from "./io.js";
 import { addParamOptions, budgetOf, nameMapping, paramSource, threadsOption, type ParamFlags } from "./model_options.js";
 import { requireModel, type CommandResult } from "./program.js";
+import { nameRecord, ownValue } from "../util/names.js";
 
 interface RunFlags extends ParamFlags {
   input: string[];
@@ -43,16 +44,16 @@ export async function readInputs(model: IrModel, flags: readonly string[]): Prom
     }
     files.set(name, { file: f.slice(eq + 1), input });
   }
-  const out: Record<string, Tensor> = {};
+  const out = nameRecord<Tensor>();
   for (const [name, { file, input }] of files) out[name] = await readInputFile(file, input.type.dtype, input.type.shape.length);
   return out;
 }
 
 /** Symbol values implied by the given input files (contradictions are reported by bindInputs). */
 export function dimsFromInputs(model: IrModel, inputs: Readonly<Record<string, Tensor>>): Record<string, number> {
-  const out: Record<string, number> = {};
+  const out = nameRecord<number>();
   for (const i of model.inputs) {
-    const t = inputs[i.name];
+    const t = ownValue(inputs, i.name);
     if (!t || t.shape.length !== i.type.shape.length) continue;
     i.type.shape.forEach((d, k) => {
       if (!d.isConst) out[d.toString()] ??= t.shape[k]!;
@@ -67,9 +68,9 @@ export function dimsFromInputs(model: IrModel, inputs: Readonly<Record<string, T
  * range. Each input has its own stream of `seed`.
  */
 export function randomInputs(model: IrModel, given: Readonly<Record<string, Tensor>>, dims: Readonly<Record<string, number>>, seed: number): Record<string, Tensor> {
-  const out: Record<string, Tensor> = { ...given };
+  const out = nameRecord(given);
   for (const i of model.inputs) {
-    if (out[i.name]) continue;
+    if (ownValue(out, i.name)) continue;
     const shape = i.type.shape.map((d) => d.evaluate(dims));
     const data = allocate(i.type.dtype, numElements(shape));
     const rng = new Rng(seed, `input:${i.name}`);
@@ -123,7 +124,7 @@ export function registerRun(program: Command, io: CliIO, done: (r: CommandResult
       try {
         const outputs = await compiled.run(inputs);
         for (const o of model.outputs) {
-          const t = outputs[o.name]!;
+          const t = ownValue(outputs, o.name)!;
           const path = join(flags.out, `${o.name}.npy`);
           files.push({ path, bytes: writeNpy(t), note: `${o.name}: ${t.dtype}[${t.shape.join(", ")}] -> ${path}` });
         }

@@ -14,6 +14,7 @@ import type { SpecSource } from "../spec/source.js";
 import type { DType } from "../tensor.js";
 import { didYouMean } from "../util/suggest.js";
 import type { DimConstraint, IrInput, IrLayer, IrModel, IrOutput, TensorType } from "./model.js";
+import { nameRecord } from "../util/names.js";
 
 interface RawSpec {
   model: string;
@@ -41,7 +42,7 @@ export function buildModel(src: SpecSource, bind: Readonly<Record<string, number
     },
   }));
   const dims = readDims(src, spec, inputs);
-  const pinned = { ...dims };
+  const pinned = nameRecord(dims);
   for (const [s, v] of Object.entries(bind)) if (Object.hasOwn(dims, s)) pinned[s] = { min: v, max: v };
   const table = new DimTable(pinned);
 
@@ -138,7 +139,7 @@ export function buildModel(src: SpecSource, bind: Readonly<Record<string, number
 
 function readDims(src: SpecSource, spec: RawSpec, inputs: IrInput[]): Record<string, DimConstraint> {
   const used = new Set(inputs.flatMap((i) => i.type.shape.flatMap((d) => d.symbols())));
-  const out: Record<string, DimConstraint> = {};
+  const out = nameRecord<DimConstraint>();
   for (const s of used) out[s] = { min: dimMinDefault() };
   for (const [name, c] of Object.entries(spec.dims ?? {})) {
     const ptr = pointerOf(["dims", name]);

@@ -14,6 +14,7 @@ import { VERSION } from "../version.js";
 import { defaultBackend, type Backend, type OutputType, type Session } from "./backend.js";
 import { checkParamBudget, checkRunBudget, memoryBudget } from "./budget.js";
 import { lowerModel } from "./lower.js";
+import { nameRecord, ownValue } from "../util/names.js";
 
 export type ParamSource = { seed?: number } | { params: string | ParamMap };
 
@@ -40,9 +41,9 @@ export interface CompiledModel {
 /** Check inputs against the spec: names, dtypes, ranks, static dims, and one value per symbol. */
 export function bindInputs(model: IrModel, inputs: Readonly<Record<string, Tensor>>): Record<string, number> {
   const problems: string[] = [];
-  const bound: Record<string, number> = {};
+  const bound = nameRecord<number>();
   for (const i of model.inputs) {
-    const t = inputs[i.name];
+    const t = ownValue(inputs, i.name);
     const want = `${i.type.dtype}[${i.type.shape.map(String).join(", ")}]`;
     if (!t) {
       problems.push(`missing input ${i.name} (${want})`);
@@ -106,7 +107,7 @@ export async function compileModel(model: IrModel, source: ParamSource, options:
     async run(inputs) {
       const bound = bindInputs(model, inputs);
       checkRunBudget(model, bound, budget);
-      const expected: Record<string, OutputType> = {};
+      const expected = nameRecord<OutputType>();
       for (const o of model.outputs) {
         const t = types.get(o.value)!;
         // The IR's shapes with this run's symbol values: the backend can allocate the outputs.

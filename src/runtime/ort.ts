@@ -6,6 +6,7 @@
 import { errorMessage, RuntimeFailure } from "../diagnostics/errors.js";
 import { isDType, type DType, type Tensor } from "../tensor.js";
 import type { Backend, LoadOptions, Session } from "./backend.js";
+import { nameRecord } from "../util/names.js";
 
 type Ort = typeof import("onnxruntime-node");
 type OrtTensor = import("onnxruntime-node").Tensor;
@@ -88,7 +89,7 @@ class OrtSession implements Session {
   }
 
   async run(feeds: Readonly<Record<string, Tensor>>): Promise<Record<string, Tensor>> {
-    const ortFeeds: Record<string, OrtTensor> = {};
+    const ortFeeds = nameRecord<OrtTensor>();
     for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrt(this.ort, name, t);
     let out: RunResult;
     try {
@@ -96,7 +97,7 @@ class OrtSession implements Session {
     } catch (e) {
       throw new RuntimeFailure(`onnxruntime run failed: ${errorMessage(e)}`, { cause: e });
     }
-    const result: Record<string, Tensor> = {};
+    const result = nameRecord<Tensor>();
     for (const [name, t] of Object.entries(out)) result[name] = fromOrt(name, t);
     return result;
   }
