@@ -37,7 +37,7 @@
 import { constants as bufferConstants } from "node:buffer";
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { open, rename, stat, unlink, type FileHandle } from "node:fs/promises";
+import { open, readdir, rename, stat, unlink, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { errorMessage, UserError } from "../diagnostics/errors.js";
 import type { DType, Tensor } from "../tensor.js";
@@ -182,6 +182,7 @@ export async function replaceFile(file: string, content: FileContent): Promise<v
  * behind and the fs error is rethrown.
  */
 async function stageFile(file: string, content: FileContent): Promise<string> {
+  await removeStaleTemps(file);
   const temp = tempPathFor(file);
   const handle = await open(temp, "wx");
   try {
@@ -202,6 +203,33 @@ async function stageFile(file: string, content: FileContent): Promise<string> {
 /** A name for a temporary file beside `file`, unique to this process and call. */
 export function tempPathFor(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+}
+
+/**
+ * Temporaries of `file` left by a process that no longer runs (killed with SIGKILL mid-write,
+ * which no handler sees): removed by the next write of the same file. A live process's
+ * temporaries are left alone.
+ */
+async function removeStaleTemps(file: string): Promise<void> {
+  const dir = path.dirname(file);
+  const prefix = `.${path.basename(file)}.`;
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(\d+)\.[0-9a-f]{12}\.tmp$/.exec(name.slice(prefix.length));
+    if (m && !processRuns(Number(m[1]))) await removeQuietly(path.join(dir, name));
+  }
+}
+
+function processRuns(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it runs, as another user.
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 function removeQuietly(file: string): Promise<void> {

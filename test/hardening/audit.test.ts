@@ -3,10 +3,11 @@
  * required outcome: exit 1 with a message naming the problem, in bounded time and memory,
  * never exit 3, and no file left behind.
  */
-import { existsSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { EXAMPLES, runBin, sharedTempDir, expectUserError } from "../run/helpers.js";
+import { BIN, EXAMPLES, runBin, sharedTempDir, expectUserError } from "../run/helpers.js";
 import { mkfifoSync } from "./fifo.js";
 import { checkSpecText } from "../../src/spec/load.js";
 import { manyEmptyTensors, manyKeysSpec, zipBomb } from "./generators.js";
@@ -118,3 +119,37 @@ describe("6. a million empty tensors", () => {
   }, 30_000);
 });
 
+
+describe("7. temporary files of a killed run", () => {
+  it("run --out killed with SIGKILL mid-write leaves temporaries that the next run removes", async () => {
+    const out = t.path("killed_out");
+    const spec = t.write("big_out.yaml", "nnx_gen: 1\nmodel: BigOut\ninputs:\n  x: { shape: [4096, 256] }\nlayers:\n  - { name: h, type: Linear, out_features: 16384 }\n");
+    // A real kill: the 256 MiB output takes a while to write; kill the run once its temporary exists.
+    const child = spawn(process.execPath, [BIN, "run", spec, "--out", out], { stdio: "ignore" });
+    const deadline = Date.now() + 60_000;
+    let killed = false;
+    while (Date.now() < deadline && child.exitCode === null) {
+      if (existsSync(out) && readdirSync(out).some((f) => f.endsWith(".tmp"))) {
+        child.kill("SIGKILL");
+        killed = true;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await new Promise((r) => child.once("exit", r).exitCode !== null && r(undefined));
+    if (!killed) {
+      // The write finished before it could be caught: plant what a kill leaves (a dead pid).
+      mkdirSync(out, { recursive: true });
+      writeFileSync(join(out, `.h.npy.${child.pid}.0123456789ab.tmp`), "partial");
+    }
+    const leftover = readdirSync(out).filter((f) => f.endsWith(".tmp"));
+    expect(leftover.length).toBeGreaterThan(0);
+    // A live process's temporary is not touched.
+    const live = join(out, `.h.npy.${process.pid}.ba9876543210.tmp`);
+    writeFileSync(live, "in progress");
+    const small = t.write("small_out.yaml", "nnx_gen: 1\nmodel: SmallOut\ninputs:\n  x: { shape: [2, 4] }\nlayers:\n  - { name: h, type: relu }\n");
+    const r = await runBin(["run", small, "--out", out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(out).sort()).toEqual([`.h.npy.${process.pid}.ba9876543210.tmp`, "h.npy"]);
+  }, 120_000);
+});
