@@ -116,6 +116,11 @@ export function registerRun(program: Command, io: CliIO, done: (r: CommandResult
       const budget = budgetOf(flags);
       checkRunBudget(model, dims, budget);
       const inputs = randomInputs(model, given, dims, flags.seed ?? 0);
+      // Say where the numbers came from: a run without files is not a run of a trained model.
+      if (flags.params === undefined) io.stderr(`note: parameters initialized from --seed ${flags.seed ?? 0} with the spec's initializers (no --params)\n`);
+      for (const i of model.inputs) {
+        if (!Object.hasOwn(given, i.name)) io.stderr(`note: input ${i.name} is random (${isFloatDType(i.type.dtype) ? "standard normal" : "uniform integers"}, seed ${flags.seed ?? 0}); give it with --input ${i.name}=FILE\n`);
+      }
       // Where the results go is checked before the model runs, not after.
       await checkDirectory(flags.out, "--out");
       if (flags.saveParams !== undefined) await checkDirectory(dirname(flags.saveParams), "--save-params");
