@@ -92,6 +92,31 @@ export function randomInputs(model: IrModel, given: Readonly<Record<string, Tens
   return out;
 }
 
+/**
+ * One warning per (input, Embed) pair whose ids fall outside what the table can look up:
+ * Flax gives such ids a row of NaN (jnp.take's fill mode), which then spreads through the
+ * output without a word. Ids in [-N, -1] wrap once; a table of one row broadcasts.
+ */
+export function outOfRangeIdWarnings(model: IrModel, inputs: Readonly<Record<string, Tensor>>): string[] {
+  const out: string[] = [];
+  for (const l of model.layers) {
+    if (l.type !== "Embed") continue;
+    const t = ownValue(inputs, l.inputs[0]!);
+    const n = (l.attrs as { numEmbeddings: number }).numEmbeddings;
+    if (!t || n === 1) continue;
+    let bad = 0;
+    const data = t.data as ArrayLike<number | bigint>;
+    for (let k = 0; k < data.length; k++) {
+      const id = Number(data[k]);
+      if (id < -n || id >= n) bad++;
+    }
+    if (bad > 0) {
+      out.push(`input ${l.inputs[0]}: ${bad} of ${t.data.length} ids are outside [0, ${n}) (or [-${n}, -1], which wrap) of Embed ${l.name}; their rows are NaN, as in Flax, and so is whatever they reach`);
+    }
+  }
+  return out;
+}
+
 export function registerRun(program: Command, io: CliIO, done: (r: CommandResult) => void): void {
   const cmd = program
     .command("run")
@@ -118,6 +143,7 @@ export function registerRun(program: Command, io: CliIO, done: (r: CommandResult
       const inputs = randomInputs(model, given, dims, flags.seed ?? 0);
       // Say where the numbers came from: a run without files is not a run of a trained model.
       if (flags.params === undefined) io.stderr(`note: parameters initialized from --seed ${flags.seed ?? 0} with the spec's initializers (no --params)\n`);
+      for (const w of outOfRangeIdWarnings(model, inputs)) io.stderr(`warning: ${w}\n`);
       for (const i of model.inputs) {
         if (!Object.hasOwn(given, i.name)) io.stderr(`note: input ${i.name} is random (${isFloatDType(i.type.dtype) ? "standard normal" : "uniform integers"}, seed ${flags.seed ?? 0}); give it with --input ${i.name}=FILE\n`);
       }

@@ -92,6 +92,25 @@ function structureProblems(root: Node | null): StructureProblems {
   return out;
 }
 
+/**
+ * The next line after the one holding `offset`, when it is indented deeper than that line's
+ * key: the over-indented line's content span, and the key above it.
+ */
+function overIndented(text: string, offset: number): { span: Span; above: string } | undefined {
+  const lineStart = text.lastIndexOf("\n", offset - 1) + 1;
+  const lineEnd = text.indexOf("\n", offset);
+  if (lineEnd === -1) return undefined;
+  const line = text.slice(lineStart, lineEnd);
+  const key = /^(\s*(?:- +)*)([^\s#:][^:]*):(?:\s|$)/.exec(line);
+  if (!key) return undefined;
+  const nextEnd = text.indexOf("\n", lineEnd + 1);
+  const next = text.slice(lineEnd + 1, nextEnd === -1 ? text.length : nextEnd);
+  const indent = /^ */.exec(next)![0].length;
+  if (indent <= key[1]!.length || indent === next.length) return undefined;
+  const start = lineEnd + 1 + indent;
+  return { span: { start, end: start + next.trimEnd().length - indent }, above: key[2]!.trim() };
+}
+
 export interface DiagnosticOptions {
   hint?: string | undefined;
   severity?: Severity;
@@ -130,6 +149,14 @@ export class SpecSource {
     }
     const doc = parseDocument(text, PARSE_OPTIONS);
     for (const e of doc.errors) {
+      const deeper = e.code === "MULTILINE_IMPLICIT_KEY" || e.code === "BLOCK_AS_IMPLICIT_KEY" ? overIndented(text, e.pos[0]) : undefined;
+      if (deeper) {
+        // yaml blames the line above, whose value it read as running on into the next line.
+        this.reportSpan("NNX1001", "", deeper.span, `this line is indented deeper than "${deeper.above}" on the line above, so YAML reads it as part of that value`, {
+          hint: `indent it exactly as "${deeper.above}" to make it a key of the same mapping`,
+        });
+        continue;
+      }
       const code = e.code === "DUPLICATE_KEY" ? "NNX1002" : "NNX1001";
       const msg = e.message.split("\n")[0]!.replace(/ at line \d+, column \d+.*$/, "");
       this.reportSpan(code, "", { start: e.pos[0], end: Math.max(e.pos[1], e.pos[0] + 1) }, msg, {});

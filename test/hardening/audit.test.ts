@@ -3,11 +3,12 @@
  * required outcome: exit 1 with a message naming the problem, in bounded time and memory,
  * never exit 3, and no file left behind.
  */
-import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { BIN, EXAMPLES, runBin, sharedTempDir, expectUserError } from "../run/helpers.js";
+import { readNpy } from "../../src/io/npy.js";
+import { BIN, cli, EXAMPLES, ROOT, runBin, sharedTempDir, expectUserError } from "../run/helpers.js";
 import { mkfifoSync } from "./fifo.js";
 import { checkSpecText } from "../../src/spec/load.js";
 import { manyEmptyTensors, manyKeysSpec, zipBomb } from "./generators.js";
@@ -152,4 +153,31 @@ describe("7. temporary files of a killed run", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(readdirSync(out).sort()).toEqual([`.h.npy.${process.pid}.ba9876543210.tmp`, "h.npy"]);
   }, 120_000);
+});
+
+describe("9. rough edges", () => {
+  it("out-of-range token ids: one warning naming the input, the count and the range; Flax's NaN rows kept", async () => {
+    const spec = t.write("ids.yaml", "nnx_gen: 1\nmodel: Ids\ninputs:\n  ids: { shape: [1, 4], dtype: int32 }\nlayers:\n  - { name: emb, type: Embed, num_embeddings: 10, features: 3 }\n");
+    const ids = t.write("ids.json", "[[0, 12, -3, -11]]");
+    const out = t.path("ids_out");
+    const r = await cli("run", spec, "--input", `ids=${ids}`, "--out", out);
+    expect(r.code, r.stderr).toBe(0);
+    const warnings = r.stderr.split("\n").filter((l) => l.startsWith("warning:"));
+    expect(warnings).toEqual(["warning: input ids: 2 of 4 ids are outside [0, 10) (or [-10, -1], which wrap) of Embed emb; their rows are NaN, as in Flax, and so is whatever they reach"]);
+    const y = readNpy(new Uint8Array(readFileSync(join(out, "emb.npy"))), "emb.npy").data as Float32Array;
+    expect([0, 1, 2, 3].map((row) => Number.isNaN(y[row * 3]!))).toEqual([false, true, false, true]);
+    // In range: no warning.
+    const fine = t.write("ids_fine.json", "[[0, 9, -1, -10]]");
+    expect((await cli("run", spec, "--input", `ids=${fine}`, "--out", out)).stderr).not.toContain("warning");
+  });
+
+  it("run says the parameters came from seed 0 and the inputs were random", async () => {
+    const r = await cli("run", TINY_CNN, "--dim", "batch=1", "--out", t.path("notes_out"));
+    expect(r.stderr).toContain("note: parameters initialized from --seed 0");
+    expect(r.stderr).toContain("note: input image is random (standard normal, seed 0)");
+  });
+
+  it("the quick start's logits.npy in the repository root is ignored by git", () => {
+    expect(execFileSync("git", ["check-ignore", "logits.npy"], { cwd: ROOT, encoding: "utf8" }).trim()).toBe("logits.npy");
+  });
 });
