@@ -30,7 +30,9 @@ export interface CheckOptions {
 export function checkSpecText(file: string, text: string, options: CheckOptions = {}): CheckedSpec {
   const src = new SpecSource(file, text);
   let model: IrModel | undefined;
-  if (src.data !== undefined && !hasErrors(src.diagnostics) && validateSpec(src)) model = buildModel(src, options.bind);
+  const valid = src.data !== undefined && !hasErrors(src.diagnostics) ? validateSpec(src) : false;
+  // Past schema errors inside layers, shapes are still inferred: all problems in one pass.
+  if (valid !== false) model = buildModel(src, options.bind, valid === true ? undefined : valid);
   const diagnostics = sortDiagnostics(src.diagnostics);
   return hasErrors(diagnostics) || !model ? { file, diagnostics } : { file, model, diagnostics };
 }

@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { readNpy } from "../../src/io/npy.js";
 import { BIN, cli, EXAMPLES, ROOT, runBin, sharedTempDir, expectUserError } from "../run/helpers.js";
 import { mkfifoSync } from "./fifo.js";
-import { checkSpecText } from "../../src/spec/load.js";
+import { checkSpecFile, checkSpecText } from "../../src/spec/load.js";
 import { manyEmptyTensors, manyKeysSpec, zipBomb } from "./generators.js";
 
 const TINY_CNN = join(EXAMPLES, "tiny_cnn.yaml");
@@ -179,5 +179,28 @@ describe("9. rough edges", () => {
 
   it("the quick start's logits.npy in the repository root is ignored by git", () => {
     expect(execFileSync("git", ["check-ignore", "logits.npy"], { cwd: ROOT, encoding: "utf8" }).trim()).toBe("logits.npy");
+  });
+});
+
+describe("8. check reports every problem past a schema error", () => {
+  it("one schema error and two shape errors elsewhere: all three, once each", () => {
+    const d = checkSpecFile(join(ROOT, "fixtures/fail/schema_and_shape_errors.fail.yaml")).diagnostics;
+    expect(d.map((x) => `${x.code} ${x.line}:${x.column}`)).toEqual(["NNX1010 14:5", "NNX2010 19:18", "NNX2020 21:42"]);
+  });
+
+  it("a layer whose type is unknown stops only the layers that read it", () => {
+    const text = [
+      "nnx_gen: 1",
+      "model: M",
+      "inputs:",
+      "  x: { shape: [2, 8] }",
+      "layers:",
+      "  - { name: a, type: Linaer, out_features: 4 }",
+      "  - { name: b, type: relu, input: a }",
+      "  - { name: c, type: Linear, input: x, in_features: 3, out_features: 2 }",
+      "outputs: [b, c]",
+    ].join("\n");
+    const d = checkSpecText("m.yaml", text).diagnostics;
+    expect(d.map((x) => x.code)).toEqual(["NNX1017", "NNX2010"]);
   });
 });
