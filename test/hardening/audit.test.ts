@@ -3,7 +3,7 @@
  * required outcome: exit 1 with a message naming the problem, in bounded time and memory,
  * never exit 3, and no file left behind.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -203,4 +203,16 @@ describe("8. check reports every problem past a schema error", () => {
     const d = checkSpecText("m.yaml", text).diagnostics;
     expect(d.map((x) => x.code)).toEqual(["NNX1017", "NNX2010"]);
   });
+});
+
+describe("9. a quiet install", () => {
+  it("npm reads the project's .npmrc without a warning, and install scripts (onnxruntime-node's CUDA fetch) are off", () => {
+    // Every npm command reads .npmrc and prints the unknown-config warnings an install printed
+    // seven times; `npm config get` shows the setting as npm understands it.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_config_|^ONNXRUNTIME_/i.test(k)));
+    const r = spawnSync("npm", ["config", "get", "ignore-scripts"], { cwd: ROOT, env, encoding: "utf8" });
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe("true");
+    expect(r.stderr).not.toMatch(/warn/i);
+  }, 60_000);
 });
