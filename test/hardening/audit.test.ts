@@ -8,12 +8,14 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readNpy } from "../../src/io/npy.js";
-import { BIN, cli, EXAMPLES, ROOT, runBin, sharedTempDir, expectUserError } from "../run/helpers.js";
+import { BIN, cli, EXAMPLES, ROOT, runBin, spawnRun, sharedTempDir, expectUserError } from "../run/helpers.js";
 import { mkfifoSync } from "./fifo.js";
 import { checkSpecFile, checkSpecText } from "../../src/spec/load.js";
 import { manyEmptyTensors, manyKeysSpec, zipBomb } from "./generators.js";
 
 const TINY_CNN = join(EXAMPLES, "tiny_cnn.yaml");
+/** The built bin, killed after `timeoutMs` (a read that never ends must not hang the suite). */
+const runBinWithin = (args: readonly string[], timeoutMs: number) => spawnRun(process.execPath, [BIN, ...args], { timeoutMs });
 const t = sharedTempDir("audit");
 
 /** Prints the child's peak resident memory (KiB, as getrusage gives it) on stderr at exit. */
@@ -73,7 +75,7 @@ describe("5. unbounded reads", () => {
   for (const command of ["check", "run", "summary", "generate"]) {
     it(`${command} /dev/zero is refused: not a regular file`, async () => {
       const args = command === "generate" ? ["generate", "/dev/zero", "-o", t.path("gen")] : [command, "/dev/zero"];
-      const r = await runBin(args, { timeoutMs: 10_000 });
+      const r = await runBinWithin(args, 10_000);
       expect(r.code).toBe(1);
       expect(r.stdout + r.stderr).toContain("/dev/zero is not a regular file");
     }, 15_000);
@@ -82,7 +84,7 @@ describe("5. unbounded reads", () => {
   it("a FIFO is refused without blocking on it", async () => {
     const fifo = t.path("spec.fifo");
     mkfifoSync(fifo);
-    const r = await runBin(["check", fifo], { timeoutMs: 10_000 });
+    const r = await runBinWithin(["check", fifo], 10_000);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain("is not a regular file");
   }, 15_000);
@@ -92,13 +94,13 @@ describe("5. unbounded reads", () => {
       "mask_dev.yaml",
       "nnx_gen: 1\nmodel: M\ninputs:\n  x: { shape: [1, 8, 3] }\nlayers:\n  - { type: Conv, out_features: 2, kernel_size: [3], mask: { file: /dev/zero } }\n",
     );
-    const r = await runBin(["check", spec], { timeoutMs: 10_000 });
+    const r = await runBinWithin(["check", spec], 10_000);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/NNX3066 .*not a regular file/);
   }, 15_000);
 
   it("bench --baseline /dev/zero is exit 1", async () => {
-    const r = await runBin(["bench", TINY_CNN, "--dim", "batch=1", "--iterations", "1", "--warmup", "0", "--baseline", "/dev/zero", "--max-regression", "10"], { timeoutMs: 20_000 });
+    const r = await runBinWithin(["bench", TINY_CNN, "--dim", "batch=1", "--iterations", "1", "--warmup", "0", "--baseline", "/dev/zero", "--max-regression", "10"], 20_000);
     expectUserError(r, "NNX3050", "not a regular file");
   }, 30_000);
 });

@@ -3,6 +3,7 @@
  * feeds nnx-gen. Shared by audit.test.ts (one case per finding) and the property tests.
  */
 import { crc32, deflateRawSync, constants as zlibConstants } from "node:zlib";
+import { concatBytes } from "../io/helpers.js";
 
 /** An .npy header for a float32 vector of `n` elements (format 1.0, 64-byte aligned). */
 export function npyHeader(n: number): Uint8Array {
@@ -66,7 +67,7 @@ export function zipOf(members: readonly ZipMemberSpec[]): Uint8Array {
   ev.setUint16(10, members.length, true);
   ev.setUint32(12, centralSize, true);
   ev.setUint32(16, offset, true);
-  return concat([...locals, ...centrals, end]);
+  return concatBytes(...locals, ...centrals, end);
 }
 
 /**
@@ -83,7 +84,7 @@ export function zipBomb(name: string, megabytes: number): Uint8Array {
   let crc = crc32(header);
   for (let i = 0; i < megabytes; i++) crc = crc32(zeros, crc);
   const parts = [deflateRawSync(header, flush), ...Array<Uint8Array>(megabytes).fill(block), deflateRawSync(new Uint8Array(0))];
-  return zipOf([{ name, compressed: concat(parts), size: header.length + megabytes * mib, crc }]);
+  return zipOf([{ name, compressed: concatBytes(...parts), size: header.length + megabytes * mib, crc }]);
 }
 
 /** A safetensors file whose header lists `count` empty float32 tensors. */
@@ -107,13 +108,3 @@ export function manyKeysSpec(count: number): string {
 
 /** Names that are keys of every JavaScript object. */
 export const OBJECT_KEYS = ["__proto__", "constructor", "toString", "hasOwnProperty", "valueOf", "__defineGetter__", "isPrototypeOf"] as const;
-
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
