@@ -4,7 +4,7 @@
  * when any configuration got slower than the margin.
  */
 
-import { readFileSync } from "node:fs";
+import { BoundedReadError, readBoundedSync } from "../io/bounded.js";
 import { UsageError, UserError } from "../diagnostics/errors.js";
 import { configKey, formatDims, formatNumber, type BenchReport, type Dims } from "./report.js";
 
@@ -86,12 +86,18 @@ export function parseBaseline(text: string, file: string): Baseline {
   };
 }
 
+/** bench --json files are a few KB per configuration. */
+const MAX_BASELINE_BYTES = 64 * 1024 * 1024;
+
+const article = (problem: string) => (problem === "directory" ? "a directory" : problem);
+
 export function readBaseline(file: string): Baseline {
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    text = new TextDecoder().decode(readBoundedSync(file, MAX_BASELINE_BYTES));
   } catch (e) {
-    fail("NNX3050", `cannot read baseline ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, file);
+    const why = e instanceof BoundedReadError ? (e.problem === "too large" ? `it is over ${MAX_BASELINE_BYTES} bytes` : `it is ${article(e.problem)}`) : ((e as NodeJS.ErrnoException).code ?? (e as Error).message);
+    fail("NNX3050", `cannot read baseline ${file}: ${why}`, file);
   }
   return parseBaseline(text, file);
 }

@@ -9,12 +9,13 @@ import { dimCombinations, reportCsv, reportJson, reportTable } from "../bench/re
 import { UsageError } from "../diagnostics/errors.js";
 import { modelSymbols } from "../ir/model.js";
 import { writeFileAtomic } from "../io/files.js";
+import { checkRunBudget } from "../runtime/budget.js";
 import { compileModel } from "../runtime/model.js";
 import { defaultBackend } from "../runtime/backend.js";
 import { summarize } from "../summary/summary.js";
 import { bindDims, requireBoundDims } from "./dims.js";
 import { collect, parseDimValues, type CliIO } from "./io.js";
-import { addParamOptions, nameMapping, paramSource, threadsOption, type ParamFlags } from "./model_options.js";
+import { addParamOptions, budgetOf, nameMapping, paramSource, threadsOption, type ParamFlags } from "./model_options.js";
 import { integer, positiveNumber, requireModel, type CommandResult } from "./program.js";
 import { randomInputs } from "./run.js";
 
@@ -55,11 +56,16 @@ export function registerBench(program: Command, io: CliIO, done: (r: CommandResu
       if (missing.length) throw new UsageError(`symbolic dims need values: ${missing.map((m) => `--dim ${m}=N[,N...]`).join(" ")}`);
       const configs = dimCombinations(values);
       // Every combination is checked against the spec's dims before anything runs.
-      for (const c of configs) requireBoundDims(model, bindDims(model, c, { requireAll: true }));
+      const budget = budgetOf(flags);
+      for (const c of configs) {
+        const dims = bindDims(model, c, { requireAll: true });
+        requireBoundDims(model, dims);
+        checkRunBudget(model, dims, budget);
+      }
       const baseline = flags.baseline !== undefined ? readBaseline(flags.baseline) : undefined;
 
       const backend = await defaultBackend();
-      const compiled = await compileModel(model, paramSource(flags), { threads: flags.threads, names: nameMapping(flags), backend });
+      const compiled = await compileModel(model, paramSource(flags), { threads: flags.threads, names: nameMapping(flags), backend, memoryBudget: budget });
       const peak = await resolvePeak(flags.peakGflops, { threads: flags.threads, backend });
       const firstInput = model.inputs[0]!;
       let report;

@@ -5,6 +5,7 @@ import { dimViolation, modelSymbols, type IrModel } from "../ir/model.js";
 import { checkSpecFile } from "../spec/load.js";
 import { BYTES_PER_ELEMENT, numElements } from "../tensor.js";
 import { didYouMean } from "../util/suggest.js";
+import { nameRecord, ownValue } from "../util/names.js";
 
 /** Inputs are generated and fed in one buffer each. */
 const MAX_INPUT_BYTES = bufferConstants.MAX_LENGTH;
@@ -19,10 +20,10 @@ export function bindDims(model: IrModel, given: Readonly<Record<string, number>>
     if (!symbols.includes(name)) {
       throw new UserError("NNX3065", `--dim ${name}: the model has no symbolic dim "${name}"${symbols.length ? ` (it has ${symbols.join(", ")})` : " (all its dims are static)"}`, undefined, didYouMean(name, symbols));
     }
-    const seen = opts.fromInputs?.[name];
+    const seen = ownValue(opts.fromInputs, name);
     if (seen !== undefined && seen !== value) throw new UserError("NNX3065", `--dim ${name}=${value} contradicts the input files, where ${name} is ${seen}`);
   }
-  const bound: Record<string, number> = { ...opts.fromInputs, ...given };
+  const bound = nameRecord({ ...nameRecord(opts.fromInputs), ...nameRecord(given) });
   if (opts.requireAll) {
     const missing = symbols.filter((s) => bound[s] === undefined);
     if (missing.length) throw new UsageError(`symbolic dims need values: ${missing.map((m) => `--dim ${m}=N`).join(" ")}`);
@@ -30,7 +31,7 @@ export function bindDims(model: IrModel, given: Readonly<Record<string, number>>
   for (const [name, value] of Object.entries(bound)) {
     const broken = dimViolation(model, name, value);
     if (broken) {
-      const from = name in given ? `--dim ${name}=${value}` : `${name}=${value} (from the input files)`;
+      const from = Object.hasOwn(given, name) ? `--dim ${name}=${value}` : `${name}=${value} (from the input files)`;
       throw new UserError("NNX3065", `${from} is outside the spec's dims constraint (${broken})`);
     }
   }

@@ -3,9 +3,10 @@ import type { Command } from "commander";
 import { writeFileAtomic } from "../io/files.js";
 import { writeSafetensors } from "../io/safetensors.js";
 import { resolveParams } from "../params/store.js";
+import { checkParamBudget } from "../runtime/budget.js";
 import { writeOnnxModel } from "../runtime/export_onnx.js";
 import type { CliIO } from "./io.js";
-import { addParamOptions, nameMapping, paramSource, type ParamFlags } from "./model_options.js";
+import { addParamOptions, budgetOf, nameMapping, paramSource, type ParamFlags } from "./model_options.js";
 import { choice, requireModel, type CommandResult } from "./program.js";
 
 const FORMATS = ["onnx", "safetensors"] as const;
@@ -25,6 +26,7 @@ export function registerExport(program: Command, io: CliIO, done: (r: CommandRes
   addParamOptions(cmd).action(async (spec: string, flags: ExportFlags) => {
     const model = requireModel(spec, io);
     const names = nameMapping(flags);
+    checkParamBudget(model, budgetOf(flags));
     const params = await resolveParams(model, paramSource(flags), names);
     if (flags.format === "safetensors") {
       await writeFileAtomic(flags.output, writeSafetensors(params));

@@ -1,4 +1,5 @@
 import { UsageError } from "../diagnostics/errors.js";
+import { nameRecord } from "../util/names.js";
 
 /** The CLI's window on the world: tests pass their own streams and call main() in-process. */
 export interface CliIO {
@@ -16,7 +17,7 @@ export const processIO: CliIO = {
 
 /** Parse repeated `--dim NAME=N[,N...]` flags; lists only where `lists` allows them. */
 export function parseDimValues(values: readonly string[], lists: boolean): Record<string, number[]> {
-  const out: Record<string, number[]> = {};
+  const out = nameRecord<number[]>();
   for (const v of values) {
     const m = /^([a-z_][a-z0-9_]*)=(\d+(?:,\d+)*)$/.exec(v);
     const ns = m?.[2]!.split(",").map(Number) ?? [];
@@ -31,7 +32,7 @@ export function parseDimValues(values: readonly string[], lists: boolean): Recor
 
 /** `--dim NAME=N` flags, one value each. */
 export function parseDims(values: readonly string[]): Record<string, number> {
-  return Object.fromEntries(Object.entries(parseDimValues(values, false)).map(([k, [v]]) => [k, v!]));
+  return nameRecord(Object.fromEntries(Object.entries(parseDimValues(values, false)).map(([k, [v]]) => [k, v!])));
 }
 
 export function collect(value: string, previous: string[]): string[] {

@@ -3,6 +3,7 @@ import { Option, type Command } from "commander";
 import { UsageError } from "../diagnostics/errors.js";
 import type { NameMapping, Prng } from "../params/store.js";
 import type { ParamSource } from "../runtime/model.js";
+import { BUDGET_ENV, memoryBudget } from "../runtime/budget.js";
 import { collect } from "./io.js";
 import { integer } from "./program.js";
 
@@ -12,6 +13,7 @@ export interface ParamFlags {
   prng?: Prng;
   stripPrefix: string[];
   rename: string[];
+  memoryBudget?: string;
 }
 
 export function addParamOptions(cmd: Command): Command {
@@ -24,7 +26,13 @@ export function addParamOptions(cmd: Command): Command {
         .conflicts("params"),
     )
     .option("--strip-prefix <prefix>", "strip this prefix from checkpoint parameter names (repeatable)", collect, [])
-    .option("--rename <from=to>", "rename a leading checkpoint path, e.g. layers.0=conv1 (repeatable)", collect, []);
+    .option("--rename <from=to>", "rename a leading checkpoint path, e.g. layers.0=conv1 (repeatable)", collect, [])
+    .option("--memory-budget <size>", `bytes parameters and intermediates may take, e.g. 48G (default: ${BUDGET_ENV}, else half the machine's memory)`);
+}
+
+/** The memory budget the flags (or the environment) give. */
+export function budgetOf(f: ParamFlags): number {
+  return memoryBudget(f.memoryBudget);
 }
 
 export function paramSource(f: ParamFlags): ParamSource {

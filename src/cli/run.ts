@@ -9,13 +9,15 @@ import { fsProblem, readInputFile, writeFilesAtomic } from "../io/files.js";
 import { writeNpy } from "../io/npy.js";
 import { writeSafetensors } from "../io/safetensors.js";
 import { Rng } from "../params/prng.js";
+import { checkRunBudget } from "../runtime/budget.js";
 import { compileModel } from "../runtime/model.js";
 import { didYouMean } from "../util/suggest.js";
 import { allocate, isFloatDType, numElements, type Tensor } from "../tensor.js";
 import { bindDims, requireBoundDims } from "./dims.js";
 import { collect, parseDims, type CliIO } from "./io.js";
-import { addParamOptions, nameMapping, paramSource, threadsOption, type ParamFlags } from "./model_options.js";
+import { addParamOptions, budgetOf, nameMapping, paramSource, threadsOption, type ParamFlags } from "./model_options.js";
 import { requireModel, type CommandResult } from "./program.js";
+import { nameRecord, ownValue } from "../util/names.js";
 
 interface RunFlags extends ParamFlags {
   input: string[];
@@ -42,16 +44,16 @@ export async function readInputs(model: IrModel, flags: readonly string[]): Prom
     }
     files.set(name, { file: f.slice(eq + 1), input });
   }
-  const out: Record<string, Tensor> = {};
+  const out = nameRecord<Tensor>();
   for (const [name, { file, input }] of files) out[name] = await readInputFile(file, input.type.dtype, input.type.shape.length);
   return out;
 }
 
 /** Symbol values implied by the given input files (contradictions are reported by bindInputs). */
 export function dimsFromInputs(model: IrModel, inputs: Readonly<Record<string, Tensor>>): Record<string, number> {
-  const out: Record<string, number> = {};
+  const out = nameRecord<number>();
   for (const i of model.inputs) {
-    const t = inputs[i.name];
+    const t = ownValue(inputs, i.name);
     if (!t || t.shape.length !== i.type.shape.length) continue;
     i.type.shape.forEach((d, k) => {
       if (!d.isConst) out[d.toString()] ??= t.shape[k]!;
@@ -66,9 +68,9 @@ export function dimsFromInputs(model: IrModel, inputs: Readonly<Record<string, T
  * range. Each input has its own stream of `seed`.
  */
 export function randomInputs(model: IrModel, given: Readonly<Record<string, Tensor>>, dims: Readonly<Record<string, number>>, seed: number): Record<string, Tensor> {
-  const out: Record<string, Tensor> = { ...given };
+  const out = nameRecord(given);
   for (const i of model.inputs) {
-    if (out[i.name]) continue;
+    if (ownValue(out, i.name)) continue;
     const shape = i.type.shape.map((d) => d.evaluate(dims));
     const data = allocate(i.type.dtype, numElements(shape));
     const rng = new Rng(seed, `input:${i.name}`);
@@ -86,6 +88,31 @@ export function randomInputs(model: IrModel, given: Readonly<Record<string, Tens
       }
     }
     out[i.name] = { dtype: i.type.dtype, shape, data };
+  }
+  return out;
+}
+
+/**
+ * One warning per (input, Embed) pair whose ids fall outside what the table can look up:
+ * Flax gives such ids a row of NaN (jnp.take's fill mode), which then spreads through the
+ * output without a word. Ids in [-N, -1] wrap once; a table of one row broadcasts.
+ */
+export function outOfRangeIdWarnings(model: IrModel, inputs: Readonly<Record<string, Tensor>>): string[] {
+  const out: string[] = [];
+  for (const l of model.layers) {
+    if (l.type !== "Embed") continue;
+    const t = ownValue(inputs, l.inputs[0]!);
+    const n = (l.attrs as { numEmbeddings: number }).numEmbeddings;
+    if (!t || n === 1) continue;
+    let bad = 0;
+    const data = t.data as ArrayLike<number | bigint>;
+    for (let k = 0; k < data.length; k++) {
+      const id = Number(data[k]);
+      if (id < -n || id >= n) bad++;
+    }
+    if (bad > 0) {
+      out.push(`input ${l.inputs[0]}: ${bad} of ${t.data.length} ids are outside [0, ${n}) (or [-${n}, -1], which wrap) of Embed ${l.name}; their rows are NaN, as in Flax, and so is whatever they reach`);
+    }
   }
   return out;
 }
@@ -110,16 +137,25 @@ export function registerRun(program: Command, io: CliIO, done: (r: CommandResult
       const given = await readInputs(model, flags.input);
       const dims = bindDims(model, parseDims(flags.dim), { requireAll: true, fromInputs: dimsFromInputs(model, given) });
       requireBoundDims(model, dims);
+      // Sized before the random inputs, the parameters or the session are allocated.
+      const budget = budgetOf(flags);
+      checkRunBudget(model, dims, budget);
       const inputs = randomInputs(model, given, dims, flags.seed ?? 0);
+      // Say where the numbers came from: a run without files is not a run of a trained model.
+      if (flags.params === undefined) io.stderr(`note: parameters initialized from --seed ${flags.seed ?? 0} with the spec's initializers (no --params)\n`);
+      for (const w of outOfRangeIdWarnings(model, inputs)) io.stderr(`warning: ${w}\n`);
+      for (const i of model.inputs) {
+        if (!Object.hasOwn(given, i.name)) io.stderr(`note: input ${i.name} is random (${isFloatDType(i.type.dtype) ? "standard normal" : "uniform integers"}, seed ${flags.seed ?? 0}); give it with --input ${i.name}=FILE\n`);
+      }
       // Where the results go is checked before the model runs, not after.
       await checkDirectory(flags.out, "--out");
       if (flags.saveParams !== undefined) await checkDirectory(dirname(flags.saveParams), "--save-params");
-      const compiled = await compileModel(model, paramSource(flags), { threads: flags.threads, names });
+      const compiled = await compileModel(model, paramSource(flags), { threads: flags.threads, names, memoryBudget: budget });
       const files: { path: string; bytes: Uint8Array; note: string }[] = [];
       try {
         const outputs = await compiled.run(inputs);
         for (const o of model.outputs) {
-          const t = outputs[o.name]!;
+          const t = ownValue(outputs, o.name)!;
           const path = join(flags.out, `${o.name}.npy`);
           files.push({ path, bytes: writeNpy(t), note: `${o.name}: ${t.dtype}[${t.shape.join(", ")}] -> ${path}` });
         }

@@ -109,6 +109,8 @@ export const CODES = {
   NNX3064: "input does not match the spec",
   NNX3065: "dim value not allowed",
   NNX3066: "mask file does not match",
+  NNX3067: "parameter file holds more than the spec declares",
+  NNX3068: "over the memory budget",
 } as const;
 
 export type Code = keyof typeof CODES;

@@ -36,13 +36,15 @@
  */
 import { constants as bufferConstants } from "node:buffer";
 import { randomBytes } from "node:crypto";
-import { open, rename, stat, unlink, type FileHandle } from "node:fs/promises";
+import { constants } from "node:fs";
+import { open, readdir, rename, stat, unlink, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { errorMessage, UserError } from "../diagnostics/errors.js";
 import type { DType, Tensor } from "../tensor.js";
 import { fail, formatShape } from "./binary.js";
 import { castIntegerTensor } from "./convert.js";
 import { readJsonTensor } from "./json_input.js";
+import { checkBytes, type ReadLimits } from "./limits.js";
 import { readFlaxMsgpack } from "./msgpack.js";
 import { readNpy } from "./npy.js";
 import { readNpz } from "./npz.js";
@@ -53,19 +55,22 @@ export const MAX_FILE_BYTES = Math.min(16 * 2 ** 30, bufferConstants.MAX_LENGTH)
 /** One read call handles at most 2 GiB. */
 const READ_CHUNK_BYTES = 2 ** 30;
 
-const PARAMS_READERS: Record<string, (bytes: Uint8Array, file: string) => Map<string, Tensor>> = {
+const PARAMS_READERS: Record<string, (bytes: Uint8Array, file: string, limits?: ReadLimits) => Map<string, Tensor>> = {
   ".safetensors": readSafetensors,
   ".npz": readNpz,
   ".msgpack": readFlaxMsgpack,
 };
 
-/** Parameters named "<layer>.<param>", read by the reader the extension names. */
-export async function readParamsFile(file: string): Promise<Map<string, Tensor>> {
+/**
+ * Parameters named "<layer>.<param>", read by the reader the extension names. With `limits`
+ * (what the spec declares), a file holding more is refused before it is read or inflated.
+ */
+export async function readParamsFile(file: string, limits?: ReadLimits): Promise<Map<string, Tensor>> {
   const reader = PARAMS_READERS[extensionOf(file)];
   if (reader === undefined) {
     fail("NNX3003", file, `unsupported parameter file type "${extensionOf(file)}"; supported: ${Object.keys(PARAMS_READERS).join(", ")}`);
   }
-  return reader(await readFileBytes(file), file);
+  return reader(await readFileBytes(file, limits), file, limits);
 }
 
 /**
@@ -85,10 +90,11 @@ export async function readInputFile(file: string, dtype: DType, expectedRank?: n
 }
 
 /** The whole file; every way of failing is a UserError. */
-export async function readFileBytes(file: string): Promise<Uint8Array> {
+export async function readFileBytes(file: string, limits?: ReadLimits): Promise<Uint8Array> {
   let handle: FileHandle;
   try {
-    handle = await open(file, "r");
+    // Non-blocking: opening a FIFO would otherwise wait for a writer before stat can refuse it.
+    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     return fail("NNX3001", file, `cannot be opened: ${fsProblem(e)}`);
   }
@@ -97,6 +103,7 @@ export async function readFileBytes(file: string): Promise<Uint8Array> {
     if (stats.isDirectory()) fail("NNX3001", file, "is a directory, not a file");
     if (!stats.isFile()) fail("NNX3001", file, "is not a regular file");
     if (stats.size > MAX_FILE_BYTES) fail("NNX3002", file, `is ${stats.size} bytes; files over ${MAX_FILE_BYTES} bytes are not loaded`);
+    checkBytes(limits, stats.size, file, "is");
     const bytes = new Uint8Array(stats.size);
     let filled = 0;
     while (filled < bytes.length) {
@@ -175,6 +182,7 @@ export async function replaceFile(file: string, content: FileContent): Promise<v
  * behind and the fs error is rethrown.
  */
 async function stageFile(file: string, content: FileContent): Promise<string> {
+  await removeStaleTemps(file);
   const temp = tempPathFor(file);
   const handle = await open(temp, "wx");
   try {
@@ -195,6 +203,33 @@ async function stageFile(file: string, content: FileContent): Promise<string> {
 /** A name for a temporary file beside `file`, unique to this process and call. */
 export function tempPathFor(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+}
+
+/**
+ * Temporaries of `file` left by a process that no longer runs (killed with SIGKILL mid-write,
+ * which no handler sees): removed by the next write of the same file. A live process's
+ * temporaries are left alone.
+ */
+async function removeStaleTemps(file: string): Promise<void> {
+  const dir = path.dirname(file);
+  const prefix = `.${path.basename(file)}.`;
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(\d+)\.[0-9a-f]{12}\.tmp$/.exec(name.slice(prefix.length));
+    if (m && !processRuns(Number(m[1]))) await removeQuietly(path.join(dir, name));
+  }
+}
+
+function processRuns(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it runs, as another user.
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 function removeQuietly(file: string): Promise<void> {

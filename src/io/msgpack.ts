@@ -8,6 +8,7 @@
 import { decode, encode, ExtData, ExtensionCodec } from "@msgpack/msgpack";
 import { errorMessage, UserError } from "../diagnostics/errors.js";
 import { numElements, type DType, type Tensor } from "../tensor.js";
+import { checkCount, type ReadLimits } from "./limits.js";
 import { byteSize, checkShape, decodeTensor, describe, encodeTensor, entriesOf, fail, formatShape } from "./binary.js";
 import { dtypeFromNumpyName, NUMPY_NAMES, numpyName } from "./dtypes.js";
 
@@ -27,8 +28,8 @@ RAW_EXTENSIONS.register({ type: -1, encode: () => null, decode: (data, type) => 
 type Tree = Record<string, unknown>;
 
 /** Flattens the tree to dotted names: {embed: {embedding: x}} -> "embed.embedding". */
-export function readFlaxMsgpack(bytes: Uint8Array, file: string): Map<string, Tensor> {
-  const root = decodeMsgpack(bytes, file, "the file", false);
+export function readFlaxMsgpack(bytes: Uint8Array, file: string, limits?: ReadLimits): Map<string, Tensor> {
+  const root = decodeMsgpack(bytes, file, "the file", false, limits?.maxTensors);
   if (!isMap(root)) fail("NNX3031", file, `the top level is ${describeNode(root)}, expected a map of parameters`);
   const tensors = new Map<string, Tensor>();
   const visit = (node: unknown, path: string[]): void => {
@@ -39,6 +40,7 @@ export function readFlaxMsgpack(bytes: Uint8Array, file: string): Map<string, Te
     if (leaf !== undefined) {
       if (tensors.has(name)) fail("NNX3007", file, `"${name}" is given twice (a key containing "." collides with a nested one)`);
       tensors.set(name, decodeLeaf(leaf, name, file));
+      checkCount(limits, tensors.size, file, "it holds at least");
     } else if (isMap(node)) {
       for (const [key, child] of Object.entries(node)) visit(child, [...path, key]);
     } else if (Array.isArray(node)) {
@@ -184,14 +186,16 @@ function arrayExt(shape: readonly number[], dtype: DType, bytes: Uint8Array): Ex
 
 // --- msgpack plumbing
 
-function decodeMsgpack(bytes: Uint8Array, file: string, what: string, rawStrings: boolean): unknown {
+function decodeMsgpack(bytes: Uint8Array, file: string, what: string, rawStrings: boolean, maxEntries = Infinity): unknown {
+  // Every element takes at least one byte, so no honest length exceeds the input's; no group
+  // of a checkpoint has more entries than the spec allows tensors.
+  const maxLength = Math.min(bytes.length, maxEntries);
   try {
-    // Every element takes at least one byte, so no honest length exceeds the input's.
     return decode(bytes, {
       extensionCodec: RAW_EXTENSIONS,
       rawStrings,
-      maxArrayLength: bytes.length,
-      maxMapLength: bytes.length,
+      maxArrayLength: maxLength,
+      maxMapLength: maxLength,
     });
   } catch (e) {
     if (e instanceof UserError) throw e;

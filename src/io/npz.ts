@@ -2,14 +2,15 @@
 import type { Tensor } from "../tensor.js";
 import { entriesOf, fail, withFile } from "./binary.js";
 import { readNpy, writeNpy } from "./npy.js";
+import type { ReadLimits } from "./limits.js";
 import { readZip, writeZip } from "./zip.js";
 
 const SUFFIX = ".npy";
 
 /** Keys are the member names without ".npy", as numpy.load gives them. */
-export function readNpz(bytes: Uint8Array, file: string): Map<string, Tensor> {
+export function readNpz(bytes: Uint8Array, file: string, limits?: ReadLimits): Map<string, Tensor> {
   const tensors = new Map<string, Tensor>();
-  for (const { name, data } of readZip(bytes, file)) {
+  for (const { name, data } of readZip(bytes, file, limits)) {
     if (name.endsWith("/") && data.length === 0) continue; // a directory entry
     if (!name.endsWith(SUFFIX)) fail("NNX3024", file, `member "${name}" is not an .npy array; an .npz holds only <name>.npy members`);
     const key = name.slice(0, -SUFFIX.length);

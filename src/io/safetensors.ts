@@ -5,6 +5,7 @@
  */
 import type { DType, Tensor } from "../tensor.js";
 import { byteSize, ByteReader, checkShape, decodeTensor, describe, encodeTensor, entriesOf, fail, formatShape } from "./binary.js";
+import { checkBytes, checkCount, type ReadLimits } from "./limits.js";
 import { dtypeFromSafetensors, SAFETENSORS_NAMES, safetensorsName } from "./dtypes.js";
 
 /** The reference implementation refuses larger headers too. */
@@ -16,8 +17,8 @@ export interface SafetensorsContents {
   readonly metadata: Record<string, string>;
 }
 
-export function readSafetensors(bytes: Uint8Array, file: string): Map<string, Tensor> {
-  return parseSafetensors(bytes, file).tensors;
+export function readSafetensors(bytes: Uint8Array, file: string, limits?: ReadLimits): Map<string, Tensor> {
+  return parseSafetensors(bytes, file, limits).tensors;
 }
 
 interface Entry {
@@ -28,7 +29,10 @@ interface Entry {
   end: number;
 }
 
-export function parseSafetensors(bytes: Uint8Array, file: string): SafetensorsContents {
+/** A header entry takes a few dozen bytes; names are a few hundred at most. */
+const HEADER_BYTES_PER_TENSOR = 4096;
+
+export function parseSafetensors(bytes: Uint8Array, file: string, limits?: ReadLimits): SafetensorsContents {
   const reader = new ByteReader(bytes, file);
   const declared = reader.u64(0, "the 8-byte header length");
   if (declared > BigInt(bytes.length - 8)) {
@@ -36,7 +40,11 @@ export function parseSafetensors(bytes: Uint8Array, file: string): SafetensorsCo
   }
   const headerLength = Number(declared);
   if (headerLength > MAX_HEADER_BYTES) fail("NNX3015", file, `the header length ${headerLength} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
+  // Bounded before JSON.parse: a million empty tensors is a 59 MB header.
+  if (limits) checkBytes({ ...limits, maxBytes: limits.maxTensors * HEADER_BYTES_PER_TENSOR }, headerLength, file, `its header (at most ${HEADER_BYTES_PER_TENSOR} bytes per allowed entry) is`);
   const header = parseHeaderJson(bytes.subarray(8, 8 + headerLength), file);
+  const names = Object.keys(header);
+  checkCount(limits, names.length - (Object.hasOwn(header, METADATA_KEY) ? 1 : 0), file, "its header lists");
   const data = bytes.subarray(8 + headerLength);
 
   let metadata: Record<string, string> = {};

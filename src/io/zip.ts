@@ -8,6 +8,7 @@
 import { constants as bufferConstants } from "node:buffer";
 import { inflateRawSync } from "node:zlib";
 import { ByteReader, fail } from "./binary.js";
+import { checkBytes, checkCount, type ReadLimits } from "./limits.js";
 
 export interface ZipMember {
   readonly name: string;
@@ -52,10 +53,14 @@ interface Directory {
   entryCount: number;
 }
 
-export function readZip(bytes: Uint8Array, file: string): ZipMember[] {
+export function readZip(bytes: Uint8Array, file: string, limits?: ReadLimits): ZipMember[] {
   const reader = new ByteReader(bytes, file);
   const directory = readEndRecords(reader);
+  checkCount(limits, directory.entryCount, file, "the archive lists");
   const entries = readCentralDirectory(reader, directory);
+  // What the members say they inflate to, before anything is inflated (a zip bomb says it too,
+  // or fails its inflate limit below).
+  checkBytes(limits, entries.reduce((n, e) => n + e.size, 0), file, "its members inflate to");
   const spans = entries.map((entry) => ({ entry, ...locateData(reader, entry, directory.offset) }));
   // Members must not share bytes: overlapping members are how "zip bombs" multiply their output.
   const byStart = [...spans].sort((a, b) => a.start - b.start);

@@ -11,9 +11,11 @@ import { DimTable } from "../shapes/dims.js";
 import { Expr } from "../shapes/expr.js";
 import { dimMinDefault, layerDefaults, tensorDtypeDefault } from "../spec/schema.js";
 import type { SpecSource } from "../spec/source.js";
+import type { BrokenLayers } from "../spec/validate.js";
 import type { DType } from "../tensor.js";
 import { didYouMean } from "../util/suggest.js";
 import { parsePartRef, partName, type DimConstraint, type IrInput, type IrLayer, type IrModel, type IrOutput, type TensorType } from "./model.js";
+import { nameRecord } from "../util/names.js";
 
 interface RawSpec {
   model: string;
@@ -28,8 +30,10 @@ interface RawSpec {
  * Build the IR of a schema-valid spec; undefined when any error was reported. `bind` pins
  * symbols to values, so rules that hold only for some sizes are decided for these.
  */
-export function buildModel(src: SpecSource, bind: Readonly<Record<string, number>> = {}): IrModel | undefined {
+export function buildModel(src: SpecSource, bind: Readonly<Record<string, number>> = {}, broken?: BrokenLayers): IrModel | undefined {
   const spec = src.data as RawSpec;
+  // A layer that is not even a mapping (a schema error) has no fields to read.
+  const rawLayers = spec.layers.map((l) => (l !== null && typeof l === "object" && !Array.isArray(l) ? l : {}));
   const errorsBefore = src.diagnostics.filter((d) => d.severity === "error").length;
 
   const inputs: IrInput[] = Object.entries(spec.inputs).map(([name, t]) => ({
@@ -41,13 +45,13 @@ export function buildModel(src: SpecSource, bind: Readonly<Record<string, number
     },
   }));
   const dims = readDims(src, spec, inputs);
-  const pinned = { ...dims };
+  const pinned = nameRecord(dims);
   for (const [s, v] of Object.entries(bind)) if (Object.hasOwn(dims, s)) pinned[s] = { min: v, max: v };
   const table = new DimTable(pinned);
 
   // Names: explicit, or <type>_<k> with k counting every layer of that type.
   const perType = new Map<string, number>();
-  const names = spec.layers.map((l) => {
+  const names = rawLayers.map((l) => {
     const type = l["type"] as string;
     const k = perType.get(type) ?? 0;
     perType.set(type, k + 1);
@@ -55,11 +59,11 @@ export function buildModel(src: SpecSource, bind: Readonly<Record<string, number
   });
   const firstIndex = new Map<string, number>();
   names.forEach((n, i) => {
-    const ptr = spec.layers[i]!["name"] !== undefined ? pointerOf(["layers", i, "name"]) : pointerOf(["layers", i]);
+    const ptr = rawLayers[i]!["name"] !== undefined ? pointerOf(["layers", i, "name"]) : pointerOf(["layers", i]);
     if (Object.hasOwn(spec.inputs, n)) {
       src.report("NNX2002", ptr, `layer name "${n}" is already the name of a model input`);
     } else if (firstIndex.has(n)) {
-      const explicit = spec.layers[i]!["name"] !== undefined;
+      const explicit = rawLayers[i]!["name"] !== undefined;
       src.report("NNX2002", ptr, `duplicate layer name "${n}" (also layer ${firstIndex.get(n)})${explicit ? "" : " — it is the default name of this unnamed layer"}`, {
         hint: "give each layer a unique name",
       });
@@ -67,18 +71,27 @@ export function buildModel(src: SpecSource, bind: Readonly<Record<string, number
   });
 
   const values = new Map<string, TensorType | null>(inputs.map((i) => [i.name, i.type]));
-  const fieldsByName = new Map(names.map((n, i) => [n, spec.layers[i]!]));
-  const embedNames = names.filter((_, i) => spec.layers[i]!["type"] === "Embed");
+  const fieldsByName = new Map(names.map((n, i) => [n, rawLayers[i]!]));
+  const embedNames = names.filter((_, i) => rawLayers[i]!["type"] === "Embed");
   const layers: IrLayer[] = [];
   const consumed = new Set<string>();
   const splitParts = new Map<string, number>();
   const specDir = dirname(src.file);
 
-  spec.layers.forEach((raw, index) => {
-    const type = raw["type"] as string;
+  rawLayers.forEach((given, index) => {
+    const type = given["type"] as string;
     const name = names[index]!;
     const pointer = pointerOf(["layers", index]);
-    const kind = LAYER_KINDS.get(type)!;
+    const kind = LAYER_KINDS.get(type);
+    // A layer with schema errors: inferred from its valid fields, quietly (its errors are
+    // reported), so the layers after it are still checked; its wiring must be intact.
+    const badFields = broken?.get(index);
+    if (!kind || (badFields && ["", "type", "input", "embed"].some((f) => badFields.has(f)))) {
+      values.set(name, null);
+      return;
+    }
+    const raw = badFields ? Object.fromEntries(Object.entries(given).filter(([k]) => !badFields.has(k))) : given;
+    let quietFailure = false;
     const main = resolveInputs(src, spec, raw, index, names, kind.arity, pointer);
     // Fields that name other values (an attention mask) are read after the inputs.
     const extra = (kind.valueRefs?.(raw) ?? []).map(({ field, name: r }) => (refOk(src, spec, r, `${pointer}/${field}`, index, names) ? r : undefined));
@@ -97,11 +110,15 @@ export function buildModel(src: SpecSource, bind: Readonly<Record<string, number
       name,
       specDir,
       dims: table,
-      error: (code, field, message, hint) => src.report(code, at(field), `${name}: ${message}`, { hint }),
-      warn: (code, field, message, hint) => src.report(code, at(field), `${name}: ${message}`, { hint, severity: "warning" }),
+      error: (code, field, message, hint) => (badFields ? (quietFailure = true) : src.report(code, at(field), `${name}: ${message}`, { hint })),
+      warn: (code, field, message, hint) => void (badFields || src.report(code, at(field), `${name}: ${message}`, { hint, severity: "warning" })),
       require: (exprs, fails, code, field, message, hint) => {
         const v = table.verdict(exprs, fails);
         if (v === "never") return true;
+        if (badFields) {
+          quietFailure ||= v === "all";
+          return v !== "all";
+        }
         const syms = [...new Set(exprs.flatMap((e) => e.symbols()))];
         const range = syms.length ? ` (allowed: ${syms.map((s) => table.describe(s)).join(", ")})` : "";
         src.report(code, at(field), `${name}: ${message(v)}${v === "some" ? range : ""}`, { hint, severity: v === "all" ? "error" : "warning" });
@@ -117,14 +134,15 @@ export function buildModel(src: SpecSource, bind: Readonly<Record<string, number
       built = kind.build(fields, inputTypes as TensorType[], ctx);
     } catch (e) {
       // A rule we did not foresee must still be a diagnostic, never a crash.
-      src.report("NNX2023", pointer, `${name}: cannot infer this layer's shape: ${(e as Error).message}`);
+      if (!badFields) src.report("NNX2023", pointer, `${name}: cannot infer this layer's shape: ${(e as Error).message}`);
+      quietFailure = true;
     }
-    values.set(name, built?.output ?? null);
-    if (built?.parts) {
+    values.set(name, quietFailure ? null : (built?.output ?? null));
+    if (built?.parts && !quietFailure) {
       splitParts.set(name, built.parts.length);
       built.parts.forEach((t, k) => values.set(partName(name, k), t));
     }
-    if (built) layers.push({ name, type, index, pointer, inputs: refs, attrs: built.attrs, output: built.output, params: built.params, cost: built.cost, ...(built.parts ? { parts: built.parts } : {}) });
+    if (built && !badFields) layers.push({ name, type, index, pointer, inputs: refs, attrs: built.attrs, output: built.output, params: built.params, cost: built.cost, ...(built.parts ? { parts: built.parts } : {}) });
   });
 
   const outputs = resolveOutputs(src, spec, names, inputs, splitParts, (layer) => values.get(layer) === null);
@@ -141,14 +159,14 @@ export function buildModel(src: SpecSource, bind: Readonly<Record<string, number
   });
 
   const errorsAfter = src.diagnostics.filter((d) => d.severity === "error").length;
-  if (errorsAfter > errorsBefore || !outputs) return undefined;
+  if (errorsAfter > errorsBefore || !outputs || broken) return undefined;
   const model: IrModel = { file: src.file, model: spec.model, inputs, dims, layers, outputs };
   return spec.description === undefined ? model : { ...model, description: spec.description };
 }
 
 function readDims(src: SpecSource, spec: RawSpec, inputs: IrInput[]): Record<string, DimConstraint> {
   const used = new Set(inputs.flatMap((i) => i.type.shape.flatMap((d) => d.symbols())));
-  const out: Record<string, DimConstraint> = {};
+  const out = nameRecord<DimConstraint>();
   for (const s of used) out[s] = { min: dimMinDefault() };
   for (const [name, c] of Object.entries(spec.dims ?? {})) {
     const ptr = pointerOf(["dims", name]);

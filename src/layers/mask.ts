@@ -1,6 +1,6 @@
 /** Conv masks: a nested list in the spec, or {file: mask.npy} relative to the spec. */
-import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { readBoundedSync } from "../io/bounded.js";
 import { readNpy } from "../io/npy.js";
 import type { LayerContext } from "./kind.js";
 
@@ -9,12 +9,15 @@ export interface Mask {
   values: Float32Array;
 }
 
+/** A mask is as large as its kernel; anything bigger is not one. */
+const MAX_MASK_BYTES = 1024 * 1024 * 1024;
+
 export function readMask(ctx: LayerContext, spec: unknown): Mask | undefined {
   if (Array.isArray(spec)) return nestedMask(ctx, spec);
   const file = (spec as { file: string }).file;
   const path = resolve(ctx.specDir, file);
   try {
-    const t = readNpy(new Uint8Array(readFileSync(path)), file);
+    const t = readNpy(readBoundedSync(path, MAX_MASK_BYTES), file);
     const values = new Float32Array(t.data.length);
     for (let i = 0; i < values.length; i++) values[i] = Number(t.data[i]);
     return { shape: [...t.shape], values };

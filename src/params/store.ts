@@ -7,7 +7,8 @@ import { paramName, type IrLayer, type IrModel, type ParamSpec } from "../ir/mod
 import { readParamsFile } from "../io/files.js";
 import type { RngDraw } from "../layers/kind.js";
 import { LAYER_KINDS } from "../layers/registry.js";
-import type { Tensor } from "../tensor.js";
+import { limitsFor, type ReadLimits } from "../io/limits.js";
+import { BYTES_PER_ELEMENT, numElements, type Tensor } from "../tensor.js";
 import { didYouMean } from "../util/suggest.js";
 import { drawsFromKey, endInitialization, initializeParam, planInitializer, sampleInitializer } from "./initializers.js";
 import { RngStream } from "./rngs.js";
@@ -20,6 +21,12 @@ export function declaredParams(model: IrModel): Map<string, ParamSpec> {
   const out = new Map<string, ParamSpec>();
   for (const l of model.layers) for (const p of l.params) out.set(paramName(l, p), p);
   return out;
+}
+
+/** What a parameter file for `model` may hold (see io/limits.ts). */
+export function declaredLimits(model: IrModel): ReadLimits {
+  const declared = [...declaredParams(model).values()];
+  return limitsFor(declared.length, declared.reduce((n, p) => n + numElements(p.shape) * BYTES_PER_ELEMENT[p.dtype], 0));
 }
 
 /**
@@ -191,7 +198,7 @@ export async function resolveParams(
 ): Promise<Map<string, Tensor>> {
   if ("params" in source) {
     const isFile = typeof source.params === "string";
-    const given = isFile ? await readParamsFile(source.params as string) : (source.params as ParamMap);
+    const given = isFile ? await readParamsFile(source.params as string, declaredLimits(model)) : (source.params as ParamMap);
     return validateParams(model, given, isFile ? (source.params as string) : "the given parameters", mapping);
   }
   return initializeParams(model, source.seed ?? 0, source.prng);

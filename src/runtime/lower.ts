@@ -11,6 +11,7 @@ import type { Tensor } from "../tensor.js";
 import type { Lowering } from "./lowering.js";
 import { shapeOf } from "./onnx/ops_shape.js";
 import { GraphBuilder, type BuildOptions, type BuiltModel, type Dim } from "./onnx/graph.js";
+import { nameRecord } from "../util/names.js";
 
 export function onnxDims(t: TensorType): Dim[] {
   return t.shape.map((d) => d.constant ?? d.toString());
@@ -20,7 +21,7 @@ export function lowerModel(model: IrModel, params: ReadonlyMap<string, Tensor>, 
   const g = new GraphBuilder(model.model);
   const types = valueTypes(model);
   // compileModel refuses inputs outside `dims` before a run, so these minimums always hold.
-  const mins = Object.fromEntries(Object.entries(model.dims).map(([sym, c]) => [sym, c.min]));
+  const mins = nameRecord(Object.fromEntries(Object.entries(model.dims).map(([sym, c]) => [sym, c.min])));
   const values = new Map<string, string>();
   for (const i of model.inputs) values.set(i.name, g.input(i.name, i.type.dtype, onnxDims(i.type)));
   const ctx: Lowering = {

@@ -12,7 +12,9 @@ import { checkSpecText } from "../spec/load.js";
 import { isDataOf, numElements, type Tensor } from "../tensor.js";
 import { VERSION } from "../version.js";
 import { defaultBackend, type Backend, type OutputType, type Session } from "./backend.js";
+import { checkParamBudget, checkRunBudget, memoryBudget } from "./budget.js";
 import { lowerModel } from "./lower.js";
+import { nameRecord, ownValue } from "../util/names.js";
 
 export type ParamSource = { seed?: number; prng?: Prng } | { params: string | ParamMap };
 
@@ -23,6 +25,8 @@ export interface CompileOptions {
   names?: NameMapping;
   /** Another backend than onnxruntime-node. */
   backend?: Backend;
+  /** Bytes a run may allocate (default: NNX_GEN_MEMORY_BUDGET, else half the machine's memory; see budget.ts). */
+  memoryBudget?: number;
 }
 
 export interface CompiledModel {
@@ -37,9 +41,9 @@ export interface CompiledModel {
 /** Check inputs against the spec: names, dtypes, ranks, static dims, and one value per symbol. */
 export function bindInputs(model: IrModel, inputs: Readonly<Record<string, Tensor>>): Record<string, number> {
   const problems: string[] = [];
-  const bound: Record<string, number> = {};
+  const bound = nameRecord<number>();
   for (const i of model.inputs) {
-    const t = inputs[i.name];
+    const t = ownValue(inputs, i.name);
     const want = `${i.type.dtype}[${i.type.shape.map(String).join(", ")}]`;
     if (!t) {
       problems.push(`missing input ${i.name} (${want})`);
@@ -88,6 +92,8 @@ export function bindInputs(model: IrModel, inputs: Readonly<Record<string, Tenso
 
 /** Build and load a session for a checked model. */
 export async function compileModel(model: IrModel, source: ParamSource, options: CompileOptions = {}): Promise<CompiledModel> {
+  const budget = options.memoryBudget ?? memoryBudget();
+  checkParamBudget(model, budget);
   const params = await resolveParams(model, source, options.names);
   const built = lowerModel(model, params);
   const backend = options.backend ?? (await defaultBackend());
@@ -95,12 +101,19 @@ export async function compileModel(model: IrModel, source: ParamSource, options:
     throw asRuntimeFailure(e, `${backend.name} could not load the model`);
   });
   const types = valueTypes(model);
+  let budgetChecked: string | undefined;
   return {
     model,
     params,
     async run(inputs) {
       const bound = bindInputs(model, inputs);
-      const expected: Record<string, OutputType> = {};
+      // Once per set of dim values, not on every timed run of bench.
+      const key = JSON.stringify(bound);
+      if (key !== budgetChecked) {
+        checkRunBudget(model, bound, budget);
+        budgetChecked = key;
+      }
+      const expected = nameRecord<OutputType>();
       for (const o of model.outputs) {
         const t = types.get(o.value)!;
         // The IR's shapes with this run's symbol values: the backend can allocate the outputs.

@@ -23,6 +23,7 @@ import { allocateUninitialized, DTYPES, numElements, viewOf, type DType, type Te
 import type { Backend, LoadOptions, OutputType, Session } from "./backend.js";
 import { hasTunables } from "./malloc_tuning.js";
 import { ONNX_DTYPE } from "./onnx/proto.js";
+import { nameRecord, ownValue } from "../util/names.js";
 
 /** Set to `onnxruntime-node` to run models on that package's own binding. */
 export const BINDING_ENV = "NNX_GEN_BINDING";
@@ -126,14 +127,14 @@ class NativeSession implements Session {
   async run(feeds: Readonly<Record<string, Tensor>>, expected?: Readonly<Record<string, OutputType>>): Promise<Record<string, Tensor>> {
     const names = Object.keys(feeds);
     // An output that is also an input is not written by ORT into a bound buffer: it returns its own.
-    const outputs = this.outputNames.map((name) => (this.writeInPlace && !(name in feeds) ? preallocate(expected?.[name]) : null));
+    const outputs = this.outputNames.map((name) => (this.writeInPlace && !Object.hasOwn(feeds, name) ? preallocate(ownValue(expected, name)) : null));
     let made;
     try {
       made = this.addon.run(this.handle, names, names.map((n) => wire(n, feeds[n]!)), [...this.outputNames], outputs);
     } catch (e) {
       throw new RuntimeFailure(errorMessage(e), { cause: e });
     }
-    const out: Record<string, Tensor> = {};
+    const out = nameRecord<Tensor>();
     this.outputNames.forEach((name, i) => {
       const given = outputs[i];
       out[name] = given ? { dtype: DTYPE_OF_ONNX.get(given.type)!, shape: given.dims, data: given.data } : fromWire(name, made[i]!);

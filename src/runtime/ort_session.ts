@@ -7,6 +7,7 @@
 import { errorMessage, RuntimeFailure } from "../diagnostics/errors.js";
 import { isDType, type DType, type Tensor } from "../tensor.js";
 import type { LoadOptions, Session } from "./backend.js";
+import { nameRecord } from "../util/names.js";
 
 type Common = typeof import("onnxruntime-common");
 type OrtTensor = import("onnxruntime-common").Tensor;
@@ -64,7 +65,7 @@ class OrtSession implements Session {
   }
 
   async run(feeds: Readonly<Record<string, Tensor>>): Promise<Record<string, Tensor>> {
-    const ortFeeds: Record<string, OrtTensor> = {};
+    const ortFeeds = nameRecord<OrtTensor>();
     for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrt(this.ort, name, t);
     let out: RunResult;
     try {
@@ -72,7 +73,7 @@ class OrtSession implements Session {
     } catch (e) {
       throw new RuntimeFailure(`onnxruntime run failed: ${errorMessage(e)}`, { cause: e });
     }
-    const result: Record<string, Tensor> = {};
+    const result = nameRecord<Tensor>();
     for (const [name, t] of Object.entries(out)) result[name] = fromOrt(name, t);
     return result;
   }

@@ -6,6 +6,7 @@
  */
 import type { DimConstraint } from "../ir/model.js";
 import type { Expr } from "./expr.js";
+import { nameRecord } from "../util/names.js";
 
 export type Verdict = "never" | "some" | "all";
 
@@ -75,7 +76,7 @@ function* combinations(syms: string[], grids: number[][]): Generator<Record<stri
   if (total <= MAX_COMBINATIONS) {
     const idx = syms.map(() => 0);
     for (let n = 0; n < total; n++) {
-      const env: Record<string, number> = {};
+      const env = nameRecord<number>();
       syms.forEach((s, i) => (env[s] = grids[i]![idx[i]!]!));
       yield env;
       for (let i = 0; i < idx.length; i++) {
@@ -90,7 +91,7 @@ function* combinations(syms: string[], grids: number[][]): Generator<Record<stri
   let seed = 12345;
   const next = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);
   for (let n = 0; n < MAX_COMBINATIONS; n++) {
-    const env: Record<string, number> = {};
+    const env = nameRecord<number>();
     syms.forEach((s, i) => {
       const g = grids[i]!;
       env[s] = n === 0 ? g[0]! : n === 1 ? g[g.length - 1]! : g[next() % g.length]!;

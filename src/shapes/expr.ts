@@ -285,7 +285,7 @@ export class Expr {
           continue;
         }
         const b = f.kind === "floordiv" ? f.b.constant : undefined;
-        const lb = f.kind === "sym" ? Math.max(0, mins[f.name] ?? 0) : b !== undefined && b > 0 ? f.a.lowerBound(mins) : undefined;
+        const lb = f.kind === "sym" ? Math.max(0, (Object.hasOwn(mins, f.name) ? mins[f.name] : undefined) ?? 0) : b !== undefined && b > 0 ? f.a.lowerBound(mins) : undefined;
         if (lb === undefined || lb < 0) return undefined;
         v *= (f.kind === "sym" ? lb : Math.floor(lb / b!)) ** p;
       }
@@ -301,7 +301,7 @@ export class Expr {
       let term = Expr.const(t.coef);
       for (const [f, p] of t.factors) {
         let fe: Expr;
-        if (f.kind === "sym") fe = f.name in env ? Expr.const(env[f.name]!) : Expr.sym(f.name);
+        if (f.kind === "sym") fe = Object.hasOwn(env, f.name) ? Expr.const(env[f.name]!) : Expr.sym(f.name);
         else {
           const a = f.a.substitute(env);
           const b = f.b.substitute(env);
@@ -376,7 +376,7 @@ function factorText(f: Factor): string {
 
 function evalFactor(f: Factor, env: Readonly<Record<string, number>>): number {
   if (f.kind === "sym") {
-    const v = env[f.name];
+    const v = Object.hasOwn(env, f.name) ? env[f.name] : undefined;
     if (v === undefined) throw new RangeError(`no value for dim ${f.name}`);
     return v;
   }

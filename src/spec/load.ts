@@ -1,14 +1,18 @@
 /** Load a spec: read -> YAML with positions -> schema -> IR with inferred shapes. */
-import { readFileSync, statSync } from "node:fs";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { hasErrors, sortDiagnostics } from "../diagnostics/diagnostic.js";
 import { buildModel } from "../ir/build.js";
+import { BoundedReadError, readBoundedSync } from "../io/bounded.js";
 import type { IrModel } from "../ir/model.js";
 import { SpecSource } from "./source.js";
 import { validateSpec } from "./validate.js";
 
-/** Specs are small; anything bigger is a mistake (or an attack) and is not parsed. */
-export const MAX_SPEC_BYTES = 4 * 1024 * 1024;
+/**
+ * Specs are small (the largest example is under 4 KB); anything bigger is a mistake (or an
+ * attack) and is not parsed. yaml reads about 20,000 keys a second here, so this bounds
+ * `check` to a few seconds per file.
+ */
+export const MAX_SPEC_BYTES = 1024 * 1024;
 
 export interface CheckedSpec {
   file: string;
@@ -26,7 +30,9 @@ export interface CheckOptions {
 export function checkSpecText(file: string, text: string, options: CheckOptions = {}): CheckedSpec {
   const src = new SpecSource(file, text);
   let model: IrModel | undefined;
-  if (src.data !== undefined && !hasErrors(src.diagnostics) && validateSpec(src)) model = buildModel(src, options.bind);
+  const valid = src.data !== undefined && !hasErrors(src.diagnostics) ? validateSpec(src) : false;
+  // Past schema errors inside layers, shapes are still inferred: all problems in one pass.
+  if (valid !== false) model = buildModel(src, options.bind, valid === true ? undefined : valid);
   const diagnostics = sortDiagnostics(src.diagnostics);
   return hasErrors(diagnostics) || !model ? { file, diagnostics } : { file, model, diagnostics };
 }
@@ -39,12 +45,12 @@ export function checkSpecFile(file: string, options: CheckOptions = {}): Checked
   });
   let text: string;
   try {
-    const st = statSync(file);
-    if (st.isDirectory()) return fail("NNX1004", `${file} is a directory, not a spec file`);
-    if (st.size > MAX_SPEC_BYTES) return fail("NNX1005", `spec is ${st.size} bytes; specs are limited to ${MAX_SPEC_BYTES} bytes`);
-    const bytes = readFileSync(file);
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    text = new TextDecoder("utf-8", { fatal: true }).decode(readBoundedSync(file, MAX_SPEC_BYTES));
   } catch (e) {
+    if (e instanceof BoundedReadError) {
+      if (e.problem === "too large") return fail("NNX1005", `spec is ${e.size} bytes or more; specs are limited to ${MAX_SPEC_BYTES} bytes`);
+      return fail("NNX1004", e.problem === "directory" ? `${file} is a directory, not a spec file` : `${file} is not a regular file (a device, FIFO or socket); specs are read from files`);
+    }
     const err = e as NodeJS.ErrnoException;
     const why = err.code === "ENOENT" ? "no such file" : err.code === "EACCES" ? "permission denied" : err instanceof TypeError ? "not valid UTF-8 text" : err.message;
     return fail("NNX1004", `cannot read spec ${file}: ${why}`);

@@ -18,7 +18,11 @@ interface Located {
   key?: Span;
 }
 
-const PARSE_OPTIONS = { uniqueKeys: true, prettyErrors: false, schema: "core" } as const;
+/**
+ * yaml's own duplicate-key check compares each key with every earlier one (quadratic: 40,000
+ * keys took 20 s), so duplicates are found here instead, with a set per mapping.
+ */
+const PARSE_OPTIONS = { uniqueKeys: false, prettyErrors: false, schema: "core" } as const;
 
 /** Alias expansion beyond this many nodes is treated as an alias bomb. */
 const MAX_ALIAS_COUNT = 1000;
@@ -49,26 +53,62 @@ function flowDepthExceeded(text: string): number | undefined {
   return undefined;
 }
 
+interface StructureProblems {
+  tooDeep: boolean;
+  /** The span of a key that is a list or a mapping. */
+  complexKey?: Span;
+  /** Keys repeated in their mapping (each repetition after the first). */
+  duplicates: (Span & { key: string })[];
+}
+
 /**
- * What makes a parsed tree unusable as a spec, found without recursion: nesting deeper than
- * MAX_DEPTH, or the span of a key that is a list or a mapping.
+ * What makes a parsed tree unusable as a spec, found without recursion and in linear time:
+ * nesting deeper than MAX_DEPTH, a key that is a list or a mapping, a repeated key.
  */
-function structureProblem(root: Node | null): "too deep" | Span | undefined {
+function structureProblems(root: Node | null): StructureProblems {
+  const out: StructureProblems = { tooDeep: false, duplicates: [] };
   const stack: [unknown, number][] = [[root, 1]];
   while (stack.length > 0) {
     const [node, depth] = stack.pop()!;
-    if (depth > MAX_DEPTH) return "too deep";
+    if (depth > MAX_DEPTH) {
+      out.tooDeep = true;
+      return out;
+    }
     if (isMap(node)) {
+      const seen = new Set<unknown>();
       for (const p of node.items) {
         if (!isScalar(p.key) && p.key !== null) {
           const r = (p.key as Node).range ?? node.range;
-          if (r) return { start: r[0], end: r[1] };
+          if (r && !out.complexKey) out.complexKey = { start: r[0], end: r[1] };
+        } else if (isScalar(p.key)) {
+          // As yaml compares keys: by their resolved value.
+          if (seen.has(p.key.value) && p.key.range) out.duplicates.push({ start: p.key.range[0], end: p.key.range[1], key: String(p.key.value) });
+          seen.add(p.key.value);
         }
         stack.push([p.value, depth + 1]);
       }
     } else if (isSeq(node)) for (const item of node.items) stack.push([item, depth + 1]);
   }
-  return undefined;
+  return out;
+}
+
+/**
+ * The next line after the one holding `offset`, when it is indented deeper than that line's
+ * key: the over-indented line's content span, and the key above it.
+ */
+function overIndented(text: string, offset: number): { span: Span; above: string } | undefined {
+  const lineStart = text.lastIndexOf("\n", offset - 1) + 1;
+  const lineEnd = text.indexOf("\n", offset);
+  if (lineEnd === -1) return undefined;
+  const line = text.slice(lineStart, lineEnd);
+  const key = /^(\s*(?:- +)*)([^\s#:][^:]*):(?:\s|$)/.exec(line);
+  if (!key) return undefined;
+  const nextEnd = text.indexOf("\n", lineEnd + 1);
+  const next = text.slice(lineEnd + 1, nextEnd === -1 ? text.length : nextEnd);
+  const indent = /^ */.exec(next)![0].length;
+  if (indent <= key[1]!.length || indent === next.length) return undefined;
+  const start = lineEnd + 1 + indent;
+  return { span: { start, end: start + next.trimEnd().length - indent }, above: key[2]!.trim() };
 }
 
 export interface DiagnosticOptions {
@@ -109,6 +149,14 @@ export class SpecSource {
     }
     const doc = parseDocument(text, PARSE_OPTIONS);
     for (const e of doc.errors) {
+      const deeper = e.code === "MULTILINE_IMPLICIT_KEY" || e.code === "BLOCK_AS_IMPLICIT_KEY" ? overIndented(text, e.pos[0]) : undefined;
+      if (deeper) {
+        // yaml blames the line above, whose value it read as running on into the next line.
+        this.reportSpan("NNX1001", "", deeper.span, `this line is indented deeper than "${deeper.above}" on the line above, so YAML reads it as part of that value`, {
+          hint: `indent it exactly as "${deeper.above}" to make it a key of the same mapping`,
+        });
+        continue;
+      }
       const code = e.code === "DUPLICATE_KEY" ? "NNX1002" : "NNX1001";
       const msg = e.message.split("\n")[0]!.replace(/ at line \d+, column \d+.*$/, "");
       this.reportSpan(code, "", { start: e.pos[0], end: Math.max(e.pos[1], e.pos[0] + 1) }, msg, {});
@@ -122,16 +170,18 @@ export class SpecSource {
     }
     if (doc.errors.length > 0) return;
     this.root = doc.contents as Node | null;
-    const problem = structureProblem(this.root);
-    if (problem === "too deep") {
+    const problems = structureProblems(this.root);
+    if (problems.tooDeep) {
       this.report("NNX1001", "", `the YAML nests more than ${MAX_DEPTH} levels deep`, { hint: "specs need only a few levels of nesting" });
       return;
     }
-    if (problem) {
+    if (problems.complexKey) {
       // Checked before toJS, which would warn on the process's stderr about such keys.
-      this.reportSpan("NNX1012", "", problem, "mapping keys must be plain names, not lists or mappings", {});
+      this.reportSpan("NNX1012", "", problems.complexKey, "mapping keys must be plain names, not lists or mappings", {});
       return;
     }
+    for (const span of problems.duplicates) this.reportSpan("NNX1002", "", span, `duplicate key "${span.key}": keys must be unique in a mapping`, {});
+    if (problems.duplicates.length > 0) return;
     try {
       this.data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
     } catch (e) {

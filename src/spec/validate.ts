@@ -33,8 +33,19 @@ function compiled(): ValidateFunction {
   return validator;
 }
 
-/** Validate the parsed data of a source; diagnostics go to the source. Returns true when valid. */
-export function validateSpec(src: SpecSource): boolean {
+/**
+ * Layer index -> the fields of that layer with schema errors ("" for the layer as a whole).
+ * Shape inference can go on past these layers (see buildModel), so one schema error does not
+ * hide the shape errors elsewhere.
+ */
+export type BrokenLayers = ReadonlyMap<number, ReadonlySet<string>>;
+
+/**
+ * Validate the parsed data of a source; diagnostics go to the source. Returns true when
+ * valid; the broken layers when every error lies inside layers (or in fields nothing else
+ * reads); false when shapes cannot be inferred at all.
+ */
+export function validateSpec(src: SpecSource): true | BrokenLayers | false {
   const data = src.data;
   if (data === null || typeof data !== "object" || Array.isArray(data)) {
     src.report("NNX1012", "", `a spec must be a YAML mapping, got ${describe(data)}`, {
@@ -51,8 +62,27 @@ export function validateSpec(src: SpecSource): boolean {
   }
   const validate = compiled();
   if (validate(data)) return true;
-  for (const e of foldAlternatives(validate.errors ?? [])) reportError(src, e);
-  return false;
+  const errors = foldAlternatives(validate.errors ?? []);
+  for (const e of errors) reportError(src, e);
+  return brokenLayers(errors);
+}
+
+/** Top-level fields shape inference never reads. */
+const INERT = new Set(["model", "description"]);
+
+function brokenLayers(errors: readonly ErrorObject[]): BrokenLayers | false {
+  const broken = new Map<number, Set<string>>();
+  for (const e of errors) {
+    // Where the error is: an unknown key counts as its own field.
+    const ptr = e.keyword === "additionalProperties" ? `${e.instancePath}/${escapeSeg(String((e.params as Record<string, unknown>)["additionalProperty"]))}` : e.instancePath;
+    const m = /^\/layers\/(\d+)(?:\/([^/]+))?/.exec(ptr);
+    if (m) {
+      const fields = broken.get(Number(m[1])) ?? new Set<string>();
+      fields.add(e.keyword === "required" && m[2] === undefined ? "" : (m[2] ?? ""));
+      broken.set(Number(m[1]), fields);
+    } else if (!INERT.has(ptr.split("/")[1] ?? "") && !(e.keyword === "additionalProperties" && e.instancePath === "")) return false;
+  }
+  return broken;
 }
 
 /**

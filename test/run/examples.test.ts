@@ -65,7 +65,11 @@ describe.each(SPECS.map((s) => [basename(s, ".yaml"), s] as const))("%s", (name,
     const out = t.path(`${name}-plain`);
     const r = await cli("run", spec, ...dimFlags(dims), "--out", out);
     expectOk(r);
-    expect(r.stderr).toBe("");
+    // Only the notes that say the parameters came from seed 0 and each input was random.
+    expect(r.stderr.split("\n").filter(Boolean)).toEqual([
+      "note: parameters initialized from --seed 0 with the spec's initializers (no --params)",
+      ...model.inputs.map((i) => expect.stringMatching(new RegExp(`^note: input ${i.name} is random \\((standard normal|uniform integers), seed 0\\); give it with --input ${i.name}=FILE$`))),
+    ]);
     const summary = await cli("summary", spec, "--format", "json", ...dimFlags(dims));
     expectOk(summary);
     const layers = (JSON.parse(summary.stdout) as SummaryJson).layers;

@@ -221,7 +221,7 @@ describe("check on hostile input", () => {
 
   it("a spec file just under the size limit with a valid spec parses", async () => {
     const file = join(dir, "big_valid.yaml");
-    writeFileSync(file, TINY_CNN + ("# " + "x".repeat(1000) + "\n").repeat(3900));
+    writeFileSync(file, TINY_CNN + ("# " + "x".repeat(1000) + "\n").repeat(1000));
     const run = await runCli(["check", file]);
     expect(run.code).toBe(0);
   });
