@@ -14,6 +14,7 @@ import type { SpecSource } from "../spec/source.js";
 import type { DType } from "../tensor.js";
 import { didYouMean } from "../util/suggest.js";
 import type { DimConstraint, IrInput, IrLayer, IrModel, IrOutput, TensorType } from "./model.js";
+import { expandModules, type ExpandableSpec } from "./modules.js";
 
 interface RawSpec {
   model: string;
@@ -29,7 +30,9 @@ interface RawSpec {
  * symbols to values, so rules that hold only for some sizes are decided for these.
  */
 export function buildModel(src: SpecSource, bind: Readonly<Record<string, number>> = {}): IrModel | undefined {
-  const spec = src.data as RawSpec;
+  // Module uses become their body's layers, named by path (modules.ts).
+  const exp = expandModules(src, src.data as ExpandableSpec);
+  const spec = { ...(src.data as RawSpec), layers: exp.layers, outputs: exp.outputs } as RawSpec;
   const errorsBefore = src.diagnostics.filter((d) => d.severity === "error").length;
 
   const inputs: IrInput[] = Object.entries(spec.inputs).map(([name, t]) => ({
@@ -55,7 +58,7 @@ export function buildModel(src: SpecSource, bind: Readonly<Record<string, number
   });
   const firstIndex = new Map<string, number>();
   names.forEach((n, i) => {
-    const ptr = spec.layers[i]!["name"] !== undefined ? pointerOf(["layers", i, "name"]) : pointerOf(["layers", i]);
+    const ptr = spec.layers[i]!["name"] !== undefined ? `${exp.pointers[i]}/name` : exp.pointers[i]!;
     if (Object.hasOwn(spec.inputs, n)) {
       src.report("NNX2002", ptr, `layer name "${n}" is already the name of a model input`);
     } else if (firstIndex.has(n)) {
@@ -76,7 +79,8 @@ export function buildModel(src: SpecSource, bind: Readonly<Record<string, number
   spec.layers.forEach((raw, index) => {
     const type = raw["type"] as string;
     const name = names[index]!;
-    const pointer = pointerOf(["layers", index]);
+    const pointer = exp.pointers[index]!;
+    if (exp.broken.has(index)) return void values.set(name, null);
     const kind = LAYER_KINDS.get(type)!;
     const refs = resolveInputs(src, spec, raw, index, names, kind.arity, pointer);
     if (type === "attend") consumed.add(raw["embed"] as string);
@@ -121,8 +125,8 @@ export function buildModel(src: SpecSource, bind: Readonly<Record<string, number
   for (const o of outputs ?? []) consumed.add(o.value);
   // With unresolved outputs every would-be output looks unused: one typo, one diagnostic.
   names.forEach((n, i) => {
-    if (outputs && !consumed.has(n) && firstIndex.get(n) === i) {
-      const ptr = pointerOf(["layers", i]);
+    if (outputs && !consumed.has(n) && firstIndex.get(n) === i && !exp.internal.has(n)) {
+      const ptr = exp.pointers[i]!;
       src.report("NNX2026", ptr, `layer "${n}" is never used: no layer reads it and it is not an output`, {
         severity: "warning",
         hint: "add it to outputs, or remove it",
@@ -132,7 +136,7 @@ export function buildModel(src: SpecSource, bind: Readonly<Record<string, number
 
   const errorsAfter = src.diagnostics.filter((d) => d.severity === "error").length;
   if (errorsAfter > errorsBefore || !outputs) return undefined;
-  const model: IrModel = { file: src.file, model: spec.model, inputs, dims, layers, outputs };
+  const model: IrModel = { file: src.file, model: spec.model, inputs, dims, layers, outputs, ...(exp.uses.length ? { uses: exp.uses, stacked: Object.fromEntries(exp.stacked) } : {}) };
   return spec.description === undefined ? model : { ...model, description: spec.description };
 }
 

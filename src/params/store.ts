@@ -5,25 +5,46 @@
 import { UserError } from "../diagnostics/errors.js";
 import { paramName, type IrModel, type ParamSpec } from "../ir/model.js";
 import { readParamsFile } from "../io/files.js";
-import type { Tensor } from "../tensor.js";
+import { numElements, type Tensor } from "../tensor.js";
 import { didYouMean } from "../util/suggest.js";
 import { initializeParam } from "./initializers.js";
+import { sliceOffset, storedName } from "./stacked.js";
 
 export type ParamMap = ReadonlyMap<string, Tensor>;
 
-/** Every parameter the model declares, in layer order, by full name. */
+/**
+ * Every parameter the model stores, in layer order, by full name. The layers of a stacked
+ * repeat share one entry per parameter, with the repeat's leading axes (`h.attn.query.kernel`
+ * is [12, 768, 12, 64]), as nnx.vmap stores them.
+ */
 export function declaredParams(model: IrModel): Map<string, ParamSpec> {
   const out = new Map<string, ParamSpec>();
-  for (const l of model.layers) for (const p of l.params) out.set(paramName(l, p), p);
+  for (const l of model.layers) {
+    const slot = model.stacked?.[l.name];
+    for (const p of l.params) {
+      if (!slot) out.set(paramName(l, p), p);
+      else if (!out.has(storedName(slot, l, p))) out.set(storedName(slot, l, p), { ...p, shape: [...slot.counts, ...p.shape] });
+    }
+  }
   return out;
 }
 
-/** Initialize every parameter from `seed`, each from its own stream (its full name). */
+/**
+ * Initialize every parameter from `seed`, each from its own stream (its full name). A stacked
+ * array is initialized slice by slice, each slice from its copy's stream (`h.3.attn...`).
+ */
 export function initializeParams(model: IrModel, seed: number): Map<string, Tensor> {
+  const slices: [name: string, at: number, data: Float32Array][] = [];
+  for (const l of model.layers) {
+    const slot = model.stacked?.[l.name];
+    for (const p of slot ? l.params : []) slices.push([storedName(slot!, l, p), sliceOffset(slot!, p), initializeParam(p.init, p.initShape, seed, paramName(l, p))]);
+  }
+  const stacked = new Set(slices.map(([name]) => name));
   const out = new Map<string, Tensor>();
   for (const [name, p] of declaredParams(model)) {
-    out.set(name, { dtype: "float32", shape: [...p.shape], data: initializeParam(p.init, p.initShape, seed, name) });
+    out.set(name, { dtype: "float32", shape: [...p.shape], data: stacked.has(name) ? new Float32Array(numElements(p.shape)) : initializeParam(p.init, p.initShape, seed, name) });
   }
+  for (const [name, at, data] of slices) (out.get(name)!.data as Float32Array).set(data, at);
   return out;
 }
 
