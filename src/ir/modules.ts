@@ -87,6 +87,7 @@ class Expander {
   private readonly uses: IrUse[] = [];
   private readonly stacked = new Map<string, StackSlot>();
   private readonly usedModules = new Set<string>();
+  private readonly failedBodies = new Set<string>();
 
   constructor(
     private readonly src: SpecSource,
@@ -154,6 +155,7 @@ class Expander {
       return typeof l["name"] === "string" ? l["name"] : `${type}_${k}`;
     });
     const consumed = new Set<string>();
+    const errorsBefore = this.src.diagnostics.filter((d) => d.severity === "error").length;
     let previous: string | undefined = first;
     let lastUse: [string, Extract<Value, { use: true }>] | undefined;
     let lastIndex = -1;
@@ -216,6 +218,10 @@ class Expander {
       scope.set(local, { use: false, ref: name });
       previous = name;
     });
+    // A name that did not resolve makes what it meant look unused: one typo, one diagnostic.
+    // (Copies after the first report nothing new, so a failed body is remembered.)
+    if (this.src.diagnostics.filter((d) => d.severity === "error").length > errorsBefore) this.failedBodies.add(frame.module ?? "");
+    if (this.failedBodies.has(frame.module ?? "")) return { scope, lastUse, lastIndex };
     if (frame.module !== undefined) {
       // Within a body, unused layers are a property of the module: one warning per line.
       const outputs = this.modules[frame.module]!.outputs;
