@@ -11,6 +11,7 @@ export interface ParamFlags {
   seed?: number;
   stripPrefix: string[];
   rename: string[];
+  ignoreExtra?: boolean;
 }
 
 export function addParamOptions(cmd: Command): Command {
@@ -18,14 +19,15 @@ export function addParamOptions(cmd: Command): Command {
     .addOption(new Option("--params <file>", "parameters: .safetensors, .npz or Flax .msgpack").conflicts("seed"))
     .addOption(new Option("--seed <n>", "initialize parameters with the spec's initializers from this seed (default 0)").argParser(integer(0)))
     .option("--strip-prefix <prefix>", "strip this prefix from checkpoint parameter names (repeatable)", collect, [])
-    .option("--rename <from=to>", "rename a leading checkpoint path, e.g. layers.0=conv1 (repeatable)", collect, []);
+    .option("--rename <from=to>", "rename a leading checkpoint path, e.g. layers.0=conv1 (repeatable)", collect, [])
+    .option("--ignore-extra", "drop checkpoint entries the spec does not declare (RNG state is always dropped)");
 }
 
 export function paramSource(f: ParamFlags): ParamSource {
   return f.params !== undefined ? { params: f.params } : { seed: f.seed ?? 0 };
 }
 
-export function nameMapping(f: ParamFlags): NameMapping {
+export function nameMapping(f: ParamFlags, io?: { stderr: (text: string) => void }): NameMapping {
   if (f.params === undefined && (f.stripPrefix.length > 0 || f.rename.length > 0)) {
     throw new UsageError(`${f.stripPrefix.length > 0 ? "--strip-prefix" : "--rename"} maps the names in a --params file; there is none (parameters come from --seed)`);
   }
@@ -34,7 +36,9 @@ export function nameMapping(f: ParamFlags): NameMapping {
     if (eq <= 0 || eq === r.length - 1) throw new UsageError(`--rename expects FROM=TO, got "${r}"`);
     return [r.slice(0, eq), r.slice(eq + 1)] as const;
   });
-  return { stripPrefixes: f.stripPrefix, renames };
+  if (f.params === undefined && f.ignoreExtra) throw new UsageError("--ignore-extra applies to a --params file; there is none (parameters come from --seed)");
+  const notes = io ? { onNote: (m: string) => io.stderr(`nnx-gen: note: ${m}\n`) } : {};
+  return { stripPrefixes: f.stripPrefix, renames, ...(f.ignoreExtra ? { ignoreExtra: true } : {}), ...notes };
 }
 
 export const threadsOption = () => new Option("--threads <n>", "intra-op threads for the native runtime").argParser(integer(1, 256)).default(1);

@@ -55,6 +55,21 @@ export function initializeParams(model: IrModel, seed: number): Map<string, Tens
 export interface NameMapping {
   stripPrefixes?: readonly string[];
   renames?: readonly (readonly [from: string, to: string])[];
+  /** Drop entries the spec does not declare instead of refusing the file (`--ignore-extra`). */
+  ignoreExtra?: boolean;
+  /** Told what was dropped (RNG state, ignored extras). */
+  onNote?: (message: string) => void;
+}
+
+/**
+ * RNG state in `nnx.state(model)`: an RngStream's `key` and `count` (flax/nnx/rnglib.py), under
+ * the `rngs` attribute Flax's layers use (Dropout's `dropout.rngs.key`) or a stored nnx.Rngs
+ * (`rngs.default.key`, `rngs.params.count`).
+ */
+export function isRngState(name: string): boolean {
+  const parts = name.split(".");
+  const last = parts[parts.length - 1];
+  return (last === "key" || last === "count") && parts.slice(0, -1).includes("rngs");
 }
 
 export function mapName(name: string, m: NameMapping): string {
@@ -93,7 +108,14 @@ export function validateParams(model: IrModel, given: ParamMap, file: string, ma
     }
     if (t.dtype !== p.dtype) note("NNX3063", `${name} has dtype ${t.dtype} but the spec's param_dtype is ${p.dtype}`);
   }
-  const extra = [...mapped.keys()].filter((n) => !declared.has(n));
+  const unknown = [...mapped.keys()].filter((n) => !declared.has(n));
+  // Inference draws no random numbers: RNG state is dropped; other extras only on request.
+  const rng = unknown.filter(isRngState);
+  const extra = unknown.filter((n) => !isRngState(n) && !mapping.ignoreExtra);
+  const ignored = mapping.ignoreExtra ? unknown.filter((n) => !isRngState(n)) : [];
+  const list = (names: string[]) => `${names.slice(0, 4).join(", ")}${names.length > 4 ? `, ... (${names.length} in all)` : ""}`;
+  if (rng.length > 0) mapping.onNote?.(`${file}: dropped RNG state (${list(rng)}): inference draws no random numbers`);
+  if (ignored.length > 0) mapping.onNote?.(`${file}: ignored ${ignored.length} entr${ignored.length === 1 ? "y" : "ies"} the spec does not declare (--ignore-extra): ${list(ignored)}`);
   for (const n of extra) {
     const hint = didYouMean(n, declared.keys());
     note("NNX3061", `unexpected parameter ${n}${hint ? ` (${hint})` : ""}`);
@@ -106,7 +128,7 @@ export function validateParams(model: IrModel, given: ParamMap, file: string, ma
       suggestion !== undefined
         ? `the checkpoint holds these parameters under other names; map them with ${suggestion}`
         : extra.length > 0
-          ? "checkpoint names differ? map them with --strip-prefix PREFIX or --rename FROM=TO (e.g. --rename layers.0=conv1)"
+          ? "checkpoint names differ? map them with --strip-prefix PREFIX or --rename FROM=TO (e.g. --rename layers.0=conv1); --ignore-extra drops entries the spec does not declare"
           : undefined;
     throw new UserError(code, `${file} does not match the spec (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${shown.join("\n")}`, file, renameHint);
   }
