@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { checkSpecText } from "../../src/spec/load.js";
 import { compileSpecModel } from "../../src/runtime/model.js";
 import { declaredParams } from "../../src/params/store.js";
+import { summarize, type TreeNode } from "../../src/summary/summary.js";
 import { tensor, type Tensor } from "../../src/tensor.js";
 
 const MODULES = `nnx_gen: 1
@@ -129,5 +130,30 @@ describe("modules", () => {
     expect(Array.from(a["y"]!.data).every(Number.isFinite)).toBe(true);
     await mod.release();
     await ref.release();
+  });
+
+  it("summarize as a tree with exact totals, cut at a depth", () => {
+    const model = checkSpecText("tiny.yaml", MODULES).model!;
+    const s = summarize(model, { batch: 2 });
+    const shape = (n: TreeNode): unknown => [n.path, n.type, n.params, n.macs, ...(n.children ? [n.children.map(shape)] : [])];
+    const block = (p: string, k: number) => [p, "Block", 296 * k, 256 * k * 2, [
+      [`${p}.ln`, "LayerNorm", 16 * k, 0],
+      [`${p}.mlp`, "Mlp", 280 * k, 256 * k * 2, [[`${p}.mlp.fc`, "Linear", 144 * k, 128 * k * 2], [`${p}.mlp.gelu_0`, "gelu", 0, 0], [`${p}.mlp.proj`, "Linear", 136 * k, 128 * k * 2]]],
+      [`${p}.out`, "add", 0, 0],
+    ]];
+    expect(s.tree!.map(shape)).toEqual([
+      ["h", "Block", 888, 1536, [block("h.0", 1), block("h.1", 1), block("h.2", 1)]],
+      // A stacked repeat is one node per layer, holding every copy (as nnx.vmap's arrays do).
+      block("s", 2),
+      ["t", "Two", 63, 112, [["t.p", "Linear", 36, 64], ["t.q", "Linear", 27, 48]]],
+      ["y", "concatenate", 0, 0],
+    ]);
+    const top = s.tree!.reduce((n, x) => n + x.params, 0);
+    expect(top).toBe(s.totals.params);
+    expect(s.totals.params).toBe(888 + 592 + 63);
+    expect(s.tree![1]!.repeat).toEqual({ count: 2, stacked: true });
+    const cut = summarize(model, {}, { depth: 1 });
+    expect(cut.tree!.map((n) => [n.path, n.children])).toEqual([["h", undefined], ["s", undefined], ["t", undefined], ["y", undefined]]);
+    expect(cut.layers.length).toBe(s.layers.length);
   });
 });
