@@ -14,7 +14,10 @@ export { summarize, type ModelSummary, type LayerSummary } from "./summary/summa
 export { main } from "./cli/program.js";
 export { compileSpecModel, compileModel, bindInputs, type CompiledModel, type CompileOptions, type ParamSource } from "./runtime/model.js";
 export { lowerModel } from "./runtime/lower.js";
-export { resolveParams, initializeParams, validateParams, declaredParams, type NameMapping } from "./params/store.js";
+export { resolveParams, initializeParams, validateParams, declaredParams, layerDraws, type NameMapping, type Prng } from "./params/store.js";
+export { seedKey, foldIn, split, randomBits, threefry2x32, type Key, type PrngLayout } from "./params/threefry.js";
+export { RngStream } from "./params/rngs.js";
+export { sampleInitializer, planInitializer, endInitialization, canonicalInitializer, type Initializer } from "./params/initializers.js";
 export { generateModule, isGeneratedModule, snakeCase, GENERATED_MARKER, type GeneratedModule } from "./codegen/index.js";
 export { readNpy, writeNpy } from "./io/npy.js";
 export { readSafetensors, writeSafetensors } from "./io/safetensors.js";

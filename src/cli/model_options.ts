@@ -1,7 +1,7 @@
 /** Flags shared by the commands that execute or export a model. */
 import { Option, type Command } from "commander";
 import { UsageError } from "../diagnostics/errors.js";
-import type { NameMapping } from "../params/store.js";
+import type { NameMapping, Prng } from "../params/store.js";
 import type { ParamSource } from "../runtime/model.js";
 import { collect } from "./io.js";
 import { integer } from "./program.js";
@@ -9,6 +9,7 @@ import { integer } from "./program.js";
 export interface ParamFlags {
   params?: string;
   seed?: number;
+  prng?: Prng;
   stripPrefix: string[];
   rename: string[];
   ignoreExtra?: boolean;
@@ -17,14 +18,19 @@ export interface ParamFlags {
 export function addParamOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option("--params <file>", "parameters: .safetensors, .npz or Flax .msgpack").conflicts("seed"))
-    .addOption(new Option("--seed <n>", "initialize parameters with the spec's initializers from this seed (default 0)").argParser(integer(0)))
+    .addOption(new Option("--seed <n>", "initialize parameters as nnx.Rngs(n) does in Flax, with JAX's PRNG (default 0)").argParser(integer(0)))
+    .addOption(
+      new Option("--prng <kind>", "the PRNG behind --seed: JAX's threefry, partitionable (JAX >= 0.5.0) or legacy (before); xoshiro: nnx-gen's own per-parameter streams (the former default)")
+        .choices(["partitionable", "legacy", "xoshiro"])
+        .conflicts("params"),
+    )
     .option("--strip-prefix <prefix>", "strip this prefix from checkpoint parameter names (repeatable)", collect, [])
     .option("--rename <from=to>", "rename a leading checkpoint path, e.g. layers.0=conv1 (repeatable)", collect, [])
     .option("--ignore-extra", "drop checkpoint entries the spec does not declare (RNG state is always dropped)");
 }
 
 export function paramSource(f: ParamFlags): ParamSource {
-  return f.params !== undefined ? { params: f.params } : { seed: f.seed ?? 0 };
+  return f.params !== undefined ? { params: f.params } : { seed: f.seed ?? 0, ...(f.prng !== undefined ? { prng: f.prng } : {}) };
 }
 
 export function nameMapping(f: ParamFlags, io?: { stderr: (text: string) => void }): NameMapping {

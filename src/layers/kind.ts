@@ -38,6 +38,38 @@ export interface Built<A> {
   readonly cost: Cost;
 }
 
+/**
+ * One `rngs.params()` call a Flax constructor makes: the name of the parameter (a ParamSpec's
+ * `name`) it initializes with that key, or null for a key Flax draws without creating a
+ * parameter from it.
+ */
+export type RngDraw = string | null;
+
+/**
+ * Keys and construction order (`--seed`, JAX's PRNG): `nnx.Rngs(seed)` is one stream, and
+ * every `rngs.params()` call in the model, in construction order, takes the next key
+ * `fold_in(key, count++)` (src/params/rngs.ts). Layers are constructed in the spec's order.
+ * Within a layer the draws are, by default, one per ParamSpec in `params` order, which is what
+ * Linear/Conv/Einsum/LinearGeneral/Embed do: kernel, then bias when there is one (a zeros bias
+ * still uses up its key; no bias, no draw). A kind whose Flax constructor draws otherwise
+ * declares `rngDraws`, listing every `rngs.params()` call in the order its `__init__` makes
+ * them (read the constructor, including sub-modules it builds):
+ * - a key drawn without a parameter from it: a `null` entry. `nnx.Dropout(rate, rngs=rngs)`
+ *   forks the `dropout` stream, which with `nnx.Rngs(seed)` is the same default stream: one
+ *   null draw; MultiHeadAttention with `dropout_rate > 0` (and `keep_rngs`, the default) ends
+ *   with one (`rngs.dropout.fork()`);
+ * - a parameter Flax creates without drawing (BatchNorm's `mean`/`var`, `nnx.BatchStat` zeros
+ *   and ones): leave it out. Such params must have an initializer that draws nothing (zeros,
+ *   ones, constant). LayerNorm/RMSNorm/GroupNorm/BatchNorm's scale and bias do draw (scale,
+ *   then bias, each when present), ones and zeros though they are;
+ * - sub-modules: their draws in the order the constructor builds them, with the kind's own
+ *   param names. MultiHeadAttention (flax/nnx/nn/attention.py): query, key, value (each
+ *   LinearGeneral: kernel, bias when use_bias), query_ln.scale and key_ln.scale when
+ *   normalize_qk (LayerNorms without bias), out (kernel, bias), then the dropout fork.
+ * Repeated modules draw copy after copy. A stacked repeat (`nnx.split_rngs` + `nnx.vmap`)
+ * draws one key from the stream, splits it into N (`RngStream.splitStreams`), builds copy i
+ * from stream i, and stacks copy i's values at index i.
+ */
 export interface LayerKind<A = unknown> {
   /** The `type` names this kind implements. */
   readonly types: readonly string[];
@@ -55,4 +87,6 @@ export interface LayerKind<A = unknown> {
    * `Conv(3x3, 32)`, `Linear(3136 -> 128)`. Absent: the type name says it all.
    */
   describe?(attrs: A): string;
+  /** The `rngs.params()` calls of Flax's constructor, in order (see RngDraw). Absent: one per param. */
+  rngDraws?(layer: IrLayer<A>): readonly RngDraw[];
 }

@@ -16,7 +16,7 @@
  */
 import type { TensorType } from "../ir/model.js";
 import type { Tensor } from "../tensor.js";
-import { batchNormFactor, featureShaped, layerNormalization, moments, normalize } from "../runtime/onnx/ops_norm.js";
+import { batchNormFactor, featureShaped, moments, normalize } from "../runtime/onnx/ops_norm.js";
 import { add, mul, sub } from "../runtime/onnx/ops_math.js";
 import type { Lowering } from "../runtime/lowering.js";
 import { asList, checkFloat32Fields, f32, makeParams, normalizeAxis, numel, requireFloatInput, ZERO, type ParamRequest } from "./common.js";
@@ -247,25 +247,7 @@ function lowerNorm(layer: { name: string; attrs: NormAttrs }, x: string, l: Lowe
       scale && featureShaped(scale, groupShape), bias && featureShaped(bias, groupShape));
     return g.node("Reshape", [y, g.constInt64([...keep, a.numFeatures])]);
   }
-  const from = trailingFrom(a);
-  if (from !== undefined) {
-    // Two-pass statistics over trailing axes: ONNX LayerNormalization (see ops_norm.ts).
-    const trailing = a.featureShape.slice(from);
-    const ones = { dtype: "float32" as const, shape: trailing, data: new Float32Array(a.numFeatures).fill(1) };
-    return layerNormalization(g, x, from, a.epsilon, scale ? featureShaped(scale, trailing) : ones, bias && featureShaped(bias, trailing));
-  }
   return normalize(g, x, moments(g, x, a.reductionAxes, a.useMean, a.fastVariance), a.epsilon, scale, bias);
-}
-
-/**
- * Where ONNX LayerNormalization gives Flax's numbers: a LayerNorm with use_fast_variance off
- * whose reduction and feature axes are the same trailing axes; the first of them.
- */
-function trailingFrom(a: NormAttrs): number | undefined {
-  if (a.type !== "LayerNorm" || a.fastVariance) return undefined;
-  const r = a.reductionAxes;
-  const trailing = r.length > 0 && r.every((ax, i) => ax === a.rank - r.length + i);
-  return trailing && r.length === a.featureAxes.length && r.every((ax, i) => ax === a.featureAxes[i]) ? r[0] : undefined;
 }
 
 function describeNorm(a: NormAttrs): string {

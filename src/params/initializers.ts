@@ -1,11 +1,14 @@
 /**
  * Parameter initializers with the semantics of `jax.nn.initializers` (what `flax.nnx` uses):
- * the same names, defaults, fan rules and distributions, sampled with our own PRNG (values are
- * not bit-identical to JAX's).
+ * the same names, defaults and fan rules. `sampleInitializer` draws them from a JAX threefry
+ * key value for value as JAX does (float32, float16, bfloat16); `initializeParam` from the
+ * previous per-parameter xoshiro streams (`--prng xoshiro`: same distributions, other values).
  */
 
 import { numElements } from "../tensor.js";
+import { expectDraws, FORMATS, releaseTables, sampleFloat32, sampleNarrow, type Distribution, type FloatDType } from "./jax_random.js";
 import { Rng } from "./prng.js";
+import type { Key, PrngLayout } from "./threefry.js";
 
 export type FanMode = "fan_in" | "fan_out" | "fan_avg" | "fan_geo_avg";
 export type VarianceDistribution = "truncated_normal" | "normal" | "uniform";
@@ -214,6 +217,7 @@ export function varianceScalingVariance(init: VarianceScaling, shape: readonly n
     fan_in: fanIn,
     fan_out: fanOut,
     fan_avg: (fanIn + fanOut) / 2,
+    // JAX: (fan_in * fan_out) ** 0.5, the correctly rounded square root.
     fan_geo_avg: Math.sqrt(fanIn * fanOut),
   }[init.mode];
   if (denominator === 0) {
@@ -277,4 +281,80 @@ export function initializeParam(init: Initializer, initShape: readonly number[],
       }
     }
   }
+}
+
+function checkShape(shape: readonly number[]): void {
+  for (const d of shape) {
+    if (!Number.isSafeInteger(d) || d < 0) throw new RangeError(`invalid dimension ${d} in shape ${pyShape(shape)}`);
+  }
+}
+
+/**
+ * What `init(key, shape, dtype)` draws, as a distribution and the factor JAX multiplies it by,
+ * each constant rounded as JAX rounds it to the dtype (through float32); undefined for the
+ * initializers that draw nothing.
+ */
+function drawOf(init: Initializer, shape: readonly number[], dtype: FloatDType): { d: Distribution; scale: number } | undefined {
+  const r = FORMATS[dtype].round;
+  switch (init.kind) {
+    case "zeros":
+    case "ones":
+    case "constant":
+      return undefined;
+    case "normal":
+      return { d: { kind: "normal" }, scale: r(init.stddev) };
+    case "truncated_normal":
+      return { d: { kind: "truncated_normal", lower: init.lower, upper: init.upper }, scale: r(init.stddev) };
+    case "uniform":
+      return { d: { kind: "uniform", lo: 0, hi: 1 }, scale: r(init.scale) };
+    case "variance_scaling": {
+      // jnp.array(scale / denominator, dtype), then sqrt and the rest in the dtype.
+      const variance = r(varianceScalingVariance(init, shape));
+      switch (init.distribution) {
+        case "truncated_normal":
+          return { d: { kind: "truncated_normal", lower: -2, upper: 2 }, scale: r(r(Math.sqrt(variance)) / r(TRUNCATED_NORMAL_STDDEV)) };
+        case "normal":
+          return { d: { kind: "normal" }, scale: r(Math.sqrt(variance)) };
+        case "uniform":
+          return { d: { kind: "uniform", lo: -1, hi: 1 }, scale: r(Math.sqrt(r(3 * variance))) };
+      }
+    }
+  }
+}
+
+/** Announce a float32 sampleInitializer call to come, so large inits can share lookup tables. */
+export function planInitializer(init: Initializer, shape: readonly number[]): void {
+  const draw = drawOf(init, shape, "float32");
+  if (draw !== undefined) expectDraws(draw.d, numElements(shape));
+}
+
+/** After a model's initialization: drop what planInitializer and the draws built up. */
+export function endInitialization(): void {
+  releaseTables();
+}
+
+/** Whether the initializer uses its key (zeros, ones and constant do not). */
+export function drawsFromKey(init: Initializer): boolean {
+  return !(init.kind === "zeros" || init.kind === "ones" || init.kind === "constant");
+}
+
+/**
+ * `init(key, shape, dtype)` exactly as JAX computes it on CPU: float32 values, or the raw bits
+ * of float16/bfloat16 values. `key` may be omitted for initializers that draw nothing.
+ */
+export function sampleInitializer(init: Initializer, shape: readonly number[], key: Key | undefined, dtype: "float32", layout?: PrngLayout): Float32Array;
+export function sampleInitializer(init: Initializer, shape: readonly number[], key: Key | undefined, dtype: "float16" | "bfloat16", layout?: PrngLayout): Uint16Array;
+export function sampleInitializer(init: Initializer, shape: readonly number[], key: Key | undefined, dtype: FloatDType, layout?: PrngLayout): Float32Array | Uint16Array;
+export function sampleInitializer(init: Initializer, shape: readonly number[], key: Key | undefined, dtype: FloatDType, layout: PrngLayout = "partitionable"): Float32Array | Uint16Array {
+  checkShape(shape);
+  const n = numElements(shape);
+  const draw = drawOf(init, shape, dtype);
+  if (draw === undefined) {
+    const value = init.kind === "ones" ? 1 : init.kind === "constant" ? init.value : 0;
+    if (dtype === "float32") return new Float32Array(n).fill(value);
+    return new Uint16Array(n).fill(FORMATS[dtype].toBits(FORMATS[dtype].round(value)));
+  }
+  if (key === undefined) throw new Error(`initializer ${init.kind} needs a key`);
+  if (dtype === "float32") return sampleFloat32(key, n, draw.d, draw.scale, layout);
+  return sampleNarrow(key, n, draw.d, draw.scale, FORMATS[dtype], layout);
 }

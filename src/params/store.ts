@@ -3,12 +3,16 @@
  * from a seed, or read from a file and checked against the spec before anything runs.
  */
 import { UserError } from "../diagnostics/errors.js";
-import { paramName, type IrModel, type ParamSpec } from "../ir/model.js";
+import { paramName, type IrLayer, type IrModel, type ParamSpec } from "../ir/model.js";
 import { readParamsFile } from "../io/files.js";
+import type { RngDraw } from "../layers/kind.js";
+import { LAYER_KINDS } from "../layers/registry.js";
 import { numElements, type Tensor } from "../tensor.js";
 import { didYouMean } from "../util/suggest.js";
-import { initializeParam } from "./initializers.js";
+import { drawsFromKey, endInitialization, initializeParam, planInitializer, sampleInitializer } from "./initializers.js";
+import { RngStream } from "./rngs.js";
 import { sliceOffset, storedName } from "./stacked.js";
+import type { PrngLayout } from "./threefry.js";
 
 export type ParamMap = ReadonlyMap<string, Tensor>;
 
@@ -30,22 +34,78 @@ export function declaredParams(model: IrModel): Map<string, ParamSpec> {
 }
 
 /**
- * Initialize every parameter from `seed`, each from its own stream (its full name). A stacked
- * array is initialized slice by slice, each slice from its copy's stream (`h.3.attn...`).
+ * Which PRNG `--seed` uses: JAX's threefry as `nnx.Rngs(seed)` with `jax_threefry_partitionable`
+ * on (JAX >= 0.5.0, the default) or off (`legacy`), or nnx-gen's previous per-parameter xoshiro
+ * streams.
  */
-export function initializeParams(model: IrModel, seed: number): Map<string, Tensor> {
-  const slices: [name: string, at: number, data: Float32Array][] = [];
-  for (const l of model.layers) {
-    const slot = model.stacked?.[l.name];
-    for (const p of slot ? l.params : []) slices.push([storedName(slot!, l, p), sliceOffset(slot!, p), initializeParam(p.init, p.initShape, seed, paramName(l, p))]);
-  }
-  const stacked = new Set(slices.map(([name]) => name));
+export type Prng = PrngLayout | "xoshiro";
+
+/** The `rngs.params()` calls a layer's Flax constructor makes, in order. */
+export function layerDraws(layer: IrLayer): readonly RngDraw[] {
+  const kind = LAYER_KINDS.get(layer.type);
+  return kind?.rngDraws?.(layer) ?? layer.params.map((p) => p.name);
+}
+
+/**
+ * Initialize every parameter from `seed`. JAX's PRNG: one `nnx.Rngs(seed)` stream over the
+ * model in layer order, each layer drawing the keys its Flax constructor draws (layerDraws);
+ * a parameter Flax creates without a key is initialized without one. xoshiro: each parameter
+ * from its own stream (its full name).
+ *
+ * A stacked repeat is built as `nnx.split_rngs(splits=N)` around an `nnx.vmap`-ped constructor:
+ * at its first layer the enclosing stream draws one key, split into N streams; copy k builds
+ * from stream k, and its values are slice k of the stacked arrays.
+ */
+export function initializeParams(model: IrModel, seed: number, prng: Prng = "partitionable"): Map<string, Tensor> {
   const out = new Map<string, Tensor>();
-  for (const [name, p] of declaredParams(model)) {
-    out.set(name, { dtype: "float32", shape: [...p.shape], data: stacked.has(name) ? new Float32Array(numElements(p.shape)) : initializeParam(p.init, p.initShape, seed, name) });
+  const stacks = (model.uses ?? []).filter((u) => u.repeat?.stacked);
+  const store = (layer: IrLayer, p: ParamSpec, data: Float32Array) => {
+    const slot = model.stacked?.[layer.name];
+    if (!slot) return void out.set(paramName(layer, p), { dtype: "float32", shape: [...p.shape], data });
+    const name = storedName(slot, layer, p);
+    if (!out.has(name)) out.set(name, { dtype: "float32", shape: [...slot.counts, ...p.shape], data: new Float32Array(numElements(slot.counts) * data.length) });
+    (out.get(name)!.data as Float32Array).set(data, sliceOffset(slot, p));
+  };
+  const ordered = () => new Map([...declaredParams(model).keys()].map((n) => [n, out.get(n)!]));
+  if (prng === "xoshiro") {
+    for (const layer of model.layers) for (const p of layer.params) store(layer, p, initializeParam(p.init, p.initShape, seed, paramName(layer, p)));
+    return ordered();
   }
-  for (const [name, at, data] of slices) (out.get(name)!.data as Float32Array).set(data, at);
-  return out;
+  const root = RngStream.fromSeed(seed, prng);
+  const splits = new Map<string, RngStream[]>();
+  const streamOf = (layer: IrLayer): RngStream => {
+    let stream = root;
+    for (const u of stacks) {
+      if (!layer.name.startsWith(`${u.path}.`)) continue;
+      const k = Number(layer.name.slice(u.path.length + 1).split(".")[0]);
+      let streams = splits.get(u.path);
+      if (!streams) splits.set(u.path, (streams = stream.splitStreams(u.repeat!.count)));
+      stream = streams[k]!;
+    }
+    return stream;
+  };
+  for (const layer of model.layers) for (const p of layer.params) planInitializer(p.init, p.initShape);
+  try {
+    for (const layer of model.layers) {
+      const rngs = streamOf(layer);
+      const keys = new Map<string, ReturnType<RngStream["next"]>>();
+      for (const draw of layerDraws(layer)) {
+        const key = rngs.next();
+        if (draw !== null) keys.set(draw, key);
+      }
+      for (const p of layer.params) {
+        const key = keys.get(p.name);
+        if (key === undefined && drawsFromKey(p.init)) {
+          throw new Error(`${paramName(layer, p)}: ${layer.type} creates it without a key, but its initializer ${p.init.kind} needs one`);
+        }
+        store(layer, p, sampleInitializer(p.init, p.initShape, key, "float32", prng) as Float32Array);
+      }
+    }
+  } finally {
+    endInitialization();
+  }
+  // Declared order (layer by layer, params in order), as before.
+  return ordered();
 }
 
 /**
@@ -183,7 +243,7 @@ function suggestMapping(extra: readonly string[], given: ReadonlyMap<string, Ten
 /** Parameters from a file or an in-memory map (validated), or initialized from a seed. */
 export async function resolveParams(
   model: IrModel,
-  source: { seed?: number } | { params: string | ParamMap },
+  source: { seed?: number; prng?: Prng } | { params: string | ParamMap },
   mapping: NameMapping = {},
 ): Promise<Map<string, Tensor>> {
   if ("params" in source) {
@@ -191,5 +251,5 @@ export async function resolveParams(
     const given = isFile ? await readParamsFile(source.params as string) : (source.params as ParamMap);
     return validateParams(model, given, isFile ? (source.params as string) : "the given parameters", mapping);
   }
-  return initializeParams(model, source.seed ?? 0);
+  return initializeParams(model, source.seed ?? 0, source.prng);
 }

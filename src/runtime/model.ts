@@ -7,14 +7,14 @@ import { hasErrors } from "../diagnostics/diagnostic.js";
 import { errorMessage, RuntimeFailure, UsageError, UserError } from "../diagnostics/errors.js";
 import { formatDiagnostics } from "../diagnostics/format.js";
 import { dimViolation, valueTypes, type IrModel } from "../ir/model.js";
-import { resolveParams, type NameMapping, type ParamMap } from "../params/store.js";
+import { resolveParams, type NameMapping, type ParamMap, type Prng } from "../params/store.js";
 import { checkSpecText } from "../spec/load.js";
 import { isDataOf, numElements, type Tensor } from "../tensor.js";
 import { VERSION } from "../version.js";
 import { defaultBackend, type Backend, type OutputType, type Session } from "./backend.js";
 import { lowerModel } from "./lower.js";
 
-export type ParamSource = { seed?: number } | { params: string | ParamMap };
+export type ParamSource = { seed?: number; prng?: Prng } | { params: string | ParamMap };
 
 export interface CompileOptions {
   /** Intra-op threads (default 1). */

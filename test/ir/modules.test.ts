@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { checkSpecText } from "../../src/spec/load.js";
 import { compileSpecModel } from "../../src/runtime/model.js";
-import { declaredParams } from "../../src/params/store.js";
+import { declaredParams, initializeParams } from "../../src/params/store.js";
 import { summarize, type TreeNode } from "../../src/summary/summary.js";
 import { tensor, type Tensor } from "../../src/tensor.js";
 
@@ -117,7 +117,7 @@ describe("modules", () => {
         }
       } else flat.set(name.replace(/\.(?=[^.]*\.)/g, "_"), t);
     }
-    // Stacked slices are initialized like list copies (each from its copy's stream), so differ.
+    // Each stacked slice is built from its own split stream, so the copies differ.
     expect(flat.get("s_0_mlp_fc.kernel")!.data).not.toEqual(flat.get("s_1_mlp_fc.kernel")!.data);
     const ref = await compileSpecModel({ file: "flat.yaml", text: FLAT }, { params: flat });
     const x = tensor("float32", [2, 8], Float32Array.from({ length: 16 }, (_, i) => Math.sin(i) * 2));
@@ -155,5 +155,34 @@ describe("modules", () => {
     const cut = summarize(model, {}, { depth: 1 });
     expect(cut.tree!.map((n) => [n.path, n.children])).toEqual([["h", undefined], ["s", undefined], ["t", undefined], ["y", undefined]]);
     expect(cut.layers.length).toBe(s.layers.length);
+  });
+
+  it("--seed: a stacked repeat draws one key from the enclosing stream (nnx.split_rngs), list copies draw in order", () => {
+    const spec = (first: string) => `nnx_gen: 1
+model: Seeded
+inputs:
+  x: { shape: [2, 8] }
+modules:
+  Block:
+    inputs: [x]
+    layers:
+      - { name: fc, type: Linear, out_features: 8 }
+layers:
+${first}
+  - { name: t, type: Linear, out_features: 3 }
+`;
+    const init = (first: string) => initializeParams(checkSpecText("s.yaml", spec(first)).model!, 0);
+    const stacked = init("  - { name: s, type: Block, repeat: { count: 3, stacked: true } }");
+    // One key drawn (then split), like a Linear without bias draws one.
+    const oneDraw = init("  - { name: s, type: Linear, out_features: 8, use_bias: false }");
+    expect(Array.from(stacked.get("t.kernel")!.data)).toEqual(Array.from(oneDraw.get("t.kernel")!.data));
+    expect(stacked.get("s.fc.kernel")!.shape).toEqual([3, 8, 8]);
+    const k = stacked.get("s.fc.kernel")!.data;
+    expect(k.slice(0, 64)).not.toEqual(k.slice(64, 128));
+    // A list repeat is three modules built in order from the same stream: six draws.
+    const list = init("  - { name: s, type: Block, repeat: 3 }");
+    const flat = init([0, 1, 2].map((i) => `  - { name: s${i}, type: Linear, out_features: 8 }`).join("\n"));
+    expect(Array.from(list.get("s.2.fc.kernel")!.data)).toEqual(Array.from(flat.get("s2.kernel")!.data));
+    expect(Array.from(list.get("t.kernel")!.data)).toEqual(Array.from(flat.get("t.kernel")!.data));
   });
 });

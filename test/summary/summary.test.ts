@@ -12,7 +12,7 @@ import { describe, expect, it } from "vitest";
 import { EXAMPLES, FAIL, runCli, STACK_FRAME } from "../cli/helpers.js";
 
 interface Summary {
-  layers: { name: string; type: string; input_shapes: (number | string)[][]; output_shape: (number | string)[]; params: number; macs: number | string; flops: number | string; param_bytes: number }[];
+  layers: { name: string; type: string; input_shapes: (number | string)[][]; output_shape: (number | string)[]; params: number; macs: number | string; flops: number | string; param_bytes: number; batch_stats: number; batch_stat_bytes: number }[];
   totals: { params: number; macs: number | string; flops: number | string; param_bytes: number; batch_stats: number; batch_stat_bytes: number };
 }
 
@@ -215,8 +215,12 @@ describe("summary errors", () => {
 });
 
 describe("summary of normalization layers", () => {
+  const NORM_CNN = join(import.meta.dirname, "../codegen/specs/norm_cnn.yaml");
+
   it("norm_cnn: params and BatchNorm's batch stats counted apart, FLOPs per the norm convention", async () => {
-    const s = await summary("norm_cnn");
+    const r = await runCli(["summary", NORM_CNN, "--format", "json"]);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout) as Summary;
     // BatchNorm(64): scale + bias = 128 params; mean + var = 128 batch stats. x - mean, x factor, + bias: 3 FLOPs per element.
     expect(layer(s, "bn1")).toMatchObject({ params: 128, param_bytes: 512, batch_stats: 128, batch_stat_bytes: 512, macs: 0, flops: `${32 * 32 * 64 * 3}*batch` });
     // GroupNorm / LayerNorm with fast variance, scale and bias: 3 + 1 + 1 + 1 + 1 = 7 per element.
@@ -227,7 +231,7 @@ describe("summary of normalization layers", () => {
   });
 
   it("shows the batch stats columns only for models that have some", async () => {
-    const withStats = await runCli(["summary", join(EXAMPLES, "norm_cnn.yaml")]);
+    const withStats = await runCli(["summary", NORM_CNN]);
     expect(withStats.stdout).toMatch(/param bytes +batch stats +batch stat bytes +MACs/);
     expect(withStats.stdout).toMatch(/\nbn1 +BatchNorm .* 128 +512 B +128 +512 B /);
     const without = await runCli(["summary", join(EXAMPLES, "tiny_cnn.yaml")]);

@@ -34,12 +34,15 @@ export class HTTPModel {
   }
 
   /**
-   * Build the model: initialize its parameters from a seed, or load them from a
-   * `.safetensors`, `.npz` or Flax msgpack file, or a map, checked against the spec
-   * (names, shapes, dtypes). The native runtime is loaded here, on first use.
+   * Build the model: initialize its parameters from a seed (the values `nnx.Rngs(seed)` gives
+   * in Flax; `prng: "legacy"` for JAX before 0.5.0), or load them from a `.safetensors`, `.npz`
+   * or Flax msgpack file, or a map, checked against the spec (names, shapes, dtypes). The
+   * native runtime is loaded here, on first use.
    */
   static async create(
-    source: { readonly seed: number } | { readonly params: string | ReadonlyMap<string, Tensor> },
+    source:
+      | { readonly seed: number; readonly prng?: "partitionable" | "legacy" | "xoshiro" }
+      | { readonly params: string | ReadonlyMap<string, Tensor> },
     options: { readonly threads?: number } = {},
   ): Promise<HTTPModel> {
     return new HTTPModel(await compileSpecModel(spec, source, options));
