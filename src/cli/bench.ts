@@ -65,7 +65,7 @@ export function registerBench(program: Command, io: CliIO, done: (r: CommandResu
       const baseline = flags.baseline !== undefined ? readBaseline(flags.baseline) : undefined;
 
       const backend = await defaultBackend();
-      const compiled = await compileModel(model, paramSource(flags), { threads: flags.threads, names: nameMapping(flags), backend, memoryBudget: budget });
+      const compiled = await compileModel(model, paramSource(flags), { threads: flags.threads, names: nameMapping(flags, io), backend, memoryBudget: budget });
       const peak = await resolvePeak(flags.peakGflops, { threads: flags.threads, backend });
       const firstInput = model.inputs[0]!;
       let report;

@@ -25,7 +25,7 @@ export function registerExport(program: Command, io: CliIO, done: (r: CommandRes
     .requiredOption("-o, --output <file>", "output file");
   addParamOptions(cmd).action(async (spec: string, flags: ExportFlags) => {
     const model = requireModel(spec, io);
-    const names = nameMapping(flags);
+    const names = nameMapping(flags, io);
     checkParamBudget(model, budgetOf(flags));
     const params = await resolveParams(model, paramSource(flags), names);
     if (flags.format === "safetensors") {

@@ -14,6 +14,7 @@ export interface ParamFlags {
   stripPrefix: string[];
   rename: string[];
   memoryBudget?: string;
+  ignoreExtra?: boolean;
 }
 
 export function addParamOptions(cmd: Command): Command {
@@ -27,7 +28,8 @@ export function addParamOptions(cmd: Command): Command {
     )
     .option("--strip-prefix <prefix>", "strip this prefix from checkpoint parameter names (repeatable)", collect, [])
     .option("--rename <from=to>", "rename a leading checkpoint path, e.g. layers.0=conv1 (repeatable)", collect, [])
-    .option("--memory-budget <size>", `bytes parameters and intermediates may take, e.g. 48G (default: ${BUDGET_ENV}, else half the machine's memory)`);
+    .option("--memory-budget <size>", `bytes parameters and intermediates may take, e.g. 48G (default: ${BUDGET_ENV}, else half the machine's memory)`)
+    .option("--ignore-extra", "drop checkpoint entries the spec does not declare (RNG state is always dropped)");
 }
 
 /** The memory budget the flags (or the environment) give. */
@@ -39,7 +41,7 @@ export function paramSource(f: ParamFlags): ParamSource {
   return f.params !== undefined ? { params: f.params } : { seed: f.seed ?? 0, ...(f.prng !== undefined ? { prng: f.prng } : {}) };
 }
 
-export function nameMapping(f: ParamFlags): NameMapping {
+export function nameMapping(f: ParamFlags, io?: { stderr: (text: string) => void }): NameMapping {
   if (f.params === undefined && (f.stripPrefix.length > 0 || f.rename.length > 0)) {
     throw new UsageError(`${f.stripPrefix.length > 0 ? "--strip-prefix" : "--rename"} maps the names in a --params file; there is none (parameters come from --seed)`);
   }
@@ -48,7 +50,9 @@ export function nameMapping(f: ParamFlags): NameMapping {
     if (eq <= 0 || eq === r.length - 1) throw new UsageError(`--rename expects FROM=TO, got "${r}"`);
     return [r.slice(0, eq), r.slice(eq + 1)] as const;
   });
-  return { stripPrefixes: f.stripPrefix, renames };
+  if (f.params === undefined && f.ignoreExtra) throw new UsageError("--ignore-extra applies to a --params file; there is none (parameters come from --seed)");
+  const notes = io ? { onNote: (m: string) => io.stderr(`nnx-gen: note: ${m}\n`) } : {};
+  return { stripPrefixes: f.stripPrefix, renames, ...(f.ignoreExtra ? { ignoreExtra: true } : {}), ...notes };
 }
 
 export const threadsOption = () => new Option("--threads <n>", "intra-op threads for the native runtime").argParser(integer(1, 256)).default(1);

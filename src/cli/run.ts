@@ -130,7 +130,7 @@ export function registerRun(program: Command, io: CliIO, done: (r: CommandResult
     .addOption(threadsOption())
     .action(async (spec: string, flags: RunFlags) => {
       const model = requireModel(spec, io);
-      const names = nameMapping(flags);
+      const names = nameMapping(flags, io);
       if (flags.saveParams !== undefined && extname(flags.saveParams).toLowerCase() !== ".safetensors") {
         throw new UsageError(`--save-params writes safetensors; name the file *.safetensors, got "${flags.saveParams}"`);
       }

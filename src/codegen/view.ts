@@ -6,7 +6,7 @@ import { basename } from "node:path";
 import { modelSymbols, paramCollection, valueTypes, type IrModel, type ParamCollection, type TensorType } from "../ir/model.js";
 import { Expr, shapeText } from "../shapes/expr.js";
 import { UserError } from "../diagnostics/errors.js";
-import { summarize } from "../summary/summary.js";
+import { summarize, treeRows, type ModelSummary } from "../summary/summary.js";
 import { LAYER_KINDS } from "../layers/registry.js";
 import { assertIdentifier, typeParamNames } from "./names.js";
 import { textLines } from "./escape.js";
@@ -100,7 +100,7 @@ export function buildModuleView(model: IrModel, specText: string, specFileName: 
     runTypeParams: typeParamList(symbols.map((s) => `${params.get(s)!} extends number`)),
     inputs: tensorGroup(inputsName, symbols, params, inputFields),
     outputs: tensorGroup(outputsName, outputSymbols, params, outputFields),
-    layerRows: layerTable(model, types, summary.layers.map((l) => l.params), summary.layers.map((l) => l.batch_stats)),
+    layerRows: layerTable(model, types, summary),
   };
 }
 
@@ -159,16 +159,29 @@ function grouped(n: number): string {
   return n.toLocaleString("en-US");
 }
 
-/** The forward pass as an aligned table, one row per layer, like nnx.tabulate. */
-function layerTable(model: IrModel, types: ReadonlyMap<string, TensorType>, paramCounts: readonly number[], statCounts: readonly number[]): string[] {
-  const rows = model.layers.map((l, i) => ({
-    name: l.name,
-    what: LAYER_KINDS.get(l.type)?.describe?.(l.attrs) ?? l.type,
-    from: l.inputs.map((v) => shapeText(types.get(v)!.shape)).join(", "),
-    to: l.parts ? l.parts.map((p) => shapeText(p.shape)).join(", ") : shapeText(l.output.shape),
-    params: [paramCounts[i] ? `params ${grouped(paramCounts[i])}` : "", statCounts[i] ? `batch_stats ${grouped(statCounts[i])}` : ""].filter((s) => s).join(", "),
+/**
+ * The forward pass as an aligned table, one row per layer, like nnx.tabulate; with modules,
+ * the tree: each use (with its subtree's counts) above its layers, indented.
+ */
+function layerTable(model: IrModel, types: ReadonlyMap<string, TensorType>, summary: ModelSummary): string[] {
+  const counts = (params: number, stats: number) => [params ? `params ${grouped(params)}` : "", stats ? `batch_stats ${grouped(stats)}` : ""].filter((s) => s).join(", ");
+  const byName = new Map(model.layers.map((l) => [l.name, l]));
+  const entries: { indent: string; name: string; layer?: IrModel["layers"][number]; what: string; params: number; stats: number }[] = summary.tree
+    ? treeRows(summary.tree).map(([n, depth]) => {
+        const layer = byName.get(n.layer ?? "");
+        const what = n.repeat ? `${n.type} x${n.repeat.count}${n.repeat.stacked ? " stacked" : ""}` : n.type;
+        return { indent: "  ".repeat(depth), name: n.path, ...(layer ? { layer } : {}), what, params: n.params, stats: n.batch_stats };
+      })
+    : model.layers.map((l, i) => ({ indent: "", name: l.name, layer: l, what: l.type, params: summary.layers[i]!.params, stats: summary.layers[i]!.batch_stats }));
+  const rows = entries.map((e) => ({
+    name: e.indent + e.name,
+    what: e.layer ? (LAYER_KINDS.get(e.layer.type)?.describe?.(e.layer.attrs) ?? e.layer.type) : e.what,
+    from: e.layer ? e.layer.inputs.map((v) => shapeText(types.get(v)!.shape)).join(", ") : "",
+    to: !e.layer ? "" : e.layer.parts ? e.layer.parts.map((p) => shapeText(p.shape)).join(", ") : shapeText(e.layer.output.shape),
+    params: counts(e.params, e.stats),
   }));
   const width = (key: "name" | "what" | "from" | "to") => Math.max(...rows.map((r) => r[key].length));
   const [nameW, whatW, fromW, toW] = [width("name"), width("what"), width("from"), width("to")];
-  return rows.map((r) => `${r.name.padEnd(nameW)}  ${r.what.padEnd(whatW)}  ${r.from.padEnd(fromW)} -> ${r.to.padEnd(toW)}  ${r.params}`.trimEnd());
+  const arrow = (r: { from: string; to: string }) => (r.from || r.to ? `${r.from.padEnd(fromW)} -> ${r.to.padEnd(toW)}` : " ".repeat(fromW + toW + 4));
+  return rows.map((r) => `${r.name.padEnd(nameW)}  ${r.what.padEnd(whatW)}  ${arrow(r)}  ${r.params}`.trimEnd());
 }

@@ -15,6 +15,7 @@ import type { BrokenLayers } from "../spec/validate.js";
 import type { DType } from "../tensor.js";
 import { didYouMean } from "../util/suggest.js";
 import { parsePartRef, partName, type DimConstraint, type IrInput, type IrLayer, type IrModel, type IrOutput, type TensorType } from "./model.js";
+import { expandModules, type ExpandableSpec } from "./modules.js";
 import { nameRecord } from "../util/names.js";
 
 interface RawSpec {
@@ -31,9 +32,18 @@ interface RawSpec {
  * symbols to values, so rules that hold only for some sizes are decided for these.
  */
 export function buildModel(src: SpecSource, bind: Readonly<Record<string, number>> = {}, broken?: BrokenLayers): IrModel | undefined {
-  const spec = src.data as RawSpec;
+  const data = src.data as RawSpec;
   // A layer that is not even a mapping (a schema error) has no fields to read.
-  const rawLayers = spec.layers.map((l) => (l !== null && typeof l === "object" && !Array.isArray(l) ? l : {}));
+  const mappings = data.layers.map((l) => (l !== null && typeof l === "object" && !Array.isArray(l) ? l : {}));
+  // Module uses become their body's layers, named by path (modules.ts).
+  const exp = expandModules(src, { ...data, layers: mappings } as ExpandableSpec);
+  const spec = { ...data, layers: exp.layers, outputs: exp.outputs } as RawSpec;
+  const rawLayers = spec.layers;
+  // Schema errors are reported per spec layer: a top-level layer's index in the spec.
+  const brokenFields = (index: number) => {
+    const m = /^\/layers\/(\d+)$/.exec(exp.pointers[index]!);
+    return m ? broken?.get(Number(m[1])) : undefined;
+  };
   const errorsBefore = src.diagnostics.filter((d) => d.severity === "error").length;
 
   const inputs: IrInput[] = Object.entries(spec.inputs).map(([name, t]) => ({
@@ -59,7 +69,7 @@ export function buildModel(src: SpecSource, bind: Readonly<Record<string, number
   });
   const firstIndex = new Map<string, number>();
   names.forEach((n, i) => {
-    const ptr = rawLayers[i]!["name"] !== undefined ? pointerOf(["layers", i, "name"]) : pointerOf(["layers", i]);
+    const ptr = rawLayers[i]!["name"] !== undefined ? `${exp.pointers[i]}/name` : exp.pointers[i]!;
     if (Object.hasOwn(spec.inputs, n)) {
       src.report("NNX2002", ptr, `layer name "${n}" is already the name of a model input`);
     } else if (firstIndex.has(n)) {
@@ -81,11 +91,12 @@ export function buildModel(src: SpecSource, bind: Readonly<Record<string, number
   rawLayers.forEach((given, index) => {
     const type = given["type"] as string;
     const name = names[index]!;
-    const pointer = pointerOf(["layers", index]);
+    const pointer = exp.pointers[index]!;
+    if (exp.broken.has(index)) return void values.set(name, null);
     const kind = LAYER_KINDS.get(type);
     // A layer with schema errors: inferred from its valid fields, quietly (its errors are
     // reported), so the layers after it are still checked; its wiring must be intact.
-    const badFields = broken?.get(index);
+    const badFields = brokenFields(index);
     if (!kind || (badFields && ["", "type", "input", "embed"].some((f) => badFields.has(f)))) {
       values.set(name, null);
       return;
@@ -149,8 +160,8 @@ export function buildModel(src: SpecSource, bind: Readonly<Record<string, number
   for (const o of outputs ?? []) consumed.add(parsePartRef(o.value)?.layer ?? o.value);
   // With unresolved outputs every would-be output looks unused: one typo, one diagnostic.
   names.forEach((n, i) => {
-    if (outputs && !consumed.has(n) && firstIndex.get(n) === i) {
-      const ptr = pointerOf(["layers", i]);
+    if (outputs && !consumed.has(n) && firstIndex.get(n) === i && !exp.internal.has(n)) {
+      const ptr = exp.pointers[i]!;
       src.report("NNX2026", ptr, `layer "${n}" is never used: no layer reads it and it is not an output`, {
         severity: "warning",
         hint: "add it to outputs, or remove it",
@@ -160,7 +171,7 @@ export function buildModel(src: SpecSource, bind: Readonly<Record<string, number
 
   const errorsAfter = src.diagnostics.filter((d) => d.severity === "error").length;
   if (errorsAfter > errorsBefore || !outputs || broken) return undefined;
-  const model: IrModel = { file: src.file, model: spec.model, inputs, dims, layers, outputs };
+  const model: IrModel = { file: src.file, model: spec.model, inputs, dims, layers, outputs, ...(exp.uses.length ? { uses: exp.uses, stacked: Object.fromEntries(exp.stacked) } : {}) };
   return spec.description === undefined ? model : { ...model, description: spec.description };
 }
 

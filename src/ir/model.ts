@@ -83,6 +83,30 @@ export interface IrModel {
   readonly dims: Readonly<Record<string, DimConstraint>>;
   readonly layers: readonly IrLayer[];
   readonly outputs: readonly IrOutput[];
+  /** Module uses, in expansion order (absent without modules): the tree summaries show. */
+  readonly uses?: readonly IrUse[];
+  /** Layers of stacked repeats by layer name: their params live in one stacked array each. */
+  readonly stacked?: Readonly<Record<string, StackSlot>>;
+}
+
+/** A use of a declared module: `h` (Block, repeat 12), then each copy `h.0` ... `h.11`. */
+export interface IrUse {
+  readonly path: string;
+  readonly module: string;
+  /** JSON pointer of the use in the spec. */
+  readonly pointer: string;
+  readonly repeat?: { readonly count: number; readonly stacked: boolean };
+}
+
+/**
+ * Where a layer of a stacked repeat (`repeat: {count, stacked: true}`) keeps its params: under
+ * the layer path without the copy indices (`h.attn` for `h.3.attn`), at `index` of leading
+ * axes `counts` (one per stacked level, outermost first), as nnx.vmap stores them.
+ */
+export interface StackSlot {
+  readonly name: string;
+  readonly index: readonly number[];
+  readonly counts: readonly number[];
 }
 
 /**

@@ -12,14 +12,25 @@ import { BYTES_PER_ELEMENT, numElements, type Tensor } from "../tensor.js";
 import { didYouMean } from "../util/suggest.js";
 import { drawsFromKey, endInitialization, initializeParam, planInitializer, sampleInitializer } from "./initializers.js";
 import { RngStream } from "./rngs.js";
+import { sliceOffset, storedName } from "./stacked.js";
 import type { PrngLayout } from "./threefry.js";
 
 export type ParamMap = ReadonlyMap<string, Tensor>;
 
-/** Every parameter the model declares, in layer order, by full name. */
+/**
+ * Every parameter the model stores, in layer order, by full name. The layers of a stacked
+ * repeat share one entry per parameter, with the repeat's leading axes (`h.attn.query.kernel`
+ * is [12, 768, 12, 64]), as nnx.vmap stores them.
+ */
 export function declaredParams(model: IrModel): Map<string, ParamSpec> {
   const out = new Map<string, ParamSpec>();
-  for (const l of model.layers) for (const p of l.params) out.set(paramName(l, p), p);
+  for (const l of model.layers) {
+    const slot = model.stacked?.[l.name];
+    for (const p of l.params) {
+      if (!slot) out.set(paramName(l, p), p);
+      else if (!out.has(storedName(slot, l, p))) out.set(storedName(slot, l, p), { ...p, shape: [...slot.counts, ...p.shape] });
+    }
+  }
   return out;
 }
 
@@ -47,19 +58,43 @@ export function layerDraws(layer: IrLayer): readonly RngDraw[] {
  * model in layer order, each layer drawing the keys its Flax constructor draws (layerDraws);
  * a parameter Flax creates without a key is initialized without one. xoshiro: each parameter
  * from its own stream (its full name).
+ *
+ * A stacked repeat is built as `nnx.split_rngs(splits=N)` around an `nnx.vmap`-ped constructor:
+ * at its first layer the enclosing stream draws one key, split into N streams; copy k builds
+ * from stream k, and its values are slice k of the stacked arrays.
  */
 export function initializeParams(model: IrModel, seed: number, prng: Prng = "partitionable"): Map<string, Tensor> {
   const out = new Map<string, Tensor>();
+  const stacks = (model.uses ?? []).filter((u) => u.repeat?.stacked);
+  const store = (layer: IrLayer, p: ParamSpec, data: Float32Array) => {
+    const slot = model.stacked?.[layer.name];
+    if (!slot) return void out.set(paramName(layer, p), { dtype: "float32", shape: [...p.shape], data });
+    const name = storedName(slot, layer, p);
+    if (!out.has(name)) out.set(name, { dtype: "float32", shape: [...slot.counts, ...p.shape], data: new Float32Array(numElements(slot.counts) * data.length) });
+    (out.get(name)!.data as Float32Array).set(data, sliceOffset(slot, p));
+  };
+  const ordered = () => new Map([...declaredParams(model).keys()].map((n) => [n, out.get(n)!]));
   if (prng === "xoshiro") {
-    for (const [name, p] of declaredParams(model)) {
-      out.set(name, { dtype: "float32", shape: [...p.shape], data: initializeParam(p.init, p.initShape, seed, name) });
-    }
-    return out;
+    for (const layer of model.layers) for (const p of layer.params) store(layer, p, initializeParam(p.init, p.initShape, seed, paramName(layer, p)));
+    return ordered();
   }
-  const rngs = RngStream.fromSeed(seed, prng);
+  const root = RngStream.fromSeed(seed, prng);
+  const splits = new Map<string, RngStream[]>();
+  const streamOf = (layer: IrLayer): RngStream => {
+    let stream = root;
+    for (const u of stacks) {
+      if (!layer.name.startsWith(`${u.path}.`)) continue;
+      const k = Number(layer.name.slice(u.path.length + 1).split(".")[0]);
+      let streams = splits.get(u.path);
+      if (!streams) splits.set(u.path, (streams = stream.splitStreams(u.repeat!.count)));
+      stream = streams[k]!;
+    }
+    return stream;
+  };
   for (const layer of model.layers) for (const p of layer.params) planInitializer(p.init, p.initShape);
   try {
     for (const layer of model.layers) {
+      const rngs = streamOf(layer);
       const keys = new Map<string, ReturnType<RngStream["next"]>>();
       for (const draw of layerDraws(layer)) {
         const key = rngs.next();
@@ -70,14 +105,14 @@ export function initializeParams(model: IrModel, seed: number, prng: Prng = "par
         if (key === undefined && drawsFromKey(p.init)) {
           throw new Error(`${paramName(layer, p)}: ${layer.type} creates it without a key, but its initializer ${p.init.kind} needs one`);
         }
-        out.set(paramName(layer, p), { dtype: "float32", shape: [...p.shape], data: sampleInitializer(p.init, p.initShape, key, "float32", prng) });
+        store(layer, p, sampleInitializer(p.init, p.initShape, key, "float32", prng) as Float32Array);
       }
     }
   } finally {
     endInitialization();
   }
   // Declared order (layer by layer, params in order), as before.
-  return new Map([...declaredParams(model).keys()].map((n) => [n, out.get(n)!]));
+  return ordered();
 }
 
 /**
@@ -87,6 +122,21 @@ export function initializeParams(model: IrModel, seed: number, prng: Prng = "par
 export interface NameMapping {
   stripPrefixes?: readonly string[];
   renames?: readonly (readonly [from: string, to: string])[];
+  /** Drop entries the spec does not declare instead of refusing the file (`--ignore-extra`). */
+  ignoreExtra?: boolean;
+  /** Told what was dropped (RNG state, ignored extras). */
+  onNote?: (message: string) => void;
+}
+
+/**
+ * RNG state in `nnx.state(model)`: an RngStream's `key` and `count` (flax/nnx/rnglib.py), under
+ * the `rngs` attribute Flax's layers use (Dropout's `dropout.rngs.key`) or a stored nnx.Rngs
+ * (`rngs.default.key`, `rngs.params.count`).
+ */
+export function isRngState(name: string): boolean {
+  const parts = name.split(".");
+  const last = parts[parts.length - 1];
+  return (last === "key" || last === "count") && parts.slice(0, -1).includes("rngs");
 }
 
 export function mapName(name: string, m: NameMapping): string {
@@ -125,7 +175,14 @@ export function validateParams(model: IrModel, given: ParamMap, file: string, ma
     }
     if (t.dtype !== p.dtype) note("NNX3063", `${name} has dtype ${t.dtype} but the spec's param_dtype is ${p.dtype}`);
   }
-  const extra = [...mapped.keys()].filter((n) => !declared.has(n));
+  const unknown = [...mapped.keys()].filter((n) => !declared.has(n));
+  // Inference draws no random numbers: RNG state is dropped; other extras only on request.
+  const rng = unknown.filter(isRngState);
+  const extra = unknown.filter((n) => !isRngState(n) && !mapping.ignoreExtra);
+  const ignored = mapping.ignoreExtra ? unknown.filter((n) => !isRngState(n)) : [];
+  const list = (names: string[]) => `${names.slice(0, 4).join(", ")}${names.length > 4 ? `, ... (${names.length} in all)` : ""}`;
+  if (rng.length > 0) mapping.onNote?.(`${file}: dropped RNG state (${list(rng)}): inference draws no random numbers`);
+  if (ignored.length > 0) mapping.onNote?.(`${file}: ignored ${ignored.length} entr${ignored.length === 1 ? "y" : "ies"} the spec does not declare (--ignore-extra): ${list(ignored)}`);
   for (const n of extra) {
     const hint = didYouMean(n, declared.keys());
     note("NNX3061", `unexpected parameter ${n}${hint ? ` (${hint})` : ""}`);
@@ -138,7 +195,7 @@ export function validateParams(model: IrModel, given: ParamMap, file: string, ma
       suggestion !== undefined
         ? `the checkpoint holds these parameters under other names; map them with ${suggestion}`
         : extra.length > 0
-          ? "checkpoint names differ? map them with --strip-prefix PREFIX or --rename FROM=TO (e.g. --rename layers.0=conv1)"
+          ? "checkpoint names differ? map them with --strip-prefix PREFIX or --rename FROM=TO (e.g. --rename layers.0=conv1); --ignore-extra drops entries the spec does not declare"
           : undefined;
     throw new UserError(code, `${file} does not match the spec (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${shown.join("\n")}`, file, renameHint);
   }

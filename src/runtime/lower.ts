@@ -8,6 +8,7 @@ import type { IrModel, TensorType } from "../ir/model.js";
 import { partName, qualifiedParamName, valueTypes } from "../ir/model.js";
 import { LAYER_KINDS } from "../layers/registry.js";
 import type { Tensor } from "../tensor.js";
+import { layerParams } from "../params/stacked.js";
 import type { Lowering } from "./lowering.js";
 import { shapeOf } from "./onnx/ops_shape.js";
 import { GraphBuilder, type BuildOptions, type BuiltModel, type Dim } from "./onnx/graph.js";
@@ -19,6 +20,7 @@ export function onnxDims(t: TensorType): Dim[] {
 
 export function lowerModel(model: IrModel, params: ReadonlyMap<string, Tensor>, options: BuildOptions = {}): BuiltModel {
   const g = new GraphBuilder(model.model);
+  params = layerParams(model, params);
   const types = valueTypes(model);
   // compileModel refuses inputs outside `dims` before a run, so these minimums always hold.
   const mins = nameRecord(Object.fromEntries(Object.entries(model.dims).map(([sym, c]) => [sym, c.min])));

@@ -10,7 +10,13 @@ import { AJV_OPTIONS } from "./ajv_options.js";
 import { layerTypes, specSchema, type JsonSchema } from "./schema.js";
 import type { SpecSource } from "./source.js";
 
-let validator: ValidateFunction | undefined;
+interface Validators {
+  spec: ValidateFunction;
+  /** A layer whose type is a declared module (see modules.ts). */
+  moduleUse: ValidateFunction;
+}
+
+let validators: Validators | undefined;
 
 /** Written by the build (scripts/compile-schema.mjs) beside the schema. */
 export const VALIDATOR_PATH = packagePath("schemas", "nnx-spec.validator.cjs");
@@ -19,18 +25,21 @@ export const VALIDATOR_PATH = packagePath("schemas", "nnx-spec.validator.cjs");
  * The build compiles the schema to a standalone validator (scripts/compile-schema.mjs);
  * before a build, the schema is compiled here with the same options.
  */
-function compiled(): ValidateFunction {
-  if (validator) return validator;
+function compiled(): Validators {
+  if (validators) return validators;
   const require = createRequire(VALIDATOR_PATH);
   try {
-    validator = require(VALIDATOR_PATH) as ValidateFunction;
+    validators = require(VALIDATOR_PATH) as Validators;
   } catch {
     const Ajv = (require("ajv") as { default: typeof import("ajv").default }).default;
     const ajv = new Ajv({ ...AJV_OPTIONS });
     ajv.addVocabulary(["x-expected"]);
-    validator = ajv.compile(specSchema());
+    const schema = specSchema();
+    ajv.addSchema(schema);
+    const id = schema["$id"] as string;
+    validators = { spec: ajv.getSchema(id)!, moduleUse: ajv.getSchema(`${id}#/$defs/moduleUse`)! };
   }
-  return validator;
+  return validators;
 }
 
 /**
@@ -60,9 +69,10 @@ export function validateSpec(src: SpecSource): true | BrokenLayers | false {
     });
     return false;
   }
-  const validate = compiled();
-  if (validate(data)) return true;
-  const errors = foldAlternatives(validate.errors ?? []);
+  const { spec, moduleUse } = compiled();
+  if (spec(data)) return true;
+  const errors = foldAlternatives(checkModuleUses(data as Record<string, unknown>, spec.errors ?? [], moduleUse));
+  if (errors.length === 0) return true;
   for (const e of errors) reportError(src, e);
   return brokenLayers(errors);
 }
@@ -83,6 +93,32 @@ function brokenLayers(errors: readonly ErrorObject[]): BrokenLayers | false {
     } else if (!INERT.has(ptr.split("/")[1] ?? "") && !(e.keyword === "additionalProperties" && e.instancePath === "")) return false;
   }
   return broken;
+}
+
+/** Module names the spec declares (for module uses and suggestions). */
+function declaredModules(data: unknown): string[] {
+  const modules = (data as { modules?: unknown } | null)?.modules;
+  return modules !== null && typeof modules === "object" && !Array.isArray(modules) ? Object.keys(modules) : [];
+}
+
+/**
+ * A layer whose type is a declared module fails the layer discriminator (its type is no
+ * layer kind); it is checked against moduleUse instead, with errors at the same place.
+ */
+function checkModuleUses(data: Record<string, unknown>, errors: ErrorObject[], moduleUse: ValidateFunction): ErrorObject[] {
+  const modules = new Set(declaredModules(data));
+  if (modules.size === 0) return errors;
+  const out: ErrorObject[] = [];
+  for (const e of errors) {
+    const tag = (e.params as { tagValue?: unknown }).tagValue;
+    if (e.keyword !== "discriminator" || typeof tag !== "string" || !modules.has(tag)) {
+      out.push(e);
+      continue;
+    }
+    if (moduleUse(e.data)) continue;
+    for (const inner of moduleUse.errors ?? []) out.push({ ...inner, instancePath: e.instancePath + inner.instancePath });
+  }
+  return out;
 }
 
 /**
@@ -160,7 +196,7 @@ function reportError(src: SpecSource, e: ErrorObject): void {
       const tag = String(p["tag"]);
       const value = p["tagValue"];
       if (tag === "type") {
-        const types = layerTypes();
+        const types = [...layerTypes(), ...declaredModules(src.data)];
         src.report("NNX1017", `${ptr}/type`, typeof value === "string" ? `unknown layer type "${value}"` : `layer type must be a string, got ${describe(value)}`, {
           hint: (typeof value === "string" && didYouMean(value, types)) || `layer types: ${types.join(", ")}`,
         });

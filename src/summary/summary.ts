@@ -32,10 +32,37 @@ export interface LayerSummary {
 export interface ModelSummary {
   layers: LayerSummary[];
   totals: { params: number; macs: Count; flops: Count; param_bytes: number; batch_stats: number; batch_stat_bytes: number };
+  /**
+   * Models with modules: the tree of uses and layers by nnx.state path (a stacked repeat's
+   * layers are one node each, holding all copies), each node with the sums of its subtree.
+   */
+  tree?: TreeNode[];
+}
+
+export interface TreeNode {
+  path: string;
+  /** The module of a use, or the layer type. */
+  type: string;
+  repeat?: { count: number; stacked: boolean };
+  params: number;
+  param_bytes: number;
+  batch_stats: number;
+  batch_stat_bytes: number;
+  macs: Count;
+  flops: Count;
+  /** Present on uses; cut off below `depth`. */
+  children?: TreeNode[];
+  /** On a layer's node: the (first) layer it stands for, e.g. `s.0.fc` for stacked `s.fc`. */
+  layer?: string;
+}
+
+export interface SummaryOptions {
+  /** Levels of the tree to keep (as nnx.tabulate's depth); all when absent. */
+  depth?: number;
 }
 
 /** Summarize, with symbols bound by `dims` where given (the rest stay expressions). */
-export function summarize(model: IrModel, dims: Readonly<Record<string, number>> = {}): ModelSummary {
+export function summarize(model: IrModel, dims: Readonly<Record<string, number>> = {}, options: SummaryOptions = {}): ModelSummary {
   const types = valueTypes(model);
   const bind = (e: Expr) => e.substitute(dims);
   let macs = Expr.const(0);
@@ -67,7 +94,78 @@ export function summarize(model: IrModel, dims: Readonly<Record<string, number>>
       batch_stat_bytes: sbytes,
     };
   });
-  return { layers, totals: { params, macs: macs.toJSON(), flops: flops.toJSON(), param_bytes: bytes, batch_stats: stats, batch_stat_bytes: statBytes } };
+  const totals = { params, macs: macs.toJSON(), flops: flops.toJSON(), param_bytes: bytes, batch_stats: stats, batch_stat_bytes: statBytes };
+  return model.uses ? { layers, totals, tree: buildTree(model, layers, bind, options.depth) } : { layers, totals };
+}
+
+interface Sums {
+  node: TreeNode;
+  macs: Expr;
+  flops: Expr;
+  kids: Sums[];
+}
+
+/** The module tree: uses and layers nested by path, every node with its subtree's sums. */
+function buildTree(model: IrModel, layers: readonly LayerSummary[], bind: (e: Expr) => Expr, depth: number | undefined): TreeNode[] {
+  const stackedUses = new Set(model.uses!.filter((u) => u.repeat?.stacked).map((u) => u.path));
+  // A stacked repeat's copies are one node: drop the copy index after a stacked use's path.
+  const stored = (path: string) => {
+    const out: string[] = [];
+    let original = "";
+    for (const seg of path.split(".")) {
+      const skip = stackedUses.has(original) && /^\d+$/.test(seg);
+      original = original ? `${original}.${seg}` : seg;
+      if (!skip) out.push(seg);
+    }
+    return out.join(".");
+  };
+  const nodes = new Map<string, Sums>();
+  const roots: Sums[] = [];
+  const place = (path: string, type: string, repeat?: TreeNode["repeat"]): Sums => {
+    let s = nodes.get(path);
+    if (s) return s;
+    const node: TreeNode = { path, type, ...(repeat ? { repeat } : {}), params: 0, param_bytes: 0, batch_stats: 0, batch_stat_bytes: 0, macs: 0, flops: 0 };
+    s = { node, macs: Expr.const(0), flops: Expr.const(0), kids: [] };
+    nodes.set(path, s);
+    const dot = path.lastIndexOf(".");
+    (dot > 0 && nodes.has(path.slice(0, dot)) ? nodes.get(path.slice(0, dot))!.kids : roots).push(s);
+    return s;
+  };
+  const uses = new Map(model.uses!.map((u) => [u.path, u]));
+  model.layers.forEach((l, i) => {
+    // Ancestors first (uses), so each node finds its parent.
+    const segs = l.name.split(".");
+    for (let k = 1; k < segs.length; k++) {
+      const u = uses.get(segs.slice(0, k).join("."));
+      if (u && !(k > 1 && stackedUses.has(segs.slice(0, k - 1).join(".")))) place(stored(u.path), u.module, u.repeat);
+    }
+    const leaf = place(stored(l.name), l.type);
+    leaf.node.layer ??= l.name;
+    const s = layers[i]!;
+    // The layer's own node and every enclosing use, each once (a stacked copy maps to its use).
+    const targets = new Set([leaf]);
+    for (let k = 1; k < segs.length; k++) {
+      const target = nodes.get(stored(segs.slice(0, k).join(".")));
+      if (target) targets.add(target);
+    }
+    for (const target of targets) {
+      const n = target.node;
+      n.params += s.params;
+      n.param_bytes += s.param_bytes;
+      n.batch_stats += s.batch_stats;
+      n.batch_stat_bytes += s.batch_stat_bytes;
+      target.macs = target.macs.add(bind(l.cost.macs));
+      target.flops = target.flops.add(bind(l.cost.flops));
+    }
+  });
+  const finish = (s: Sums, level: number): TreeNode => {
+    const node: TreeNode = { ...s.node, macs: s.macs.toJSON(), flops: s.flops.toJSON() };
+    if (uses.has(s.node.path) || s.kids.length > 0 || stackedUses.has(s.node.path)) {
+      if (depth === undefined || level < depth) node.children = s.kids.map((k) => finish(k, level + 1));
+    }
+    return node;
+  };
+  return roots.map((r) => finish(r, 1));
 }
 
 /** Element count and bytes of some parameters. */
@@ -115,9 +213,22 @@ function rows(s: ModelSummary): string[][] {
   const withStats = s.totals.batch_stats > 0;
   const row = (head: string[], l: Omit<LayerSummary, "name" | "type" | "input_shapes" | "output_shape">) =>
     [...head, num(l.params), bytesText(l.param_bytes), ...(withStats ? [num(l.batch_stats), bytesText(l.batch_stat_bytes)] : []), num(l.macs), num(l.flops)];
-  const body = s.layers.map((l) => row([l.name, l.type, l.input_shapes.map(shape).join(" "), l.part_shapes ? l.part_shapes.map(shape).join(" ") : shape(l.output_shape)], l));
+  const byName = new Map(s.layers.map((l) => [l.name, l]));
+  const outText = (l: LayerSummary) => (l.part_shapes ? l.part_shapes.map(shape).join(" ") : shape(l.output_shape));
+  const body = s.tree
+    ? treeRows(s.tree).map(([n, indent]) => {
+        const l = byName.get(n.layer ?? "");
+        const type = n.repeat ? `${n.type} x${n.repeat.count}${n.repeat.stacked ? " stacked" : ""}` : n.type;
+        return row(["  ".repeat(indent) + n.path, type, l ? l.input_shapes.map(shape).join(" ") : "", l ? outText(l) : ""], n);
+      })
+    : s.layers.map((l) => row([l.name, l.type, l.input_shapes.map(shape).join(" "), outText(l)], l));
   body.push(row(["total", "", "", ""], s.totals));
   return body;
+}
+
+/** Tree nodes in order, each with its depth (0 at the top). */
+export function treeRows(tree: readonly TreeNode[], indent = 0): [TreeNode, number][] {
+  return tree.flatMap((n): [TreeNode, number][] => [[n, indent], ...treeRows(n.children ?? [], indent + 1)]);
 }
 
 function num(c: Count): string {
