@@ -116,6 +116,7 @@ async function main() {
   });
   let stats, malloc, specLoad, runCli, npy, st;
   try {
+    await import("../dist/node/host.js"); // the core's Node host, as the package root installs it
     stats = await import("../dist/bench/stats.js");
     malloc = await import("../dist/runtime/malloc_tuning.js");
     specLoad = await import("../dist/spec/load.js");

@@ -2,7 +2,7 @@
  * IR -> view model: everything the template prints, precomputed. Text taken from the spec
  * stays raw here; the template escapes it for the context it lands in (comment or string).
  */
-import { basename } from "node:path";
+import { basenameOf as basename } from "../host.js";
 import { modelSymbols, paramCollection, valueTypes, type IrModel, type ParamCollection, type TensorType } from "../ir/model.js";
 import { Expr, shapeText } from "../shapes/expr.js";
 import { UserError } from "../diagnostics/errors.js";

@@ -1,6 +1,5 @@
 /** Conv masks: a nested list in the spec, or {file: mask.npy} relative to the spec. */
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { host } from "../host.js";
 import { readNpy } from "../io/npy.js";
 import type { LayerContext } from "./kind.js";
 
@@ -12,9 +11,9 @@ export interface Mask {
 export function readMask(ctx: LayerContext, spec: unknown): Mask | undefined {
   if (Array.isArray(spec)) return nestedMask(ctx, spec);
   const file = (spec as { file: string }).file;
-  const path = resolve(ctx.specDir, file);
   try {
-    const t = readNpy(new Uint8Array(readFileSync(path)), file);
+    const h = host();
+    const t = readNpy(h.readFile(h.resolve(ctx.specDir, file), h.maxBytes), file);
     const values = new Float32Array(t.data.length);
     for (let i = 0; i < values.length; i++) values[i] = Number(t.data[i]);
     return { shape: [...t.shape], values };

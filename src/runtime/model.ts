@@ -2,7 +2,7 @@
  * A spec made runnable: checked IR + validated parameters -> one ONNX graph -> one native
  * session. This is what `run`, `bench`, generated modules and library users execute.
  */
-import { basename } from "node:path";
+import { basenameOf as basename } from "../host.js";
 import { hasErrors } from "../diagnostics/diagnostic.js";
 import { errorMessage, RuntimeFailure, UsageError, UserError } from "../diagnostics/errors.js";
 import { formatDiagnostics } from "../diagnostics/format.js";

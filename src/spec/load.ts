@@ -1,7 +1,8 @@
 /** Load a spec: read -> YAML with positions -> schema -> IR with inferred shapes. */
-import { readFileSync, statSync } from "node:fs";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { hasErrors, sortDiagnostics } from "../diagnostics/diagnostic.js";
+import { errorMessage } from "../diagnostics/errors.js";
+import { host, HostFileError } from "../host.js";
 import { buildModel } from "../ir/build.js";
 import type { IrModel } from "../ir/model.js";
 import { SpecSource } from "./source.js";
@@ -39,15 +40,12 @@ export function checkSpecFile(file: string, options: CheckOptions = {}): Checked
   });
   let text: string;
   try {
-    const st = statSync(file);
-    if (st.isDirectory()) return fail("NNX1004", `${file} is a directory, not a spec file`);
-    if (st.size > MAX_SPEC_BYTES) return fail("NNX1005", `spec is ${st.size} bytes; specs are limited to ${MAX_SPEC_BYTES} bytes`);
-    const bytes = readFileSync(file);
+    const bytes = host().readFile(file, MAX_SPEC_BYTES);
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const why = err.code === "ENOENT" ? "no such file" : err.code === "EACCES" ? "permission denied" : err instanceof TypeError ? "not valid UTF-8 text" : err.message;
-    return fail("NNX1004", `cannot read spec ${file}: ${why}`);
+    if (e instanceof HostFileError && e.reason === "directory") return fail("NNX1004", `${file} is a directory, not a spec file`);
+    if (e instanceof HostFileError && e.reason === "too-large") return fail("NNX1005", `spec is ${e.size} bytes; specs are limited to ${MAX_SPEC_BYTES} bytes`);
+    return fail("NNX1004", `cannot read spec ${file}: ${e instanceof TypeError ? "not valid UTF-8 text" : errorMessage(e)}`);
   }
   return checkSpecText(file, text.replace(/^\uFEFF/, ""), options);
 }

@@ -2,35 +2,19 @@
  * Schema validation with ajv, turned into diagnostics at the offending YAML node.
  * All errors are reported (allErrors); alternatives (anyOf) are folded into one message.
  */
-import { createRequire } from "node:module";
 import type { ErrorObject, ValidateFunction } from "ajv";
+import { validate as compiledValidator } from "../generated/spec_validator.js";
 import { didYouMean } from "../util/suggest.js";
-import { packagePath } from "../paths.js";
-import { AJV_OPTIONS } from "./ajv_options.js";
-import { layerTypes, specSchema, type JsonSchema } from "./schema.js";
+import { layerTypes, type JsonSchema } from "./schema.js";
 import type { SpecSource } from "./source.js";
 
-let validator: ValidateFunction | undefined;
-
-/** Written by the build (scripts/compile-schema.mjs) beside the schema. */
-export const VALIDATOR_PATH = packagePath("schemas", "nnx-spec.validator.cjs");
-
 /**
- * The build compiles the schema to a standalone validator (scripts/compile-schema.mjs);
- * before a build, the schema is compiled here with the same options.
+ * The build compiles the schema to a standalone ES module validator (scripts/gen-assets.mjs,
+ * with the options of ajv_options.ts): `check` neither loads ajv's compiler nor compiles the
+ * schema at start-up, and browsers run no generated code (no `new Function`).
  */
 function compiled(): ValidateFunction {
-  if (validator) return validator;
-  const require = createRequire(VALIDATOR_PATH);
-  try {
-    validator = require(VALIDATOR_PATH) as ValidateFunction;
-  } catch {
-    const Ajv = (require("ajv") as { default: typeof import("ajv").default }).default;
-    const ajv = new Ajv({ ...AJV_OPTIONS });
-    ajv.addVocabulary(["x-expected"]);
-    validator = ajv.compile(specSchema());
-  }
-  return validator;
+  return compiledValidator as unknown as ValidateFunction;
 }
 
 /** Validate the parsed data of a source; diagnostics go to the source. Returns true when valid. */
