@@ -19,4 +19,4 @@ export { resolveParams, initializeParams, validateParams, declaredParams, type N
 export { generateModule, isGeneratedModule, snakeCase, GENERATED_MARKER, type GeneratedModule } from "./codegen/index.js";
 export { readNpy, writeNpy } from "./io/npy.js";
 export { readSafetensors, writeSafetensors } from "./io/safetensors.js";
-export { readParamsFile } from "./io/files.js";
+export { readParamsFile } from "./node/params_file.js";
