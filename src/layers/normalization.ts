@@ -248,7 +248,7 @@ function lowerNorm(layer: { name: string; attrs: NormAttrs }, x: string, l: Lowe
     return g.node("Reshape", [y, g.constInt64([...keep, a.numFeatures])]);
   }
   const from = trailingFrom(a);
-  if (from !== undefined) {
+  if (from !== undefined && l.prefer?.layerNormalizationOp !== false) {
     // Two-pass statistics over trailing axes: ONNX LayerNormalization (see ops_norm.ts).
     const trailing = a.featureShape.slice(from);
     const ones = { dtype: "float32" as const, shape: trailing, data: new Float32Array(a.numFeatures).fill(1) };

@@ -6,6 +6,7 @@
  */
 
 import { host } from "../host.js";
+import type { LoweringPreferences } from "./lowering.js";
 import type { DType, Tensor } from "../tensor.js";
 
 /** An in-memory file a model refers to (ONNX external data for weights). */
@@ -24,6 +25,8 @@ export interface LoadOptions {
 export interface Backend {
   readonly name: string;
   readonly version: string;
+  /** How graphs for this backend are best lowered (absent: for onnxruntime's CPU kernels). */
+  readonly lowering?: LoweringPreferences;
   load(model: Uint8Array, opts?: LoadOptions): Promise<Session>;
 }
 

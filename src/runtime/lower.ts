@@ -8,14 +8,14 @@ import type { IrModel, TensorType } from "../ir/model.js";
 import { valueTypes } from "../ir/model.js";
 import { LAYER_KINDS } from "../layers/registry.js";
 import type { Tensor } from "../tensor.js";
-import type { Lowering } from "./lowering.js";
+import type { Lowering, LoweringPreferences } from "./lowering.js";
 import { GraphBuilder, type BuildOptions, type BuiltModel, type Dim } from "./onnx/graph.js";
 
 export function onnxDims(t: TensorType): Dim[] {
   return t.shape.map((d) => d.constant ?? d.toString());
 }
 
-export function lowerModel(model: IrModel, params: ReadonlyMap<string, Tensor>, options: BuildOptions = {}): BuiltModel {
+export function lowerModel(model: IrModel, params: ReadonlyMap<string, Tensor>, options: BuildOptions & { readonly prefer?: LoweringPreferences | undefined } = {}): BuiltModel {
   const g = new GraphBuilder(model.model);
   const types = valueTypes(model);
   // compileModel refuses inputs outside `dims` before a run, so these minimums always hold.
@@ -32,6 +32,7 @@ export function lowerModel(model: IrModel, params: ReadonlyMap<string, Tensor>, 
     dims: (value) => onnxDims(types.get(value)!),
     minDims: (value) => types.get(value)!.shape.map((d) => d.lowerBound(mins)),
     dtype: (value) => types.get(value)!.dtype,
+    ...(options.prefer ? { prefer: options.prefer } : {}),
   };
   for (const layer of model.layers) {
     const kind = LAYER_KINDS.get(layer.type)!;

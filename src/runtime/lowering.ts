@@ -11,4 +11,16 @@ export interface Lowering {
   /** The smallest each dim can be at run time (the spec's `dims` minimums), where provable. */
   minDims(value: string): (number | undefined)[];
   dtype(value: string): DType;
+  /** What the backend the graph is built for prefers (absent: onnxruntime-node's CPU kernels). */
+  readonly prefer?: LoweringPreferences;
+}
+
+/** Per-backend lowering choices, where two lowerings are equal in exact arithmetic. */
+export interface LoweringPreferences {
+  /**
+   * false: no ONNX LayerNormalization; its two-pass statistics are built from primitive ops.
+   * onnxruntime-web's wasm kernel is less exact than onnxruntime's CPU one (1.8e-4 off on rows
+   * with a large mean).
+   */
+  readonly layerNormalizationOp?: boolean;
 }

@@ -89,8 +89,8 @@ export function bindInputs(model: IrModel, inputs: Readonly<Record<string, Tenso
 /** Build and load a session for a checked model. */
 export async function compileModel(model: IrModel, source: ParamSource, options: CompileOptions = {}): Promise<CompiledModel> {
   const params = await resolveParams(model, source, options.names);
-  const built = lowerModel(model, params);
   const backend = options.backend ?? (await defaultBackend());
+  const built = lowerModel(model, params, { prefer: backend.lowering });
   const session: Session = await backend.load(built.bytes, { threads: options.threads ?? 1, externalData: built.externalData }).catch((e: unknown) => {
     throw asRuntimeFailure(e, `${backend.name} could not load the model`);
   });

@@ -35,6 +35,8 @@ export async function webBackend(options: WebBackendOptions = {}): Promise<Backe
   return {
     name: "onnxruntime-web",
     version: ort.env.versions.web ?? ort.env.versions.common,
+    // Its wasm LayerNormalization is less exact than the CPU kernel (see LoweringPreferences).
+    lowering: { layerNormalizationOp: false },
     load: (model, opts) => loadOrtSession(ort, model, opts ?? {}, { executionProviders }),
   };
 }
