@@ -42,9 +42,14 @@ export interface Host {
 
 let current: Host | undefined;
 
-/** Installed by the entry at import (the last one imported wins). */
+/** Installed by the entry at import. */
 export function setHost(host: Host): void {
   current = host;
+}
+
+/** Whether an entry installed a host (the web entry leaves Node's in place: it does more). */
+export function hasHost(): boolean {
+  return current !== undefined;
 }
 
 export function host(): Host {

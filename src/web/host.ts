@@ -5,7 +5,7 @@
  * installs it; `nnx-gen/web` imports it first.
  */
 import handlebars from "handlebars";
-import { setHost, HostFileError, type Host } from "../host.js";
+import { hasHost, setHost, HostFileError, type Host } from "../host.js";
 import { webBackend } from "./backend.js";
 import { inflateRaw } from "./inflate.js";
 
@@ -26,4 +26,6 @@ export const webHost: Host = {
   maxBytes: 2 ** 31 - 1,
 };
 
-setHost(webHost);
+// In Node with the package root loaded too, its host stays: files and zlib work there, and the
+// web entry passes its backend and parameter bytes explicitly anyway.
+if (!hasHost()) setHost(webHost);
