@@ -50,6 +50,7 @@ async function child(mode, name) {
     await session.release();
     return { startup_ms: startup, total_ms: create };
   }
+  await dist("node/host.js"); // the core's Node host, as the package root installs it
   const [{ checkSpecFile }, { compileModel }, { defaultBackend }, { resolveParams }, { lowerModel }] = await Promise.all([
     dist("spec/load.js"), dist("runtime/model.js"), dist("runtime/backend.js"), dist("params/store.js"), dist("runtime/lower.js"),
   ]);

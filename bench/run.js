@@ -5,7 +5,7 @@
  * models in bench/models and the shipped examples in fixtures/examples. See bench/README.md.
  *
  *   npm run build && node bench/run.js [--reps 3] [--duration 3] [--models reference|examples|all|cnn,mlp,...]
- *                                      [--skip nnx-gen,ort,torch,tfjs,load] [--out bench/results/NAME.json]
+ *                                      [--skip nnx-gen,ort,ort-web,torch,tfjs,load] [--out bench/results/NAME.json]
  *                                      [--markdown FILE.md] [--quiet-wait SECONDS]
  *                                      [--wait-load 0.8 --wait-load-max 1500]
  *
@@ -116,6 +116,7 @@ async function main() {
   });
   let stats, malloc, specLoad, runCli, npy, st;
   try {
+    await import("../dist/node/host.js"); // the core's Node host, as the package root installs it
     stats = await import("../dist/bench/stats.js");
     malloc = await import("../dist/runtime/malloc_tuning.js");
     specLoad = await import("../dist/spec/load.js");
@@ -196,6 +197,13 @@ async function main() {
       peerP50(run("node", ["bench/peers/ort_peer.mjs", "--model", m.onnx, ...m.inputArgs, "--threads", "1", ...timing, "--name", m.name], env));
     runners.push({ name: "ort (plain)", time: (m) => ortPeer(m, plainEnv()) });
     runners.push({ name: "ort (tuned malloc)", time: (m) => ortPeer(m, { ...plainEnv(), GLIBC_TUNABLES: tunables }) });
+  }
+  if (!skip.has("ort-web")) {
+    // nnx-gen/web's runtime: onnxruntime-web's wasm (SIMD, one thread) on the same exported graph.
+    runners.push({
+      name: "ort-web (wasm)",
+      time: (m) => peerP50(run("node", ["bench/peers/ort_peer.mjs", "--runtime", "web", "--model", m.onnx, ...m.inputArgs, "--threads", "1", ...timing, "--name", m.name], plainEnv())),
+    });
   }
   const torch = (m, mode, glibcTunables = tunables) =>
     peerP50(run(PYTHON, ["bench/peers/torch_peer.py", "--spec", m.spec, "--params", m.params, ...dimArgs(m.dims), "--threads", "1", "--malloc", mode, "--glibc-tunables", glibcTunables, ...timing]));
@@ -355,6 +363,10 @@ function ratios(r) {
     // Time ratios against PyTorch at its best (<= 1.00 means nnx-gen is at least as fast).
     ...(torchBest ? { "nnx-gen / torch best": q("nnx-gen", torchBest), "torch best": torchBest, "speed-up over torch best": q(torchBest, "nnx-gen") } : {}),
     "speed-up over tfjs-wasm": q("tfjs-wasm", "nnx-gen"),
+    // nnx-gen/web's runtime against the TensorFlow.js wasm peer (>= 1.00: at least as fast),
+    // and against the native runtime (reported, not a target).
+    "tfjs-wasm / ort-web (wasm)": q("tfjs-wasm", "ort-web (wasm)"),
+    "ort-web (wasm) / ort (plain)": q("ort-web (wasm)", "ort (plain)"),
   };
 }
 
@@ -438,6 +450,11 @@ function markdown(report) {
   for (const [name, r] of Object.entries(report.models)) {
     const q = r.ratios;
     out.push(`| ${name} | ${f2(q["nnx-gen / ort (tuned malloc)"])} | ${f2(q["nnx-gen (plain malloc) / ort (plain)"])} | ${f2(q["nnx-gen / ort (plain)"])} | ${f2(q["nnx-gen / nnx-gen (onnxruntime-node binding)"])} | ${f2(q["nnx-gen / torch best"])} | ${f2(q["speed-up over torch best"])} | ${f2(q["speed-up over tfjs-wasm"])} |`);
+  }
+  // The browser runtime (nnx-gen/web): onnxruntime-web wasm against the TensorFlow.js wasm peer.
+  out.push("", "| model | tfjs-wasm / ort-web (wasm) (>= 1: ort-web at least as fast) | ort-web (wasm) / native ort (plain) (reported, not a target) |", "|---|---|---|");
+  for (const [name, r] of Object.entries(report.models)) {
+    out.push(`| ${name} | ${f2(r.ratios["tfjs-wasm / ort-web (wasm)"])} | ${f2(r.ratios["ort-web (wasm) / ort (plain)"])} |`);
   }
   if (report.peak || report.fma_peak) {
     out.push(

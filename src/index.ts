@@ -2,6 +2,7 @@
  * The library API the CLI is built from. Importing it never loads the native runtime:
  * the runtime is loaded on first use by the functions that execute models.
  */
+import "./node/host.js";
 export { tensor, DTYPES, type DType, type Tensor, type DataOf } from "./tensor.js";
 export type { Diagnostic, Severity } from "./diagnostics/diagnostic.js";
 export { formatDiagnostics, DIAGNOSTIC_FORMATS, type DiagnosticFormat } from "./diagnostics/format.js";
@@ -21,4 +22,4 @@ export { sampleInitializer, planInitializer, endInitialization, canonicalInitial
 export { generateModule, isGeneratedModule, snakeCase, GENERATED_MARKER, type GeneratedModule } from "./codegen/index.js";
 export { readNpy, writeNpy } from "./io/npy.js";
 export { readSafetensors, writeSafetensors } from "./io/safetensors.js";
-export { readParamsFile } from "./io/files.js";
+export { readParamsFile } from "./node/params_file.js";

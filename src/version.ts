@@ -1,5 +1,4 @@
-import { readFileSync } from "node:fs";
-import { packagePath } from "./paths.js";
+import { PACKAGE_VERSION } from "./generated/assets.js";
 
-/** The package version, from the package's package.json. */
-export const VERSION: string = (JSON.parse(readFileSync(packagePath("package.json"), "utf8")) as { version: string }).version;
+/** The package version, from the package's package.json (copied by the build). */
+export const VERSION: string = PACKAGE_VERSION;

@@ -14,13 +14,15 @@
  * `--preallocate` passes preallocated output tensors to run() (ORT fills them, and still returns copies).
  * The malloc settings are whatever the environment has (the suite runs it plain and with GLIBC_TUNABLES).
  *
+ * `--runtime web` runs the same graph on onnxruntime-web's WebAssembly build instead (SIMD, one
+ * thread, the "wasm" execution provider), in Node: the runtime nnx-gen/web uses in browsers.
+ *
  * Prints JSON: {peer, model, threads, conditions, warmup, iterations, samples_ms} (or the check).
  */
 
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import ort from "onnxruntime-node";
 
 const NPY_DTYPES = {
   "<f4": ["float32", Float32Array], "<f8": ["float64", Float64Array], "<f2": ["float16", Uint16Array],
@@ -61,9 +63,15 @@ async function main() {
       threads: { type: "string", default: "1" }, warmup: { type: "string", default: "5" },
       iterations: { type: "string" }, duration: { type: "string" },
       "session-options": { type: "string", default: "{}" }, preallocate: { type: "boolean", default: false },
-      check: { type: "string" }, name: { type: "string" },
+      check: { type: "string" }, name: { type: "string" }, runtime: { type: "string", default: "node" },
     },
   });
+  const web = o.runtime === "web";
+  const ort = web ? await import("onnxruntime-web") : (await import("onnxruntime-node")).default;
+  if (web) {
+    ort.env.wasm.numThreads = 1;
+    ort.env.wasm.simd = true;
+  }
   if (!o.model) throw new Error("--model M.onnx is required");
   const options = {
     graphOptimizationLevel: "all",
@@ -73,7 +81,13 @@ async function main() {
     logSeverityLevel: 3,
     ...JSON.parse(o["session-options"]),
   };
-  const session = await ort.InferenceSession.create(o.model, options);
+  if (web) {
+    // onnxruntime-web takes bytes; weights exported beside the graph go in as external data.
+    options.executionProviders = ["wasm"];
+    const data = `${o.model}.data`;
+    if (existsSync(data)) options.externalData = [{ path: path.basename(data), data: readFileSync(data) }];
+  }
+  const session = await ort.InferenceSession.create(web ? readFileSync(o.model) : o.model, options);
   const feeds = {};
   for (const spec of o.input) {
     const eq = spec.indexOf("=");

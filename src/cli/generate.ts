@@ -6,8 +6,8 @@
  */
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Command } from "commander";
-import { GENERATED_MARKER, generateModule, isGeneratedModule, type GeneratedModule } from "../codegen/index.js";
+import { Option, type Command } from "commander";
+import { GENERATED_MARKER, generateModule, isGeneratedModule, type CodegenTarget, type GeneratedModule } from "../codegen/index.js";
 import { UserError } from "../diagnostics/errors.js";
 import { formatDiagnostics } from "../diagnostics/format.js";
 import { tempPathFor } from "../io/files.js";
@@ -19,6 +19,7 @@ import type { CommandResult } from "./program.js";
 interface GenerateOptions {
   out: string;
   check?: boolean;
+  target: CodegenTarget;
 }
 
 /** A module and where it goes; `current` is what the target holds now, if anything. */
@@ -36,8 +37,9 @@ export function registerGenerate(program: Command, io: CliIO, done: (r: CommandR
     .argument("<spec...>", "spec files")
     .requiredOption("-o, --out <dir>", "directory for the generated modules (created if missing)")
     .option("--check", "write nothing; exit 1 if a generated file is missing or would change")
+    .addOption(new Option("--target <runtime>", "node: import nnx-gen (native runtime); web: import nnx-gen/web (onnxruntime-web, browsers)").choices(["node", "web"]).default("node"))
     .action((specs: string[], opts: GenerateOptions) => {
-      const targets = planTargets(generateAll(specs, io), opts.out);
+      const targets = planTargets(generateAll(specs, io, opts.target), opts.out);
       const stale = targets.filter((t) => t.current !== t.module.code);
       if (opts.check) {
         if (stale.length > 0) {
@@ -58,7 +60,7 @@ export function registerGenerate(program: Command, io: CliIO, done: (r: CommandR
 }
 
 /** Check every spec first; any error means nothing is generated. Diagnostics go to stderr. */
-function generateAll(specs: readonly string[], io: CliIO): { spec: string; module: GeneratedModule }[] {
+function generateAll(specs: readonly string[], io: CliIO, target: CodegenTarget): { spec: string; module: GeneratedModule }[] {
   const checked = specs.map((spec) => checkSpecFile(spec));
   const diagnostics = checked.flatMap((c) => c.diagnostics);
   if (diagnostics.length > 0) io.stderr(formatDiagnostics(diagnostics, "text", VERSION));
@@ -66,7 +68,7 @@ function generateAll(specs: readonly string[], io: CliIO): { spec: string; modul
   if (failed.length > 0) {
     throw new UserError("NNX1000", `${failed.join(", ")} ${failed.length === 1 ? "has" : "have"} errors; nothing was generated`, undefined, `nnx-gen check ${failed.join(" ")}`);
   }
-  return checked.map((c) => ({ spec: c.file, module: generateModule(c.model!, readSpecText(c.file), c.file) }));
+  return checked.map((c) => ({ spec: c.file, module: generateModule(c.model!, readSpecText(c.file), c.file, target) }));
 }
 
 /** The text checkSpecFile just read and accepted, as it read it (without a BOM). */

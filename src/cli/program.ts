@@ -2,6 +2,7 @@
  * The commander program. `main(argv, io)` is what the bin calls and what tests call
  * in-process; it never throws and never calls process.exit: it returns the exit code.
  */
+import "../node/host.js"; // the CLI is Node's: files and the native runtime for the core
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { hasErrors } from "../diagnostics/diagnostic.js";
 import { RuntimeFailure, UsageError, UserError } from "../diagnostics/errors.js";

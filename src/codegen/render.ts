@@ -4,20 +4,10 @@
  * error, not an empty string), never HTML-escapes, and knows only the helpers below, which
  * escape spec text for the context it lands in.
  */
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { join } from "node:path";
-import { packagePath } from "../paths.js";
+import { TEMPLATES } from "../generated/assets.js";
+import { host } from "../host.js";
 import { commentText, stringLiteral } from "./escape.js";
 import type { ModuleView } from "./view.js";
-
-/**
- * handlebars is loaded on first use, not at import: the package root re-exports this module,
- * and generated modules and `check` should not pay for a template engine they do not use.
- */
-const require = createRequire(import.meta.url);
-
-const TEMPLATE_DIR = packagePath("templates");
 
 const HELPERS: Readonly<Record<string, (text: string) => string>> = {
   comment: commentText,
@@ -36,7 +26,9 @@ let moduleTemplate: HandlebarsTemplateDelegate<ModuleView> | undefined;
 /** Compiled once, at first use. */
 function loadModuleTemplate(): HandlebarsTemplateDelegate<ModuleView> {
   if (moduleTemplate) return moduleTemplate;
-  const env = (require("handlebars") as typeof import("handlebars")).create();
+  // From the host, on first use: the package root re-exports this module, and generated
+  // modules and `check` should not pay for a template engine they do not use.
+  const env = host().handlebars().create();
   for (const [name, escape] of Object.entries(HELPERS)) {
     env.registerHelper(name, (value: unknown) => {
       if (typeof value !== "string") throw new TypeError(`template helper ${name} expects a string, got ${typeof value}`);
@@ -48,8 +40,9 @@ function loadModuleTemplate(): HandlebarsTemplateDelegate<ModuleView> {
   return moduleTemplate;
 }
 
+/** The templates/ folder, copied into a module by the build (scripts/gen-assets.mjs). */
 function readTemplate(name: string): string {
-  return readFileSync(join(TEMPLATE_DIR, name), "utf8");
+  return TEMPLATES[name]!;
 }
 
 export function renderModule(view: ModuleView): string {

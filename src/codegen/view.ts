@@ -2,7 +2,7 @@
  * IR -> view model: everything the template prints, precomputed. Text taken from the spec
  * stays raw here; the template escapes it for the context it lands in (comment or string).
  */
-import { basename } from "node:path";
+import { basenameOf as basename } from "../host.js";
 import { modelSymbols, paramCollection, valueTypes, type IrModel, type ParamCollection, type TensorType } from "../ir/model.js";
 import { Expr, shapeText } from "../shapes/expr.js";
 import { UserError } from "../diagnostics/errors.js";
@@ -25,7 +25,12 @@ export interface ModuleView {
   readonly inputs: TensorGroupView;
   readonly outputs: TensorGroupView;
   readonly layerRows: readonly string[];
+  /** `generate --target web`: the module imports `nnx-gen/web` and runs on onnxruntime-web. */
+  readonly web: boolean;
 }
+
+/** Which entry of the package a generated module imports. */
+export type CodegenTarget = "node" | "web";
 
 export interface DimView {
   readonly typeParam: string;
@@ -56,9 +61,9 @@ export interface TensorFieldView {
  * Types the module names; neither the class nor a dim's type parameter may shadow them. (Its
  * values, `spec` and `compileSpecModel`, are lowercase and cannot meet a PascalCase name.)
  */
-const TYPES_IN_SIGNATURES = ["Tensor", "CompiledModel", "Promise", "ReadonlyMap", "NoInfer"];
+const TYPES_IN_SIGNATURES = ["Tensor", "CompiledModel", "Promise", "ReadonlyMap", "NoInfer", "WebParamSource", "WebCompileOptions"];
 
-export function buildModuleView(model: IrModel, specText: string, specFileName: string): ModuleView {
+export function buildModuleView(model: IrModel, specText: string, specFileName: string, target: CodegenTarget = "node"): ModuleView {
   const className = assertIdentifier(model.model, "model name");
   if (TYPES_IN_SIGNATURES.includes(className)) {
     throw new UserError("NNX1000", `model ${className} cannot be generated: its class would shadow the type ${className} that the module uses`, model.file, "rename the model");
@@ -101,6 +106,7 @@ export function buildModuleView(model: IrModel, specText: string, specFileName: 
     inputs: tensorGroup(inputsName, symbols, params, inputFields),
     outputs: tensorGroup(outputsName, outputSymbols, params, outputFields),
     layerRows: layerTable(model, types, summary),
+    web: target === "web",
   };
 }
 

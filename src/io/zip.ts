@@ -5,8 +5,7 @@
  * headers may carry 0xFFFFFFFF sizes or a data descriptor.
  * https://pkware.cachefly.net/webdocs/casestudies/APPNOTE.TXT
  */
-import { constants as bufferConstants } from "node:buffer";
-import { inflateRawSync } from "node:zlib";
+import { host } from "../host.js";
 import { ByteReader, fail } from "./binary.js";
 import { checkBytes, checkCount, type ReadLimits } from "./limits.js";
 
@@ -272,10 +271,10 @@ function extract(reader: ByteReader, entry: CentralEntry, dataStart: number): Ui
     }
     data = raw;
   } else {
-    if (entry.size > bufferConstants.MAX_LENGTH) fail("NNX3002", file, `member "${entry.name}" inflates to ${entry.size} bytes, more than this Node can hold`);
+    if (entry.size > host().maxBytes) fail("NNX3002", file, `member "${entry.name}" inflates to ${entry.size} bytes, more than this ${host().name} can hold`);
     try {
-      // The limit stops a lying size (or a zip bomb) from inflating past what the directory promised.
-      data = inflateRawSync(raw, { maxOutputLength: Math.max(entry.size, 1) });
+      // The host stops a lying size (or a zip bomb) from inflating past what the directory promised.
+      data = host().inflateRaw(raw, entry.size);
     } catch (e) {
       return fail("NNX3023", file, `member "${entry.name}": the deflate data is corrupt or larger than its stated ${entry.size} bytes (${(e as Error).message})`);
     }

@@ -3,7 +3,7 @@
  * inference layer by layer. Every problem is reported at its YAML node; a layer whose
  * inputs failed is skipped, so one mistake gives one diagnostic rather than a cascade.
  */
-import { dirname } from "node:path";
+import { dirnameOf as dirname } from "../host.js";
 import { pointerOf } from "../diagnostics/diagnostic.js";
 import type { Built, LayerContext } from "../layers/kind.js";
 import { LAYER_KINDS, PARAMETERIZED } from "../layers/registry.js";

@@ -1,6 +1,5 @@
 /** Conv masks: a nested list in the spec, or {file: mask.npy} relative to the spec. */
-import { resolve } from "node:path";
-import { readBoundedSync } from "../io/bounded.js";
+import { host } from "../host.js";
 import { readNpy } from "../io/npy.js";
 import type { LayerContext } from "./kind.js";
 
@@ -15,9 +14,9 @@ const MAX_MASK_BYTES = 1024 * 1024 * 1024;
 export function readMask(ctx: LayerContext, spec: unknown): Mask | undefined {
   if (Array.isArray(spec)) return nestedMask(ctx, spec);
   const file = (spec as { file: string }).file;
-  const path = resolve(ctx.specDir, file);
   try {
-    const t = readNpy(readBoundedSync(path, MAX_MASK_BYTES), file);
+    const h = host();
+    const t = readNpy(h.readFile(h.resolve(ctx.specDir, file), MAX_MASK_BYTES), file);
     const values = new Float32Array(t.data.length);
     for (let i = 0; i < values.length; i++) values[i] = Number(t.data[i]);
     return { shape: [...t.shape], values };

@@ -4,7 +4,7 @@
  */
 import { UserError } from "../diagnostics/errors.js";
 import { paramName, type IrLayer, type IrModel, type ParamSpec } from "../ir/model.js";
-import { readParamsFile } from "../io/files.js";
+import { host } from "../host.js";
 import type { RngDraw } from "../layers/kind.js";
 import { LAYER_KINDS } from "../layers/registry.js";
 import { limitsFor, type ReadLimits } from "../io/limits.js";
@@ -255,7 +255,7 @@ export async function resolveParams(
 ): Promise<Map<string, Tensor>> {
   if ("params" in source) {
     const isFile = typeof source.params === "string";
-    const given = isFile ? await readParamsFile(source.params as string, declaredLimits(model)) : (source.params as ParamMap);
+    const given = isFile ? await host().readParamsFile(source.params as string, declaredLimits(model)) : (source.params as ParamMap);
     return validateParams(model, given, isFile ? (source.params as string) : "the given parameters", mapping);
   }
   return initializeParams(model, source.seed ?? 0, source.prng);

@@ -5,6 +5,7 @@
  * binding (ort.ts), the fallback. Another backend only has to provide these two interfaces.
  */
 
+import { host } from "../host.js";
 import type { DType, Tensor } from "../tensor.js";
 
 /** An in-memory file a model refers to (ONNX external data for weights). */
@@ -43,7 +44,6 @@ export interface Session {
 }
 
 /** Loaded on first use, so commands that never execute a model never load a runtime. */
-export async function defaultBackend(): Promise<Backend> {
-  const { nativeBackend } = await import("./native.js");
-  return nativeBackend();
+export function defaultBackend(): Promise<Backend> {
+  return host().defaultBackend();
 }

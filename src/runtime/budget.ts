@@ -8,11 +8,10 @@
  * (bytes, or a number with K, M, G or T: binary units). `check` does not apply it: a spec is
  * valid whatever machine reads it.
  */
-import { constants as bufferConstants } from "node:buffer";
-import { totalmem } from "node:os";
 import { UsageError, UserError } from "../diagnostics/errors.js";
 import type { IrLayer, IrModel, TensorType } from "../ir/model.js";
 import type { ConvAttrs } from "../layers/conv.js";
+import { host } from "../host.js";
 import { BYTES_PER_ELEMENT } from "../tensor.js";
 
 export const BUDGET_ENV = "NNX_GEN_MEMORY_BUDGET";
@@ -28,7 +27,7 @@ export function parseSize(text: string): number | undefined {
 }
 
 /** The budget: the flag, else the environment variable, else half the machine's memory. */
-export function memoryBudget(flag?: string, env: NodeJS.ProcessEnv = process.env): number {
+export function memoryBudget(flag?: string, env: Readonly<Record<string, string | undefined>> = host().env): number {
   if (flag !== undefined) {
     const b = parseSize(flag);
     if (b === undefined) throw new UsageError(`--memory-budget expects a size such as 16G or 512M, got "${flag}"`);
@@ -40,7 +39,7 @@ export function memoryBudget(flag?: string, env: NodeJS.ProcessEnv = process.env
     if (b === undefined) throw new UsageError(`${BUDGET_ENV} expects a size such as 16G or 512M, got "${fromEnv}"`);
     return b;
   }
-  return Math.floor(totalmem() / 2);
+  return Math.floor(host().totalMemory / 2);
 }
 
 /** "1.5 GiB (1610612736 bytes)" */
@@ -66,7 +65,6 @@ function paramBytes(l: IrLayer): number {
 }
 
 /** Node holds no single array larger than this. */
-const MAX_ARRAY_BYTES = bufferConstants.MAX_LENGTH;
 
 function refuse(message: string, hint = HINT): never {
   throw new UserError("NNX3068", message, undefined, hint);
@@ -83,7 +81,7 @@ export function checkParamBudget(model: IrModel, budget: number): void {
   for (const l of model.layers) {
     for (const p of l.params) {
       const bytes = p.shape.reduce((a, b) => a * b, 1) * BYTES_PER_ELEMENT[p.dtype];
-      if (bytes > MAX_ARRAY_BYTES) refuse(`layer ${l.name} (${l.type}): parameter ${l.name}.${p.name} [${p.shape.join(", ")}] takes ${formatBytes(bytes)}; Node cannot hold one array over ${formatBytes(MAX_ARRAY_BYTES)}`, ARRAY_HINT);
+      if (bytes > host().maxBytes) refuse(`layer ${l.name} (${l.type}): parameter ${l.name}.${p.name} [${p.shape.join(", ")}] takes ${formatBytes(bytes)}; the runtime cannot hold one array over ${formatBytes(host().maxBytes)}`, ARRAY_HINT);
       if (bytes > budget) refuse(`layer ${l.name} (${l.type}): parameter ${l.name}.${p.name} [${p.shape.join(", ")}] takes ${formatBytes(bytes)}, over the memory budget of ${formatBytes(budget)} by ${formatBytes(bytes - budget)}`);
     }
     total += paramBytes(l);
@@ -130,7 +128,7 @@ export function checkRunBudget(model: IrModel, dims: Readonly<Record<string, num
     const shape = t.shape.map((d) => d.evaluate(dims));
     shapes.set(name, shape);
     const bytes = bytesOf(t, shape.reduce((p, d) => p * d, 1));
-    if (bytes > MAX_ARRAY_BYTES && (returned.has(name) || model.inputs.some((i) => i.name === name))) refuse(`${what} ${t.dtype}[${shape.join(", ")}] takes ${formatBytes(bytes)}; Node cannot hold one array over ${formatBytes(MAX_ARRAY_BYTES)}`, ARRAY_HINT);
+    if (bytes > host().maxBytes && (returned.has(name) || model.inputs.some((i) => i.name === name))) refuse(`${what} ${t.dtype}[${shape.join(", ")}] takes ${formatBytes(bytes)}; the runtime cannot hold one array over ${formatBytes(host().maxBytes)}`, ARRAY_HINT);
     return bytes;
   };
   let inputs = 0;

@@ -2,7 +2,7 @@
  * A spec made runnable: checked IR + validated parameters -> one ONNX graph -> one native
  * session. This is what `run`, `bench`, generated modules and library users execute.
  */
-import { basename } from "node:path";
+import { basenameOf as basename } from "../host.js";
 import { hasErrors } from "../diagnostics/diagnostic.js";
 import { errorMessage, RuntimeFailure, UsageError, UserError } from "../diagnostics/errors.js";
 import { formatDiagnostics } from "../diagnostics/format.js";
@@ -95,8 +95,8 @@ export async function compileModel(model: IrModel, source: ParamSource, options:
   const budget = options.memoryBudget ?? memoryBudget();
   checkParamBudget(model, budget);
   const params = await resolveParams(model, source, options.names);
-  const built = lowerModel(model, params);
   const backend = options.backend ?? (await defaultBackend());
+  const built = lowerModel(model, params);
   const session: Session = await backend.load(built.bytes, { threads: options.threads ?? 1, externalData: built.externalData }).catch((e: unknown) => {
     throw asRuntimeFailure(e, `${backend.name} could not load the model`);
   });

@@ -1,8 +1,9 @@
 /** Load a spec: read -> YAML with positions -> schema -> IR with inferred shapes. */
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { hasErrors, sortDiagnostics } from "../diagnostics/diagnostic.js";
+import { errorMessage } from "../diagnostics/errors.js";
+import { host, HostFileError } from "../host.js";
 import { buildModel } from "../ir/build.js";
-import { BoundedReadError, readBoundedSync } from "../io/bounded.js";
 import type { IrModel } from "../ir/model.js";
 import { SpecSource } from "./source.js";
 import { validateSpec } from "./validate.js";
@@ -45,15 +46,13 @@ export function checkSpecFile(file: string, options: CheckOptions = {}): Checked
   });
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(readBoundedSync(file, MAX_SPEC_BYTES));
+    const bytes = host().readFile(file, MAX_SPEC_BYTES);
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch (e) {
-    if (e instanceof BoundedReadError) {
-      if (e.problem === "too large") return fail("NNX1005", `spec is ${e.size} bytes or more; specs are limited to ${MAX_SPEC_BYTES} bytes`);
-      return fail("NNX1004", e.problem === "directory" ? `${file} is a directory, not a spec file` : `${file} is not a regular file (a device, FIFO or socket); specs are read from files`);
-    }
-    const err = e as NodeJS.ErrnoException;
-    const why = err.code === "ENOENT" ? "no such file" : err.code === "EACCES" ? "permission denied" : err instanceof TypeError ? "not valid UTF-8 text" : err.message;
-    return fail("NNX1004", `cannot read spec ${file}: ${why}`);
+    if (e instanceof HostFileError && e.reason === "directory") return fail("NNX1004", `${file} is a directory, not a spec file`);
+    if (e instanceof HostFileError && e.reason === "not-regular") return fail("NNX1004", `${file} is not a regular file (a device, FIFO or socket); specs are read from files`);
+    if (e instanceof HostFileError && e.reason === "too-large") return fail("NNX1005", `spec is ${e.size} bytes or more; specs are limited to ${MAX_SPEC_BYTES} bytes`);
+    return fail("NNX1004", `cannot read spec ${file}: ${e instanceof TypeError ? "not valid UTF-8 text" : errorMessage(e)}`);
   }
   return checkSpecText(file, text.replace(/^\uFEFF/, ""), options);
 }

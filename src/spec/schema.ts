@@ -1,18 +1,15 @@
 /**
- * The JSON Schema is the single source of field names and defaults. It is read from the
- * package's schemas/ folder, next to dist/ and src/.
+ * The JSON Schema is the single source of field names and defaults. The build copies
+ * schemas/nnx-spec.schema.json into a module (scripts/gen-assets.mjs), so no file is read.
  */
-import { readFileSync } from "node:fs";
-import { packagePath } from "../paths.js";
+import { SCHEMA_TEXT } from "../generated/assets.js";
 
 export type JsonSchema = Record<string, unknown>;
 
 let cached: JsonSchema | undefined;
 
-export const SCHEMA_PATH = packagePath("schemas", "nnx-spec.schema.json");
-
 export function specSchema(): JsonSchema {
-  cached ??= JSON.parse(readFileSync(SCHEMA_PATH, "utf8")) as JsonSchema;
+  cached ??= JSON.parse(SCHEMA_TEXT) as JsonSchema;
   return cached;
 }
 

@@ -2,12 +2,10 @@
  * Schema validation with ajv, turned into diagnostics at the offending YAML node.
  * All errors are reported (allErrors); alternatives (anyOf) are folded into one message.
  */
-import { createRequire } from "node:module";
 import type { ErrorObject, ValidateFunction } from "ajv";
+import { moduleUse as moduleUseValidator, spec as specValidator } from "../generated/spec_validator.js";
 import { didYouMean } from "../util/suggest.js";
-import { packagePath } from "../paths.js";
-import { AJV_OPTIONS } from "./ajv_options.js";
-import { layerTypes, specSchema, type JsonSchema } from "./schema.js";
+import { layerTypes, type JsonSchema } from "./schema.js";
 import type { SpecSource } from "./source.js";
 
 interface Validators {
@@ -16,30 +14,13 @@ interface Validators {
   moduleUse: ValidateFunction;
 }
 
-let validators: Validators | undefined;
-
-/** Written by the build (scripts/compile-schema.mjs) beside the schema. */
-export const VALIDATOR_PATH = packagePath("schemas", "nnx-spec.validator.cjs");
-
 /**
- * The build compiles the schema to a standalone validator (scripts/compile-schema.mjs);
- * before a build, the schema is compiled here with the same options.
+ * The build compiles the schema to a standalone ES module validator (scripts/gen-assets.mjs,
+ * with the options of ajv_options.ts): `check` neither loads ajv's compiler nor compiles the
+ * schema at start-up, and browsers run no generated code (no `new Function`).
  */
 function compiled(): Validators {
-  if (validators) return validators;
-  const require = createRequire(VALIDATOR_PATH);
-  try {
-    validators = require(VALIDATOR_PATH) as Validators;
-  } catch {
-    const Ajv = (require("ajv") as { default: typeof import("ajv").default }).default;
-    const ajv = new Ajv({ ...AJV_OPTIONS });
-    ajv.addVocabulary(["x-expected"]);
-    const schema = specSchema();
-    ajv.addSchema(schema);
-    const id = schema["$id"] as string;
-    validators = { spec: ajv.getSchema(id)!, moduleUse: ajv.getSchema(`${id}#/$defs/moduleUse`)! };
-  }
-  return validators;
+  return { spec: specValidator as unknown as ValidateFunction, moduleUse: moduleUseValidator as unknown as ValidateFunction };
 }
 
 /**

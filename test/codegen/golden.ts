@@ -1,7 +1,7 @@
 /** Goldens: every spec of a set, generated, lives committed as `<golden dir>/<model_snake>.ts`. */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { generateModule, type GeneratedModule } from "../../src/codegen/index.js";
+import { generateModule, type CodegenTarget, type GeneratedModule } from "../../src/codegen/index.js";
 import { checkSpecFile } from "../../src/spec/load.js";
 
 export const ROOT = new URL("../../", import.meta.url).pathname;
@@ -19,8 +19,8 @@ export function specFiles(dir: string): string[] {
 }
 
 /** Generate as `nnx-gen generate` does: check, then embed the text that was checked. */
-export function generateFromFile(specPath: string): GeneratedModule {
+export function generateFromFile(specPath: string, target: CodegenTarget = "node"): GeneratedModule {
   const checked = checkSpecFile(specPath);
   if (!checked.model) throw new Error(`${specPath} has errors:\n${checked.diagnostics.map((d) => `${d.line}:${d.column} ${d.message}`).join("\n")}`);
-  return generateModule(checked.model, readFileSync(specPath, "utf8"), specPath);
+  return generateModule(checked.model, readFileSync(specPath, "utf8"), specPath, target);
 }
