@@ -39,6 +39,39 @@ export function softplus(g: GraphBuilder, x: string): string {
   return g.node("Add", [g.node("Max", [x, zero]), log1p(g, g.node("Exp", [g.node("Neg", [g.node("Abs", [x])])]))]);
 }
 
+/** Horner's rule from the highest coefficient, as XLA/CHLO's polynomial helper evaluates it. */
+function horner(g: GraphBuilder, t: string, coeffs: readonly number[]): string {
+  let p = g.scalar(coeffs[0]!, "float32");
+  for (const c of coeffs.slice(1)) p = g.node("Add", [g.node("Mul", [p, t]), g.scalar(c, "float32")]);
+  return p;
+}
+
+/* Cephes float32 erfc/erf coefficients, as in the CHLO decomposition of chlo.erfc that JAX's
+ * lax.erfc lowers to (stablehlo ChloLegalizeToStablehlo.cpp, ...ErfcApproximationF32...). */
+const ERFC_P = [2.326819970068386e-2, -1.387039388740657e-1, 3.687424674597105e-1, -5.824733027278666e-1, 6.210004621745983e-1, -4.944515323274145e-1, 3.404879937665872e-1, -2.741127028184656e-1, 5.638259427386472e-1];
+const ERFC_R = [-1.047766399936249e1, 1.297719955372516e1, -7.495518717768503, 2.921019019210786, -1.0152652792027, 4.218463358204948e-1, -2.820767439740514e-1, 5.641895067754075e-1];
+const ERF_T = [7.853861353153693e-5, -8.010193625184903e-4, 5.188327685732524e-3, -2.685381193529856e-2, 1.128358514861418e-1, -3.76126258242330e-1, 1.128379165726710];
+const ERFC_MAXLOG = 88.72283905206835;
+
+/**
+ * lax.erfc in float32 step by step: 1 - x T(x^2) for |x| < 1; otherwise
+ * exp(-x^2) / |x| * (P or R)(1 / x^2) (P below |x| = 2), 0 once -x^2 < -maxlog, and 2 - that for
+ * x < 0. Unlike 1 - erf(x) it keeps its relative precision for large x (erfc(x) ~ 1e-38 at 9.2).
+ */
+export function erfc(g: GraphBuilder, x: string): string {
+  const f = (v: number): string => g.scalar(v, "float32");
+  const xSq = g.node("Mul", [x, x]);
+  const z = g.node("Neg", [xSq]);
+  const absX = g.node("Abs", [x]);
+  const small = g.node("Sub", [f(1), g.node("Mul", [x, horner(g, xSq, ERF_T)])]);
+  const recipXSq = g.node("Div", [f(1), xSq]);
+  const scale = g.node("Mul", [g.node("Exp", [z]), g.node("Div", [f(1), absX])]);
+  const poly = where(g, g.node("Less", [absX, f(2)]), horner(g, recipXSq, ERFC_P), horner(g, recipXSq, ERFC_R));
+  const large = where(g, g.node("Less", [z, f(-ERFC_MAXLOG)]), f(0), g.node("Mul", [scale, poly]));
+  const signed = where(g, g.node("Less", [x, f(0)]), g.node("Sub", [f(2), large]), large);
+  return where(g, g.node("Less", [absX, f(1)]), small, signed);
+}
+
 /** Bounds of int32 that float32 holds exactly (2^31 - 1 is not a float32). */
 const INT32_MIN = -2147483648;
 const INT32_MAX_F32 = 2147483520;
