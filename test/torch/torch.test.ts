@@ -5,7 +5,8 @@
  * missing torch fails the suite instead of skipping it. Elsewhere the checks are skipped with a
  * message when torch is not importable.
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
+import { promisify } from "node:util";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -27,10 +28,11 @@ describe("PyTorch cross-checks", () => {
   });
 
   for (const script of SCRIPTS) {
-    it.skipIf(!available)(script, () => {
+    // Asynchronous: a script runs for minutes, and a blocked worker loses vitest's RPC.
+    it.skipIf(!available)(script, async () => {
       let out = "";
       try {
-        out = execFileSync(PYTHON, [join(ROOT, "test/torch", script)], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 600_000 });
+        out = (await promisify(execFile)(PYTHON, [join(ROOT, "test/torch", script)], { cwd: ROOT, encoding: "utf8", timeout: 600_000, maxBuffer: 64 * 2 ** 20 })).stdout;
       } catch (e) {
         const err = e as { status?: number; stdout?: string; stderr?: string };
         expect.fail(`${script} exited ${err.status}:\n${err.stdout ?? ""}${err.stderr ?? ""}`);
