@@ -118,7 +118,7 @@ async function main() {
   try {
     await import("../dist/node/host.js"); // the core's Node host, as the package root installs it
     stats = await import("../dist/bench/stats.js");
-    malloc = await import("../dist/runtime/malloc_tuning.js");
+    malloc = await import("../dist/node/malloc_tuning.js");
     specLoad = await import("../dist/spec/load.js");
     runCli = await import("../dist/cli/run.js");
     npy = await import("../dist/io/npy.js");

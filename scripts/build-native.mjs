@@ -2,7 +2,7 @@
 // dist/native/nnx_ort.node with the system C compiler and Node's own headers.
 // It is optional: without a compiler, or headers, or on another OS than Linux, this prints why
 // and exits 0, and nnx-gen runs models on onnxruntime-node's binding instead (one output copy
-// more per run; see src/runtime/native.ts). Nothing is downloaded.
+// more per run; see src/node/native.ts). Nothing is downloaded.
 // Usage: node scripts/build-native.mjs [package root, default .]
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";

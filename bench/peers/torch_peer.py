@@ -23,7 +23,7 @@ import json
 import os
 import sys
 
-# What nnx-gen's bench sets for itself (src/runtime/malloc_tuning.ts); hugetlb=1 made no
+# What nnx-gen's bench sets for itself (src/node/malloc_tuning.ts); hugetlb=1 made no
 # difference to these models.
 TUNED_MALLOC = "glibc.malloc.mmap_threshold=4294967296:glibc.malloc.trim_threshold=4294967296"
 

@@ -4,7 +4,7 @@
  * when any configuration got slower than the margin.
  */
 
-import { BoundedReadError, readBoundedSync } from "../io/bounded.js";
+import { BoundedReadError, readBoundedSync } from "../node/bounded.js";
 import { UsageError, UserError } from "../diagnostics/errors.js";
 import { configKey, formatDims, formatNumber, type BenchReport, type Dims } from "./report.js";
 

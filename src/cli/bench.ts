@@ -8,7 +8,7 @@ import { plotSvg } from "../bench/plot.js";
 import { dimCombinations, reportCsv, reportJson, reportTable } from "../bench/report.js";
 import { UsageError } from "../diagnostics/errors.js";
 import { modelSymbols } from "../ir/model.js";
-import { writeFileAtomic } from "../io/files.js";
+import { writeFileAtomic } from "../node/files.js";
 import { checkRunBudget } from "../runtime/budget.js";
 import { compileModel } from "../runtime/model.js";
 import { defaultBackend } from "../runtime/backend.js";

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { hasErrors, type Diagnostic } from "../diagnostics/diagnostic.js";
 import { DIAGNOSTIC_FORMATS, formatDiagnostics, type DiagnosticFormat } from "../diagnostics/format.js";
 import { checkSpecFile } from "../spec/load.js";
-import { expandSpecPaths } from "../spec/paths.js";
+import { expandSpecPaths } from "../node/spec_paths.js";
 import { VERSION } from "../version.js";
 import type { CliIO } from "./io.js";
 import { choice, type CommandResult } from "./program.js";

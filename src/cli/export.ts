@@ -1,10 +1,10 @@
 /** `nnx-gen export`: a standard ONNX model (channels-last, spec names) or the parameters. */
 import type { Command } from "commander";
-import { writeFileAtomic } from "../io/files.js";
+import { writeFileAtomic } from "../node/files.js";
 import { writeSafetensors } from "../io/safetensors.js";
 import { resolveParams } from "../params/store.js";
 import { checkParamBudget } from "../runtime/budget.js";
-import { writeOnnxModel } from "../runtime/export_onnx.js";
+import { writeOnnxModel } from "../node/export_onnx.js";
 import type { CliIO } from "./io.js";
 import { addParamOptions, budgetOf, nameMapping, paramSource, type ParamFlags } from "./model_options.js";
 import { choice, requireModel, type CommandResult } from "./program.js";

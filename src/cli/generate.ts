@@ -10,7 +10,7 @@ import { Option, type Command } from "commander";
 import { GENERATED_MARKER, generateModule, isGeneratedModule, type CodegenTarget, type GeneratedModule } from "../codegen/index.js";
 import { UserError } from "../diagnostics/errors.js";
 import { formatDiagnostics } from "../diagnostics/format.js";
-import { tempPathFor } from "../io/files.js";
+import { tempPathFor } from "../node/files.js";
 import { checkSpecFile } from "../spec/load.js";
 import { VERSION } from "../version.js";
 import type { CliIO } from "./io.js";

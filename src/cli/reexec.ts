@@ -1,11 +1,11 @@
 /**
- * `bench` restarts the CLI once with glibc malloc tunables set (see runtime/malloc_tuning.ts:
+ * `bench` restarts the CLI once with glibc malloc tunables set (see node/malloc_tuning.ts:
  * without them every run page-faults its outputs in again). GLIBC_TUNABLES is read only at
  * process start, hence the child process. `run` executes once, so first-touch faults are
  * paid either way and a restart would only add start-up time.
  */
 import { spawn } from "node:child_process";
-import { needsReexec, reexecCommand, tunedEnv } from "../runtime/malloc_tuning.js";
+import { needsReexec, reexecCommand, tunedEnv } from "../node/malloc_tuning.js";
 
 const REPEATS_MODELS = new Set(["bench"]);
 

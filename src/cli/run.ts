@@ -5,7 +5,7 @@ import type { Command } from "commander";
 import { UsageError, UserError } from "../diagnostics/errors.js";
 import type { IrModel } from "../ir/model.js";
 import { integerRange } from "../io/dtypes.js";
-import { fsProblem, readInputFile, writeFilesAtomic } from "../io/files.js";
+import { fsProblem, readInputFile, writeFilesAtomic } from "../node/files.js";
 import { writeNpy } from "../io/npy.js";
 import { writeSafetensors } from "../io/safetensors.js";
 import { Rng } from "../params/prng.js";

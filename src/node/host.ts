@@ -9,8 +9,8 @@ import { resolve } from "node:path";
 import { totalmem } from "node:os";
 import { inflateRawSync } from "node:zlib";
 import { setHost, HostFileError, type Host } from "../host.js";
-import { BoundedReadError, readBoundedSync } from "../io/bounded.js";
-import { readParamsFile } from "../io/files.js";
+import { BoundedReadError, readBoundedSync } from "./bounded.js";
+import { readParamsFile } from "./files.js";
 
 const require = createRequire(import.meta.url);
 
@@ -33,7 +33,7 @@ export const nodeHost: Host = {
   resolve: (dir, file) => resolve(dir, file),
   readParamsFile,
   async defaultBackend() {
-    const { nativeBackend } = await import("../runtime/native.js");
+    const { nativeBackend } = await import("./native.js");
     return nativeBackend();
   },
   // Loaded on first use: generated modules and `check` do not pay for a template engine.

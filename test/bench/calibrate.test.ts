@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { UsageError } from "../../src/diagnostics/errors.js";
 import { cacheDirectory, calibratedPeak, flagPeak, resolvePeak, sgemmModel } from "../../src/bench/calibrate.js";
 import type { Backend } from "../../src/runtime/backend.js";
-import { ortBackend } from "../../src/runtime/ort.js";
+import { ortBackend } from "../../src/node/ort.js";
 import { tensor } from "../../src/tensor.js";
 
 /** Only its name and version are used: the measurement is replaced too. */

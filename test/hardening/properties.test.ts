@@ -7,7 +7,7 @@ import { existsSync, symlinkSync } from "node:fs";
 import { deflateRawSync, crc32 } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { UserError } from "../../src/diagnostics/errors.js";
-import { readInputFile, readParamsFile } from "../../src/io/files.js";
+import { readInputFile, readParamsFile } from "../../src/node/files.js";
 import { limitsFor } from "../../src/io/limits.js";
 import { readNpz } from "../../src/io/npz.js";
 import { writeNpy } from "../../src/io/npy.js";
@@ -39,7 +39,8 @@ describe("ZIP members that lie about their sizes", () => {
           } catch (e) {
             if (!(e instanceof UserError)) throw e;
             expect(["NNX3023", "NNX3067", "NNX3021", "NNX3002"]).toContain(e.code);
-            if (size > limits.maxBytes) expect(e.code).toBe("NNX3067");
+            // 0xffffffff is not a size but ZIP64's "see the extra field" marker (missing here).
+            if (size > limits.maxBytes && size !== 0xffffffff) expect(e.code).toBe("NNX3067");
           }
         },
       ),

@@ -2,7 +2,7 @@ import { chmod, mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from "n
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readInputFile, readParamsFile, writeFileAtomic } from "../../src/io/files.js";
+import { readInputFile, readParamsFile, writeFileAtomic } from "../../src/node/files.js";
 import { expectUserErrorAsync, fixture } from "./helpers.js";
 
 let dir: string;

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 import { afterAll, describe, expect, it } from "vitest";
 import { initializeParams } from "../../src/params/store.js";
-import { writeOnnxModel } from "../../src/runtime/export_onnx.js";
+import { writeOnnxModel } from "../../src/node/export_onnx.js";
 import { checkSpecText } from "../../src/spec/load.js";
 
 const SPEC = `nnx_gen: 1

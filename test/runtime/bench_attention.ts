@@ -10,7 +10,7 @@ import { GraphBuilder } from "../../src/runtime/onnx/graph.js";
 import { dotProductAttention } from "../../src/runtime/onnx/ops_attention.js";
 import { linearGeneral } from "../../src/runtime/onnx/ops_linear.js";
 import { reshape, transpose } from "../../src/runtime/onnx/ops_shape.js";
-import { ortBackend } from "../../src/runtime/ort.js";
+import { ortBackend } from "../../src/node/ort.js";
 import { tensor, type Tensor } from "../../src/tensor.js";
 import { interleaved } from "./bench_util.js";
 import { rand } from "./reference.js";

@@ -6,7 +6,7 @@
 
 import { GraphBuilder } from "../../src/runtime/onnx/graph.js";
 import { convTransposeNhwc, type ConvTransposeOptions } from "../../src/runtime/onnx/ops_conv.js";
-import { ortBackend } from "../../src/runtime/ort.js";
+import { ortBackend } from "../../src/node/ort.js";
 import { tensor } from "../../src/tensor.js";
 import { interleaved } from "./bench_util.js";
 import { rand } from "./reference.js";

@@ -6,7 +6,7 @@
 
 import { GraphBuilder } from "../../src/runtime/onnx/graph.js";
 import { einsum } from "../../src/runtime/onnx/ops_linear.js";
-import { ortBackend } from "../../src/runtime/ort.js";
+import { ortBackend } from "../../src/node/ort.js";
 import { tensor } from "../../src/tensor.js";
 import { rand } from "./reference.js";
 

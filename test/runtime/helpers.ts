@@ -3,7 +3,7 @@
 import { expect } from "vitest";
 import type { Backend } from "../../src/runtime/backend.js";
 import type { GraphBuilder } from "../../src/runtime/onnx/graph.js";
-import { ortBackend } from "../../src/runtime/ort.js";
+import { ortBackend } from "../../src/node/ort.js";
 import { tensor, type Tensor } from "../../src/tensor.js";
 import { arr, type Arr } from "./reference.js";
 

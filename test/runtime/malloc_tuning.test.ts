@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { MALLOC_TUNABLES, OPT_OUT, TUNED_MARK, currentPlatform, needsReexec, reexecCommand, tunedEnv } from "../../src/runtime/malloc_tuning.js";
+import { MALLOC_TUNABLES, OPT_OUT, TUNED_MARK, currentPlatform, needsReexec, reexecCommand, tunedEnv } from "../../src/node/malloc_tuning.js";
 
 const glibcLinux = { os: "linux", glibc: "2.36" };
 const ALL = MALLOC_TUNABLES.map(([k, v]) => `${k}=${v}`).join(":");

@@ -14,8 +14,8 @@ import { createRequire } from "node:module";
 import { GraphBuilder } from "../../src/runtime/onnx/graph.js";
 import { embedLookup } from "../../src/runtime/onnx/ops_embed.js";
 import { linear } from "../../src/runtime/onnx/ops_linear.js";
-import { ortBackend } from "../../src/runtime/ort.js";
-import { tunedEnv } from "../../src/runtime/malloc_tuning.js";
+import { ortBackend } from "../../src/node/ort.js";
+import { tunedEnv } from "../../src/node/malloc_tuning.js";
 import { tensor } from "../../src/tensor.js";
 import { rand } from "./reference.js";
 

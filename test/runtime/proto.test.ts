@@ -87,7 +87,7 @@ describe("protobuf encoder round trips", () => {
     expect(init.dataLocation).toBe(1);
     expect(init.external).toEqual({ location: built.externalData[0]!.path, offset: "0", length: "16" });
     // The explicit external variant, then runGraph's default build (small tensors embedded).
-    const { ortBackend } = await import("../../src/runtime/ort.js");
+    const { ortBackend } = await import("../../src/node/ort.js");
     const s = await (await ortBackend()).load(built.bytes, { externalData: built.externalData });
     const out = await s.run({ x: tensor("float32", [4], [1, 2, 3, 4]) });
     await s.release();

@@ -94,7 +94,7 @@ describe("a consumer without @types/node and without skipLibCheck", () => {
   });
 
   it("positive control: a published .d.ts with Node types fails to compile here", () => {
-    writeFileSync(join(project, "leak.ts"), 'export type { FileContent } from "./node_modules/nnx-gen/dist/io/files.js";\n');
+    writeFileSync(join(project, "leak.ts"), 'export type { FileContent } from "./node_modules/nnx-gen/dist/node/files.js";\n');
     try {
       const { status, output } = tsc();
       expect(status).not.toBe(0);

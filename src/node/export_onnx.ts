@@ -2,11 +2,11 @@
 import { basename, dirname, join } from "node:path";
 import { UserError } from "../diagnostics/errors.js";
 import type { IrModel } from "../ir/model.js";
-import { replaceFile, writeFileAtomic } from "../io/files.js";
+import { replaceFile, writeFileAtomic } from "./files.js";
 import type { Tensor } from "../tensor.js";
-import { lowerModel } from "./lower.js";
-import { alignExternal, type BuiltModel } from "./onnx/graph.js";
-import { PROTOBUF_MAX_BYTES } from "./onnx/proto.js";
+import { lowerModel } from "../runtime/lower.js";
+import { alignExternal, type BuiltModel } from "../runtime/onnx/graph.js";
+import { PROTOBUF_MAX_BYTES } from "../runtime/onnx/proto.js";
 
 /** Weights are embedded unless the model would pass protobuf's 2 GiB limit. */
 export const EMBED_LIMIT = PROTOBUF_MAX_BYTES - 64 * 2 ** 20;

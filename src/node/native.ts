@@ -18,11 +18,11 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { errorMessage, RuntimeFailure } from "../diagnostics/errors.js";
-import { packagePath } from "../paths.js";
+import { packagePath } from "./package_paths.js";
 import { allocateUninitialized, DTYPES, numElements, viewOf, type DType, type Tensor, type TypedArray } from "../tensor.js";
-import type { Backend, LoadOptions, OutputType, Session } from "./backend.js";
+import type { Backend, LoadOptions, OutputType, Session } from "../runtime/backend.js";
 import { hasTunables } from "./malloc_tuning.js";
-import { ONNX_DTYPE } from "./onnx/proto.js";
+import { ONNX_DTYPE } from "../runtime/onnx/proto.js";
 import { nameRecord, ownValue } from "../util/names.js";
 
 /** Set to `onnxruntime-node` to run models on that package's own binding. */

@@ -4,8 +4,8 @@
  */
 
 import { errorMessage, RuntimeFailure } from "../diagnostics/errors.js";
-import type { Backend } from "./backend.js";
-import { loadOrtSession } from "./ort_session.js";
+import type { Backend } from "../runtime/backend.js";
+import { loadOrtSession } from "../runtime/ort_session.js";
 
 type Ort = typeof import("onnxruntime-node");
 

@@ -41,14 +41,14 @@ import { open, readdir, rename, stat, unlink, type FileHandle } from "node:fs/pr
 import path from "node:path";
 import { errorMessage, UserError } from "../diagnostics/errors.js";
 import type { DType, Tensor } from "../tensor.js";
-import { fail, formatShape } from "./binary.js";
-import { castIntegerTensor } from "./convert.js";
-import { readJsonTensor } from "./json_input.js";
-import { checkBytes, type ReadLimits } from "./limits.js";
-import { readFlaxMsgpack } from "./msgpack.js";
-import { readNpy } from "./npy.js";
-import { readNpz } from "./npz.js";
-import { readSafetensors } from "./safetensors.js";
+import { fail, formatShape } from "../io/binary.js";
+import { castIntegerTensor } from "../io/convert.js";
+import { readJsonTensor } from "../io/json_input.js";
+import { checkBytes, type ReadLimits } from "../io/limits.js";
+import { readFlaxMsgpack } from "../io/msgpack.js";
+import { readNpy } from "../io/npy.js";
+import { readNpz } from "../io/npz.js";
+import { readSafetensors } from "../io/safetensors.js";
 
 /** 16 GiB, or less where this Node cannot hold a buffer that large. */
 export const MAX_FILE_BYTES = Math.min(16 * 2 ** 30, bufferConstants.MAX_LENGTH);
