@@ -2,10 +2,11 @@
  * Parity cases (spec, params, inputs, expected outputs; tolerances in cases.json) run through
  * the built CLI in a child process and compared with the oracle's outputs.
  */
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { readNpy } from "../../src/io/npy.js";
 
@@ -46,17 +47,19 @@ export function paritySuite(title: string, folder: string, options: { fallbackBi
   const cases = JSON.parse(readFileSync(join(casesDir, "cases.json"), "utf8")) as ParityCase[];
   const outDirs: string[] = [];
 
-  const runCase = (c: ParityCase, params: string, env: NodeJS.ProcessEnv = process.env): string => {
+  // Asynchronous: hundreds of synchronous child processes in a row starve the worker of the
+  // event loop, and vitest's RPC to it times out.
+  const runCase = async (c: ParityCase, params: string, env: NodeJS.ProcessEnv = process.env): Promise<string> => {
     const dir = join(casesDir, c.name);
     const out = mkdtempSync(join(tmpdir(), `${folder}-${c.name}-`));
     outDirs.push(out);
     const args = [BIN, "run", join(dir, "spec.yaml"), "--params", join(dir, params), "--out", out];
     for (const i of c.inputs) args.push("--input", `${i}=${join(dir, `${i}.npy`)}`);
     try {
-      execFileSync(process.execPath, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env });
+      await promisify(execFile)(process.execPath, args, { encoding: "utf8", env });
     } catch (e) {
-      const err = e as { status?: number; stdout?: string; stderr?: string };
-      expect.fail(`nnx-gen run exited ${err.status}:\n${err.stdout ?? ""}${err.stderr ?? ""}`);
+      const err = e as { code?: number | string; stdout?: string; stderr?: string };
+      expect.fail(`nnx-gen run exited ${err.code}:\n${err.stdout ?? ""}${err.stderr ?? ""}`);
     }
     return out;
   };
@@ -89,10 +92,10 @@ export function paritySuite(title: string, folder: string, options: { fallbackBi
       const formats = ["params.safetensors", "params.npz", "params.msgpack"].filter((f) => existsSync(join(casesDir, c.name, f)));
       for (const params of formats) {
         // nnx-gen's binding with outputs written in place, as `bench` runs (a plain `run` copies them).
-        it(`${c.name} (${params}): ${c.about}`, () => expectOutputs(c, runCase(c, params, { ...process.env, NNX_GEN_OUTPUTS: "in-place" })));
+        it(`${c.name} (${params}): ${c.about}`, async () => expectOutputs(c, await runCase(c, params, { ...process.env, NNX_GEN_OUTPUTS: "in-place" })));
       }
       if (options.fallbackBinding) {
-        it(`${c.name} on onnxruntime-node's binding`, () => expectOutputs(c, runCase(c, "params.safetensors", { ...process.env, NNX_GEN_BINDING: "onnxruntime-node" })));
+        it(`${c.name} on onnxruntime-node's binding`, async () => expectOutputs(c, await runCase(c, "params.safetensors", { ...process.env, NNX_GEN_BINDING: "onnxruntime-node" })));
       }
     }
   });
