@@ -40,7 +40,7 @@ export const attend: LayerKind<AttendAttrs> = {
   types: ["attend"],
   arity: "one",
   build,
-  lower: (layer, [q], l) => attendOp(l.g, q!, l.param(layer.attrs.embed, "embedding"), l.dims(layer.inputs[0]!).length),
+  lower: (layer, [q], l) => attendOp(l.g, q!, l.param(layer.attrs.embed, "embedding")),
   describe: (a) => call("attend", [a.embed]),
 };
 

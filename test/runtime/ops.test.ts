@@ -80,7 +80,7 @@ describe("Embed", () => {
 
   it("attend(ones(3)) = [0,3,6,9]", async () => {
     const g = new GraphBuilder();
-    g.output(attend(g, g.input("q", "float32", [3]), table, 1), "y", "float32", [4]);
+    g.output(attend(g, g.input("q", "float32", [3]), table), "y", "float32", [4]);
     expect(values(await runY(g, { q: tensor("float32", [3], [1, 1, 1]) }))).toEqual([0, 3, 6, 9]);
   });
 });
