@@ -49,9 +49,7 @@ function lower(layer: IrLayer<TakeAttrs>, [x, ids]: readonly string[], l: Loweri
   // ok has the indices' shape: trailing ones line it up with the output's axes after them.
   const trailing = rank - axis - 1;
   const okOut = trailing > 0 ? unsqueeze(g, ok, range(-trailing, 0)) : ok;
-  // takeFillValue gives 16-bit floats as raw bits; scalar() takes their value.
-  const fill = dtype === "float16" || dtype === "bfloat16" ? NaN : Number(takeFillValue(dtype));
-  return g.node("Where", [okOut, y, g.scalar(fill, dtype)]);
+  return g.node("Where", [okOut, y, g.scalar(Number(takeFillValue(dtype)), dtype)]);
 }
 
 export const take: LayerKind<TakeAttrs> = {

@@ -25,13 +25,12 @@ export function mulHost(a: Tensor, b: Tensor): Tensor {
 
 /**
  * The value jnp.take fills out-of-range rows with: NaN for floats, the minimum of signed and
- * the maximum of unsigned integers, True for bool. Returned as the raw stored element.
+ * the maximum of unsigned integers, True for bool. Returned as the value (16-bit floats too,
+ * not their bits; 64-bit integers as bigints).
  */
 export function takeFillValue(d: DType): number | bigint {
   switch (d) {
-    case "float32": case "float64": return NaN;
-    case "float16": return 0x7e00;
-    case "bfloat16": return 0x7fc0;
+    case "float32": case "float64": case "float16": case "bfloat16": return NaN;
     case "int8": return -(2 ** 7);
     case "int16": return -(2 ** 15);
     case "int32": return -(2 ** 31);
