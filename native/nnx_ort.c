@@ -40,6 +40,8 @@ static OrtMemoryInfo *cpu_memory = NULL;
 #define MAX_VALUES 64
 #define MAX_RANK 32
 #define MAX_NAME 256
+/* External initializers: one in-memory file per large tensor (GPT-2 small has 74). */
+#define MAX_EXTERNAL 65536
 
 typedef struct {
   OrtSession *session;
@@ -260,16 +262,20 @@ static napi_value copy_out(napi_env env, OrtValue *value) {
   return result;
 }
 
-/* Names from a JS array of strings into `storage` (MAX_VALUES x MAX_NAME); their count or -1. */
-static int get_names(napi_env env, napi_value array, char (*storage)[MAX_NAME], const char **names) {
+/* Names from a JS array of strings into `storage` (limit x MAX_NAME); their count or -1. */
+static int get_names_up_to(napi_env env, napi_value array, uint32_t limit, char (*storage)[MAX_NAME], const char **names) {
   uint32_t count = 0;
-  if (napi_get_array_length(env, array, &count) != napi_ok || count > MAX_VALUES) return -1;
+  if (napi_get_array_length(env, array, &count) != napi_ok || count > limit) return -1;
   for (uint32_t i = 0; i < count; i++) {
     napi_value v;
     if (napi_get_element(env, array, i, &v) != napi_ok || !get_string(env, v, storage[i], MAX_NAME)) return -1;
     names[i] = storage[i];
   }
   return (int)count;
+}
+
+static int get_names(napi_env env, napi_value array, char (*storage)[MAX_NAME], const char **names) {
+  return get_names_up_to(env, array, MAX_VALUES, storage, names);
 }
 
 /* ---- exported functions ------------------------------------------------------------------ */
@@ -311,6 +317,9 @@ static void finalize_session(napi_env env, void *data, void *hint) {
   free(handle);
 }
 
+static napi_value create_session_from(napi_env env, void *bytes, size_t length, int32_t threads, uint32_t n_external,
+                                      const char **external_names, char **external_buffers, size_t *external_lengths);
+
 static napi_value create_session(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
@@ -323,30 +332,56 @@ static napi_value create_session(napi_env env, napi_callback_info info) {
   napi_typedarray_type type;
   if (argc < 4 || napi_get_value_int32(env, argv[1], &threads) != napi_ok || threads < 0 ||
       napi_get_array_length(env, argv[2], &n_external) != napi_ok || napi_get_array_length(env, argv[3], &n_external_data) != napi_ok ||
-      n_external != n_external_data || n_external > MAX_VALUES) {
+      n_external != n_external_data || n_external > MAX_EXTERNAL) {
     return throw_message(env, "createSession(model: Uint8Array, threads: number, externalNames: string[], externalData: Uint8Array[])");
   }
-  char external_storage[MAX_VALUES][MAX_NAME];
-  const char *external_names[MAX_VALUES];
-  char *external_buffers[MAX_VALUES];
-  size_t external_lengths[MAX_VALUES];
-  if (get_names(env, argv[2], external_storage, external_names) < 0) return throw_message(env, "createSession: bad external data names");
+  /* On the heap: a model may have thousands of external tensors. */
+  size_t n_alloc = n_external ? n_external : 1;
+  char (*external_storage)[MAX_NAME] = malloc(n_alloc * sizeof *external_storage);
+  const char **external_names = malloc(n_alloc * sizeof *external_names);
+  char **external_buffers = malloc(n_alloc * sizeof *external_buffers);
+  size_t *external_lengths = malloc(n_alloc * sizeof *external_lengths);
+  napi_value *external_values = malloc(n_alloc * sizeof *external_values);
+  napi_value result = NULL;
+  if (!external_storage || !external_names || !external_buffers || !external_lengths || !external_values) {
+    throw_message(env, "out of memory");
+    goto done;
+  }
+  if (get_names_up_to(env, argv[2], MAX_EXTERNAL, external_storage, external_names) < 0) {
+    throw_message(env, "createSession: bad external data names");
+    goto done;
+  }
   // Every value first (element reads may run JavaScript), the memory after.
-  napi_value external_values[MAX_VALUES];
   for (uint32_t i = 0; i < n_external; i++) {
-    if (napi_get_element(env, argv[3], i, &external_values[i]) != napi_ok) return throw_message(env, "createSession: bad external data");
+    if (napi_get_element(env, argv[3], i, &external_values[i]) != napi_ok) {
+      throw_message(env, "createSession: bad external data");
+      goto done;
+    }
   }
   for (uint32_t i = 0; i < n_external; i++) {
     void *data = NULL;
     if (napi_get_typedarray_info(env, external_values[i], &type, &external_lengths[i], &data, NULL, NULL) != napi_ok || type != napi_uint8_array) {
-      return throw_message(env, "createSession: external data must be Uint8Arrays");
+      throw_message(env, "createSession: external data must be Uint8Arrays");
+      goto done;
     }
     external_buffers[i] = data;
   }
   if (napi_get_typedarray_info(env, argv[0], &type, &length, &bytes, NULL, NULL) != napi_ok || type != napi_uint8_array) {
-    return throw_message(env, "createSession: the model must be a Uint8Array");
+    throw_message(env, "createSession: the model must be a Uint8Array");
+    goto done;
   }
+  result = create_session_from(env, bytes, length, threads, n_external, external_names, external_buffers, external_lengths);
+done:
+  free(external_storage);
+  free(external_names);
+  free(external_buffers);
+  free(external_lengths);
+  free(external_values);
+  return result;
+}
 
+static napi_value create_session_from(napi_env env, void *bytes, size_t length, int32_t threads, uint32_t n_external,
+                                      const char **external_names, char **external_buffers, size_t *external_lengths) {
   OrtSessionOptions *options = NULL;
   OrtSession *session = NULL;
   OrtStatus *status = ORT_CALL(CreateSessionOptions)(&options);
