@@ -33,7 +33,7 @@ const NOTES_FMA_PEAK_GFLOPS = 205;
  * What is compared: spec, the dims timed, and small dims for the numerical check against the
  * NumPy reference. `group` is "reference" (the three shapes with targets) or "examples".
  */
-const MODEL_RUNNERS = ["nnx-gen", "ort (plain)", "torch (plain)", "torch (tuned malloc)"];
+const MODEL_RUNNERS = ["nnx-gen", "torch (plain)", "torch (tuned malloc)"];
 const MODELS = {
   cnn: { group: "reference", spec: "bench/models/reference_cnn.yaml", dims: { batch: 8 }, checkDims: { batch: 2 } },
   mlp: { group: "reference", spec: "bench/models/reference_mlp.yaml", dims: { batch: 64 }, checkDims: { batch: 3 } },

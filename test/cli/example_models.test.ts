@@ -91,7 +91,7 @@ describe("example models: end to end", () => {
       expect(Buffer.from(got.buffer, got.byteOffset, got.byteLength).equals(Buffer.from(seeded.buffer, seeded.byteOffset, seeded.byteLength))).toBe(true);
     }
     expect(existsSync(params)).toBe(true);
-  }, 600_000);
+  }, 900_000);
 });
 
 describe("scripts/flax_checkpoint.py", () => {
