@@ -27,11 +27,14 @@ encoding for each int, str and bin; fixext for payloads of 1, 2, 4, 8 or 16 byte
   flax_checkpoint.py IN.safetensors OUT.safetensors [--rng MODULE_PATH]...   (flattened)
 """
 import argparse
-import json
+import os
 import struct
 import sys
 
 import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'bench', 'peers'))
+from spec_plan import read_safetensors, write_safetensors  # noqa: E402
 
 MAX_CHUNK_SIZE = 2 ** 30
 EXT_NDARRAY, EXT_NPSCALAR = 1, 3
@@ -175,39 +178,6 @@ def rng_state(flat, modules, seed=0):
         out[f'{m}.rngs.key'] = np.array([0, seed + i], np.uint32)  # key_data of a threefry key
         out[f'{m}.rngs.count'] = np.array(0, np.uint32)
     return out
-
-
-_ST_DTYPES = {'F32': '<f4', 'F64': '<f8', 'F16': '<f2', 'I32': '<i4', 'I64': '<i8', 'U32': '<u4', 'U8': 'u1'}
-
-
-def read_safetensors(path):
-    with open(path, 'rb') as f:
-        data = f.read()
-    n = int.from_bytes(data[:8], 'little')
-    header = json.loads(data[8:8 + n])
-    out = {}
-    for k, info in header.items():
-        if k == '__metadata__':
-            continue
-        dt = np.dtype(_ST_DTYPES[info['dtype']])
-        b, e = info['data_offsets']
-        out[k] = np.frombuffer(data, dt, (e - b) // dt.itemsize, 8 + n + b).reshape(info['shape'])
-    return out
-
-
-def write_safetensors(path, tensors):
-    codes = {np.dtype(v): k for k, v in _ST_DTYPES.items()}
-    header, off = {}, 0
-    for k, v in tensors.items():
-        nbytes = v.size * v.dtype.itemsize
-        header[k] = {'dtype': codes[v.dtype], 'shape': list(v.shape), 'data_offsets': [off, off + nbytes]}
-        off += nbytes
-    h = json.dumps(header).encode()
-    h += b' ' * (-len(h) % 8)
-    with open(path, 'wb') as f:
-        f.write(struct.pack('<Q', len(h)) + h)
-        for v in tensors.values():
-            f.write(np.ascontiguousarray(v).tobytes())
 
 
 def main(argv):
