@@ -137,18 +137,18 @@ class RMSNorm(nn.Module):
 
 # --- GPT-2 small (OpenAI gpt-2 src/model.py; HF GPT2LMHeadModel) ---------------------------------
 
-class Gpt2Block(nn.Module):
-    def __init__(self, p, name):
+class PreNormBlock(nn.Module):
+    """x + attn(ln1(x)), then + fc2(gelu_tanh(fc1(ln2(x)))): GPT-2's and ViT's block, by their names."""
+
+    def __init__(self, p, name, ln, fc, eps, causal):
         super().__init__()
-        self.ln_1 = LayerNorm(p, f"{name}.ln_1", 1e-5)
-        self.attn = Attention(p, f"{name}.attn", causal=True)
-        self.ln_2 = LayerNorm(p, f"{name}.ln_2", 1e-5)
-        self.fc = _linear(p, f"{name}.mlp.c_fc")
-        self.proj = _linear(p, f"{name}.mlp.c_proj")
+        self.ln1, self.ln2 = (LayerNorm(p, f"{name}.{n}", eps) for n in ln)
+        self.attn = Attention(p, f"{name}.attn", causal=causal)
+        self.fc1, self.fc2 = (_linear(p, f"{name}.{n}") for n in fc)
 
     def forward(self, x):
-        x = x + self.attn(self.ln_1(x))
-        return x + F.linear(F.gelu(F.linear(self.ln_2(x), *self.fc), approximate="tanh"), *self.proj)
+        x = x + self.attn(self.ln1(x))
+        return x + F.linear(F.gelu(F.linear(self.ln2(x), *self.fc1), approximate="tanh"), *self.fc2)
 
 
 class Gpt2Small(nn.Module):
@@ -157,7 +157,7 @@ class Gpt2Small(nn.Module):
     def __init__(self, p):
         super().__init__()
         self.wte, self.wpe = _t(p["wte.embedding"]), _t(p["wpe.embedding"])
-        self.h = nn.ModuleList(Gpt2Block(p, f"h.{i}") for i in range(12))
+        self.h = nn.ModuleList(PreNormBlock(p, f"h.{i}", ("ln_1", "ln_2"), ("mlp.c_fc", "mlp.c_proj"), 1e-5, True) for i in range(12))
         self.ln_f = LayerNorm(p, "ln_f", 1e-5)
 
     def forward(self, tokens):
@@ -169,19 +169,6 @@ class Gpt2Small(nn.Module):
 
 # --- ViT-B/16 (Dosovitskiy et al. 2020; google-research/vision_transformer models_vit.py) --------
 
-class VitBlock(nn.Module):
-    def __init__(self, p, name):
-        super().__init__()
-        self.norm1 = LayerNorm(p, f"{name}.norm1", 1e-6)
-        self.attn = Attention(p, f"{name}.attn", causal=False)
-        self.norm2 = LayerNorm(p, f"{name}.norm2", 1e-6)
-        self.fc1, self.fc2 = _linear(p, f"{name}.mlp.fc1"), _linear(p, f"{name}.mlp.fc2")
-
-    def forward(self, x):
-        x = x + self.attn(self.norm1(x))
-        return x + F.linear(F.gelu(F.linear(self.norm2(x), *self.fc1), approximate="tanh"), *self.fc2)
-
-
 class VitB16(nn.Module):
     inputs, outputs = ("image",), ("logits",)
 
@@ -189,7 +176,7 @@ class VitB16(nn.Module):
         super().__init__()
         self.patch = _conv(p, "embedding")
         self.cls, self.pos = _t(p["cls"]), _t(p["pos_embedding"])
-        self.blocks = nn.ModuleList(VitBlock(p, f"encoderblock.{i}") for i in range(12))
+        self.blocks = nn.ModuleList(PreNormBlock(p, f"encoderblock.{i}", ("norm1", "norm2"), ("mlp.fc1", "mlp.fc2"), 1e-6, False) for i in range(12))
         self.norm = LayerNorm(p, "encoder_norm", 1e-6)
         self.head = _linear(p, "head")
 
