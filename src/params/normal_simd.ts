@@ -6,7 +6,7 @@
  * of two float32) rounded by f32x4.demote. Where that could differ from sampleOf the lane's
  * result is NaN and the caller asks sampleOf:
  * - a multiply-add whose float64 sum is a float32 tie (the float64 rounding may have made it
- *   one; fma32 breaks it with the sum's error);
+ *   one; fma32 breaks it with the sum's error), or in the polynomial any sum that could be one;
  * - log1p, computed here to a relative 2^-44 (not correctly rounded, as Math.log1p is not):
  *   the float32 of ln(1 + y) is taken only when every value within a relative 2^-36 of the
  *   result rounds to it, so Math.log1p's result (within 2^-52) rounds to it too;
@@ -25,7 +25,7 @@ const LOG_SLACK = 2 ** -36;
 // Opcodes: locals, i32, SIMD (0xfd prefix, LEB128 opcodes).
 const GET = 0x20, SET = 0x21, TEE = 0x22, I32C = 0x41, ADD = 0x6a, SHL = 0x74, LT_U = 0x49, EQZ = 0x45;
 const simd = (op: number) => (op < 0x80 ? [0xfd, op] : [0xfd, (op & 0x7f) | 0x80, op >> 7]);
-const [I32X4_SHR_U, I64X2_SHR_U] = [simd(0xad), simd(0xcd)];
+const [I32X4_SHR_U, I64X2_SHR_U, I64X2_EQ] = [simd(0xad), simd(0xcd), simd(0xd6)];
 const [AND, OR, BITSELECT, NOT] = [simd(0x4e), simd(0x50), simd(0x52), simd(0x4d)];
 const [EQ, NE, LT, GT] = [simd(0x47), simd(0x48), simd(0x49), simd(0x4a)];
 const [FADD, FSUB, FMUL, FDIV, NEG, PMIN, PMAX] = [simd(0xf0), simd(0xf1), simd(0xf2), simd(0xf3), simd(0xed), simd(0xf6), simd(0xf7)];
@@ -79,7 +79,10 @@ function pairStatements(pair: number): number[][] {
     op(OR);
     set(V.bad);
   };
-  /** r = fl32(s); flag the lane when s is a float32 tie (2s - r is a float32 other than r). */
+  /**
+   * r = fl32(s); flag the lane when s is a float32 tie (2s - r is a float32 other than r):
+   * the exact test, for the uniform's multiply-add, whose sums are often short.
+   */
   const round32 = () => {
     get(V.s);
     op(DEMOTE, PROMOTE);
@@ -96,6 +99,20 @@ function pairStatements(pair: number): number[][] {
     op(DEMOTE, PROMOTE);
     get(V.q);
     op(EQ, AND);
+    flag();
+  };
+  /**
+   * r = fl32(s); flag the lane when s's low 28 significand bits are zero. A float32 tie has
+   * at most 25 significant bits (an odd multiple of half a float32 ulp), so every tie is
+   * flagged; the polynomial's sums (of a 48-bit product) are short only one time in 2^28 or
+   * at exceptional inputs (v = 0 or -2.5), which sampleOf then computes.
+   */
+  const round32Poly = () => {
+    get(V.s);
+    op(DEMOTE, PROMOTE);
+    set(V.r);
+    get(V.s);
+    op(i64(0x0fffffffn), AND, i64(0n), I64X2_EQ);
     flag();
   };
   op(i64(0n));
@@ -194,7 +211,7 @@ function pairStatements(pair: number): number[][] {
     get(V.v);
     op(FMUL, f64(coef), FADD);
     set(V.s);
-    round32();
+    round32Poly();
     get(V.r);
     set(V.p);
   }
