@@ -323,11 +323,12 @@ export function sampleFloat32(key: Key, n: number, d: Distribution, scale: numbe
       for (let at = 0; at < count; at += SIMD_CHUNK) {
         const k = Math.min(SIMD_CHUNK, count - at);
         simd.words.set(words.subarray(at, at + k));
-        simd(k, lo, span, clipLo, clipHi);
-        const vals = simd.vals;
-        for (let j = 0; j < k; j++) {
-          const v = vals[j]!;
-          out[start + at + j] = (v === v ? v : sampleOf(words[at + j]! >>> 9, sampler)) * s;
+        simd(k, lo, span, clipLo, clipHi, s);
+        out.set(simd.vals.subarray(0, k), start + at);
+        const flagged = simd.flagged;
+        for (let f = 0, nf = simd.flaggedCount(); f < nf; f++) {
+          const j = flagged[f]!;
+          if (j < k) out[start + at + j] = sampleOf(words[at + j]! >>> 9, sampler) * s;
         }
       }
     } else if (table !== undefined) {
@@ -390,7 +391,7 @@ export function float32SamplesOf(ms: Uint32Array, d: Distribution, path: "fast" 
     for (let i = 0; i < ms.length; i += 4096) {
       const count = Math.min(4096, ms.length - i);
       for (let j = 0; j < count; j++) normalSimd!.words[j] = ms[i + j]! << 9;
-      normalSimd!(count, sampler.lo, sampler.span, sampler.clipLo, sampler.clipHi);
+      normalSimd!(count, sampler.lo, sampler.span, sampler.clipLo, sampler.clipHi, 1);
       vals.set(normalSimd!.vals.subarray(0, count), i);
     }
   } else for (let i = 0; i < ms.length; i++) vals[i] = sampleOf(ms[i]!, sampler);

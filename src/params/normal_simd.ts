@@ -11,7 +11,8 @@
  *   the float32 of ln(1 + y) is taken only when every value within a relative 2^-36 of the
  *   result rounds to it, so Math.log1p's result (within 2^-52) rounds to it too;
  * - w >= 5, ErfInv32's tail polynomial (|u| > 0.9966: one draw in 300), and u = ±1.
- * Memory: 32-bit words at 0, float32 results at VALS (SIMD_CHUNK each).
+ * Memory: 32-bit words at 0, float32 results (times a scale) at VALS, the indices of the
+ * flagged lanes at FLAGGED (SIMD_CHUNK each), then their count.
  */
 import { F64T, I32T, instantiate, moduleBytes, uleb, V128T } from "./wasm_asm.js";
 import { SIMD_CHUNK } from "./threefry_simd.js";
@@ -20,13 +21,15 @@ import { SIMD_CHUNK } from "./threefry_simd.js";
 export const ERFINV_SMALL = [2.81022636e-8, 3.43273939e-7, -3.5233877e-6, -4.39150654e-6, 0.00021858087, -0.00125372503, -0.00417768164, 0.246640727, 1.50140941].map(Math.fround);
 
 const VALS = 4 * SIMD_CHUNK;
+const FLAGGED = 2 * VALS;
+const FLAGGED_COUNT = 3 * VALS;
 const LOG_SLACK = 2 ** -36;
 
 // Opcodes: locals, i32, SIMD (0xfd prefix, LEB128 opcodes).
 const GET = 0x20, SET = 0x21, TEE = 0x22, I32C = 0x41, ADD = 0x6a, SHL = 0x74, LT_U = 0x49, EQZ = 0x45;
 const simd = (op: number) => (op < 0x80 ? [0xfd, op] : [0xfd, (op & 0x7f) | 0x80, op >> 7]);
 const [I32X4_SHR_U, I64X2_SHR_U, I64X2_EQ] = [simd(0xad), simd(0xcd), simd(0xd6)];
-const [AND, OR, BITSELECT, NOT] = [simd(0x4e), simd(0x50), simd(0x52), simd(0x4d)];
+const [AND, OR, BITSELECT, NOT, ANY_TRUE] = [simd(0x4e), simd(0x50), simd(0x52), simd(0x4d), simd(0x53)];
 const [EQ, NE, LT, GT] = [simd(0x47), simd(0x48), simd(0x49), simd(0x4a)];
 const [FADD, FSUB, FMUL, FDIV, NEG, PMIN, PMAX] = [simd(0xf0), simd(0xf1), simd(0xf2), simd(0xf3), simd(0xed), simd(0xf6), simd(0xf7)];
 const [DEMOTE, PROMOTE, CONVERT_U, F64X2_SPLAT] = [simd(0x5e), simd(0x5f), simd(0xff), simd(0x14)];
@@ -44,9 +47,10 @@ const f64 = (v: number) => v128Const(bitsOf(v), bitsOf(v));
 const i64 = (v: bigint) => v128Const(v, v);
 
 // Locals: params count lo span clipLo clipHi (0-4); i32 j end (5, 6); v128 from 7.
-const [COUNT, LO, SPAN, CLO, CHI, J, END] = [0, 1, 2, 3, 4, 5, 6];
-const [VLO, VSPAN, VCLO, VCHI] = [7, 8, 9, 10];
-/** Per-pair v128 locals, from 11 + PAIR_LOCALS * pair. */
+const [COUNT, LO, SPAN, CLO, CHI, SCALE, J, END, CNT] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+const [VLO, VSPAN, VCLO, VCHI, VSCALE] = [9, 10, 11, 12, 13];
+const FIRST_PAIR_LOCAL = 14;
+/** Per-pair v128 locals, from FIRST_PAIR_LOCAL + PAIR_LOCALS * pair. */
 const NAMES = ["bad", "s", "r", "u", "y", "z", "k", "f", "a", "b", "q", "l", "w", "v", "p", "mask"] as const;
 const PAIR_LOCALS = NAMES.length;
 /**
@@ -54,16 +58,16 @@ const PAIR_LOCALS = NAMES.length;
  * dependent float ops is long, and the core overlaps the others' with it.
  */
 const PAIRS = 4;
-const V128_LOCALS = 4 + PAIRS * PAIR_LOCALS;
+const V128_LOCALS = 5 + PAIRS * PAIR_LOCALS;
 
 /**
  * The statements (each leaves the stack empty) computing lanes 2 pair and 2 pair + 1 of an
  * iteration, on the pair's own locals.
  */
 function pairStatements(pair: number): number[][] {
-  const V = Object.fromEntries(NAMES.map((n, i) => [n, 11 + PAIR_LOCALS * pair + i])) as Record<(typeof NAMES)[number], number>;
-  Object.assign(V, { lo: VLO, span: VSPAN, clo: VCLO, chi: VCHI });
-  const L = V as typeof V & { lo: number; span: number; clo: number; chi: number };
+  const V = Object.fromEntries(NAMES.map((n, i) => [n, FIRST_PAIR_LOCAL + PAIR_LOCALS * pair + i])) as Record<(typeof NAMES)[number], number>;
+  Object.assign(V, { lo: VLO, span: VSPAN, clo: VCLO, chi: VCHI, scale: VSCALE });
+  const L = V as typeof V & { lo: number; span: number; clo: number; chi: number; scale: number };
   const statements: number[][] = [];
   let c: number[] = [];
   const get = (i: number) => c.push(GET, i);
@@ -215,7 +219,8 @@ function pairStatements(pair: number): number[][] {
     get(V.r);
     set(V.p);
   }
-  // x = clip(fl32(fl32(sqrt2) fl32(p u))); NaN where flagged; stored as float32.
+  // x = clip(fl32(fl32(sqrt2) fl32(p u))) times the scale, stored as float32 (the product of
+  // two float32 is exact: one rounding, as out[j] = x * s in JavaScript); NaN where flagged.
   get(V.p);
   get(V.u);
   op(FMUL, DEMOTE, PROMOTE, f64(Math.fround(Math.SQRT2)), FMUL, DEMOTE, PROMOTE);
@@ -223,6 +228,8 @@ function pairStatements(pair: number): number[][] {
   op(PMAX);
   get(L.chi);
   op(PMIN);
+  get(L.scale);
+  op(FMUL);
   set(V.p);
   op(f64(NaN));
   get(V.p);
@@ -233,36 +240,61 @@ function pairStatements(pair: number): number[][] {
   get(V.q);
   op(DEMOTE, simd(0x5b), [3, ...uleb(VALS + 8 * pair), 0]);
   statements.push(c);
+  // The flagged lanes' indices (rare: a branch not taken), appended at FLAGGED.
+  c = [];
+  get(V.bad);
+  op(ANY_TRUE);
+  c.push(0x04, 0x40); // if
+  for (const lane of [0, 1]) {
+    get(V.bad);
+    op(simd(0x1d), [lane]); // i64x2.extract_lane
+    c.push(0x50, 0x45, 0x04, 0x40); // i64.eqz, i32.eqz, if
+    c.push(GET, CNT, I32C, 2, SHL, GET, J, I32C, 2, 0x76, I32C, 2 * pair + lane, ADD, 0x36, 2, ...uleb(FLAGGED)); // list[cnt] = j / 4 + lane index
+    c.push(GET, CNT, I32C, 1, ADD, SET, CNT, 0x0b);
+  }
+  c.push(0x0b);
+  statements.push(c);
   return statements;
 }
 
 function body(): number[] {
   const c: number[] = [];
-  for (const [param, local] of [[LO, VLO], [SPAN, VSPAN], [CLO, VCLO], [CHI, VCHI]] as const) c.push(GET, param, ...F64X2_SPLAT, SET, local);
+  for (const [param, local] of [[LO, VLO], [SPAN, VSPAN], [CLO, VCLO], [CHI, VCHI], [SCALE, VSCALE]] as const) c.push(GET, param, ...F64X2_SPLAT, SET, local);
   c.push(GET, COUNT, I32C, 2, SHL, SET, END);
   c.push(0x02, 0x40, GET, END, EQZ, 0x0d, 0, 0x03, 0x40); // block; br_if 0 when empty; loop
   const pairs = Array.from({ length: PAIRS }, (_, p) => pairStatements(p));
   for (let i = 0; i < pairs[0]!.length; i++) for (const st of pairs) c.push(...st[i]!);
   c.push(GET, J, I32C, 8 * PAIRS, ADD, TEE, J, GET, END, LT_U, 0x0d, 0); // br_if 0 (loop)
   c.push(0x0b, 0x0b); // end loop, block
+  c.push(I32C, 0, GET, CNT, 0x36, 2, ...uleb(FLAGGED_COUNT)); // the flagged count
   return c;
 }
 
 export interface NormalSimd {
   /**
    * vals[j] for j < count: the float32 sample of words[j] >>> 9 (as `sampleOf` with these
-   * bounds), or NaN where `sampleOf` must compute it. `words` and `vals` are views of the
-   * module's memory.
+   * bounds) times `scale` (a float32), or NaN where `sampleOf` must compute it; those j (and
+   * maybe count, for an odd count) are listed in flagged[0 .. flaggedCount()). `words`,
+   * `vals` and `flagged` are views of the module's memory.
    */
-  (count: number, lo: number, span: number, clipLo: number, clipHi: number): void;
+  (count: number, lo: number, span: number, clipLo: number, clipHi: number, scale: number): void;
   readonly words: Uint32Array;
   readonly vals: Float32Array;
+  readonly flagged: Uint32Array;
+  flaggedCount(): number;
 }
 
 function load(): NormalSimd | undefined {
-  const bytes = () => moduleBytes("normals", [I32T, F64T, F64T, F64T, F64T], [[2, I32T], [V128_LOCALS, V128T]], body());
-  const m = instantiate<(count: number, lo: number, span: number, clipLo: number, clipHi: number) => void>(bytes, "normals");
-  return m && Object.assign(m.fn, { words: new Uint32Array(m.memory, 0, SIMD_CHUNK), vals: new Float32Array(m.memory, VALS, SIMD_CHUNK) });
+  const bytes = () => moduleBytes("normals", [I32T, F64T, F64T, F64T, F64T, F64T], [[3, I32T], [V128_LOCALS, V128T]], body());
+  const m = instantiate<(count: number, lo: number, span: number, clipLo: number, clipHi: number, scale: number) => void>(bytes, "normals");
+  if (m === undefined) return undefined;
+  const count = new Uint32Array(m.memory, FLAGGED_COUNT, 1);
+  return Object.assign(m.fn, {
+    words: new Uint32Array(m.memory, 0, SIMD_CHUNK),
+    vals: new Float32Array(m.memory, VALS, SIMD_CHUNK),
+    flagged: new Uint32Array(m.memory, FLAGGED, SIMD_CHUNK),
+    flaggedCount: () => count[0]!,
+  });
 }
 
 export const normalSimd: NormalSimd | undefined = load();
