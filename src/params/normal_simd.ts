@@ -46,7 +46,8 @@ const bitsOf = (v: number) => new BigUint64Array(Float64Array.of(v).buffer)[0]!;
 const f64 = (v: number) => v128Const(bitsOf(v), bitsOf(v));
 const i64 = (v: bigint) => v128Const(v, v);
 
-// Locals: params count lo span clipLo clipHi (0-4); i32 j end (5, 6); v128 from 7.
+// Locals: params count lo span clipLo clipHi scale (0-5); i32 j end cnt (6-8); v128 from 9:
+// the splatted params, then each pair's.
 const [COUNT, LO, SPAN, CLO, CHI, SCALE, J, END, CNT] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
 const [VLO, VSPAN, VCLO, VCHI, VSCALE] = [9, 10, 11, 12, 13];
 const FIRST_PAIR_LOCAL = 14;
