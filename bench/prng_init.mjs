@@ -1,8 +1,8 @@
 // Times `--seed` initialization of a GPT-2-small-sized model (124.4M parameters) with JAX's
 // threefry PRNG, as nnx-gen does it: one nnx.Rngs(0) stream, Embed tables drawn from normal
 // (Embed's default variance_scaling), Linear kernels from lecun_normal (truncated normal),
-// zeros biases and LayerNorm ones/zeros (no draws). Reports wall and CPU time per pass, the
-// best of --reps passes, and the machine's load.
+// zeros biases and LayerNorm ones/zeros (no draws). Reports wall and CPU (user, system) time
+// per pass, the best of --reps passes, and the machine's load.
 // Usage: npm run build && node bench/prng_init.mjs [--reps 3] [--prng partitionable|legacy]
 import { loadavg } from "node:os";
 import { canonicalInitializer, endInitialization, planInitializer, RngStream, sampleInitializer } from "../dist/index.js";
@@ -56,7 +56,7 @@ for (let r = 0; r < reps; r++) {
   const c = process.cpuUsage(c0);
   const cpu = (c.user + c.system) / 1e6;
   results.push({ wall, cpu });
-  console.log(`pass ${r + 1}: ${wall.toFixed(2)} s wall, ${cpu.toFixed(2)} s CPU (${((cpu / total) * 1e9).toFixed(1)} ns/param), load ${loadavg()[0].toFixed(2)}, checksum ${checksum}`);
+  console.log(`pass ${r + 1}: ${wall.toFixed(2)} s wall, ${cpu.toFixed(2)} s CPU = ${(c.user / 1e6).toFixed(2)} user + ${(c.system / 1e6).toFixed(2)} system (${((cpu / total) * 1e9).toFixed(1)} ns/param), load ${loadavg()[0].toFixed(2)}, checksum ${checksum}`);
 }
 const best = results.reduce((a, b) => (b.wall < a.wall ? b : a));
 console.log(`best: ${best.wall.toFixed(2)} s wall, ${best.cpu.toFixed(2)} s CPU`);

@@ -9,34 +9,9 @@
 /** Words per call: the output buffer at the start of the module's one 64 KiB page. */
 export const SIMD_CHUNK = 4096;
 
+import { I32T, instantiate as instantiateModule, moduleBytes, sleb, V128T } from "./wasm_asm.js";
+
 const PARITY = 0x1bd11bda;
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-}
-
-const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
-const vec = (items: number[][]) => [...uleb(items.length), ...items.flat()];
 
 // Opcodes.
 const GET = 0x20, SET = 0x21, TEE = 0x22, I32 = 0x41, ADD = 0x6a, XOR = 0x73, SHL = 0x74, LT_U = 0x49, EQZ = 0x45;
@@ -86,25 +61,8 @@ function body(): number[] {
   c.push(...VADD, ...VXOR, ...VSTORE);
   c.push(GET, CTR, GET, FOUR, ...VADD, SET, CTR);
   c.push(GET, J, I32, 16, ADD, TEE, J, GET, END, LT_U, 0x0d, 0); // br_if 0 (loop)
-  c.push(0x0b, 0x0b, 0x0b); // end loop, block, function
-  const locals = vec([
-    [2, 0x7f],
-    [8, 0x7b],
-  ]);
-  return [...locals, ...c];
-}
-
-function moduleBytes(): Uint8Array {
-  const name = (s: string) => vec([...s].map((ch) => [ch.charCodeAt(0)]));
-  const code = body();
-  return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([[0x60, ...vec([[0x7f], [0x7f], [0x7f], [0x7f], [0x7f]]), 0]])),
-    ...section(3, vec([[0]])),
-    ...section(5, vec([[0x00, 1]])),
-    ...section(7, vec([[...name("words"), 0x00, 0], [...name("mem"), 0x02, 0]])),
-    ...section(10, vec([[...uleb(code.length), ...code]])),
-  ]);
+  c.push(0x0b, 0x0b); // end loop, block
+  return c;
 }
 
 export interface SimdWords {
@@ -113,24 +71,11 @@ export interface SimdWords {
   readonly out: Uint32Array;
 }
 
-/** The part of the WebAssembly API used here (its types are not in the ES library). */
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-}
-
 function instantiate(): SimdWords | undefined {
-  const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-  if (wasm === undefined) return undefined;
-  try {
-    const { exports } = new wasm.Instance(new wasm.Module(moduleBytes()), {});
-    const words = exports["words"] as (k0: number, k1: number, hi: number, lo: number, count: number) => void;
-    const memory = exports["mem"] as { buffer: ArrayBuffer };
-    return Object.assign(words, { out: new Uint32Array(memory.buffer, 0, SIMD_CHUNK) });
-  } catch {
-    // No SIMD (or a refused compile): the JavaScript loop serves.
-    return undefined;
-  }
+  const bytes = () => moduleBytes("words", [I32T, I32T, I32T, I32T, I32T], [[2, I32T], [8, V128T]], body());
+  const m = instantiateModule<(k0: number, k1: number, hi: number, lo: number, count: number) => void>(bytes, "words");
+  // Without SIMD (or on a refused compile) the JavaScript loop serves.
+  return m && Object.assign(m.fn, { out: new Uint32Array(m.memory, 0, SIMD_CHUNK) });
 }
 
 export const simdWords: SimdWords | undefined = instantiate();
