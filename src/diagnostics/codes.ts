@@ -102,6 +102,10 @@ export const CODES = {
   NNX2105: "module output not named",
   NNX2106: "duplicate name in a module",
   NNX2107: "module is never used",
+  // dtypes (NNX2110-NNX2129)
+  NNX2110: "float64 computed as float32 (x64 off)",
+  NNX2111: "float64 not computable by the runtime (x64)",
+  NNX2112: "dtype the layer cannot take",
   // Parameters and data files (NNX3001-NNX3049: the file readers, titled in src/io/codes.ts)
   ...IO_CODES,
   NNX3050: "baseline file cannot be read",

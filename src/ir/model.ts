@@ -5,6 +5,7 @@
 import type { Initializer } from "../params/initializers.js";
 import type { Expr, Shape } from "../shapes/expr.js";
 import type { DType } from "../tensor.js";
+import type { LayerNumerics } from "../layers/kind.js";
 
 export interface TensorType {
   readonly dtype: DType;
@@ -50,6 +51,8 @@ export interface IrLayer<A = unknown> {
   /** Value names read by the layer (model inputs or earlier layers). */
   readonly inputs: readonly string[];
   readonly attrs: A;
+  /** Casts and rounding points (src/layers/kind.ts LayerNumerics); absent: data movement. */
+  readonly numerics?: LayerNumerics;
   readonly output: TensorType;
   readonly params: readonly ParamSpec[];
   readonly cost: Cost;
@@ -83,6 +86,8 @@ export interface IrModel {
   readonly dims: Readonly<Record<string, DimConstraint>>;
   readonly layers: readonly IrLayer[];
   readonly outputs: readonly IrOutput[];
+  /** The spec's `x64` (jax_enable_x64); absent: off. */
+  readonly x64?: boolean;
   /** Module uses, in expansion order (absent without modules): the tree summaries show. */
   readonly uses?: readonly IrUse[];
   /** Layers of stacked repeats by layer name: their params live in one stacked array each. */
