@@ -10,7 +10,7 @@
  * | NNX3002 | file (or a ZIP member) too large to load                                     |
  * | NNX3003 | unsupported file extension                                                   |
  * | NNX3004 | truncated: a header or the data runs past the end of the file                |
- * | NNX3005 | unsupported dtype (unknown, complex, structured; bfloat16 has no .npy form)  |
+ * | NNX3005 | unsupported dtype (unknown, complex, structured, 8-bit ml_dtypes)          |
  * | NNX3006 | invalid shape, or the data size does not match dtype x shape                 |
  * | NNX3007 | duplicate tensor name                                                        |
  * | NNX3010 | .npy: bad magic or unsupported format version                                |

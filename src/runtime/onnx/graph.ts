@@ -65,6 +65,12 @@ export interface BuildOptions {
    * each tensor is its own in-memory file.
    */
   readonly externalFile?: string;
+  /**
+   * Graph inputs and outputs of these dtypes are declared float32 at the interface, with an
+   * exact Cast inside (bfloat16 -> float32 and back loses nothing): for runtimes whose API
+   * cannot pass them (onnxruntime-web and onnxruntime-node have no bfloat16 tensors).
+   */
+  readonly float32Interface?: readonly DType[];
 }
 
 export class GraphBuilder {
@@ -253,20 +259,56 @@ export class GraphBuilder {
       offset = at + raw.byteLength;
       return { ...base, external: { location: opts.externalFile, offset: at, length: raw.byteLength } };
     });
-    const rn = (v: string): string => this.alias.get(v) ?? v;
+    const { inputs, outputs, head, tail, inner } = this.widenInterface(new Set(opts.float32Interface ?? []));
+    const rn = (v: string): string => {
+      const a = this.alias.get(v) ?? v;
+      return inner.get(a) ?? a;
+    };
     // Branches read outer values by name: renames reach into them too.
     const renameNode = (n: NodeDef): NodeDef => ({ ...n, inputs: n.inputs.map(rn), outputs: n.outputs.map(rn), ...(n.attrs ? { attrs: renameAttrs(n.attrs) } : {}) });
     const renameAttrs = (attrs: Readonly<Record<string, AttrValue>>): Record<string, AttrValue> =>
       Object.fromEntries(Object.entries(attrs).map(([k, a]) => [k, a.kind === "graph" ? { kind: "graph", value: { ...a.value, nodes: a.value.nodes.map(renameNode) } } : a]));
-    const nodes = this.nodes.map(renameNode);
+    const nodes = [...head, ...this.nodes.map(renameNode), ...tail];
     const bytes = encodeModel({
       irVersion: IR_VERSION,
       opsets: [{ domain: "", version: OPSET }],
       producerName: "nnx-gen",
       producerVersion: this.producerVersion,
-      graph: { name: this.graphName, nodes, initializers, inputs: this.inputs, outputs: this.outputs },
+      graph: { name: this.graphName, nodes, initializers, inputs, outputs },
     });
     return { bytes, externalData };
+  }
+
+  /**
+   * The interface with `widen`'s dtypes declared float32: each such input X is read through
+   * Cast(X) -> an internal name, and each such output is produced under an internal name and
+   * Cast to float32 under its own. `inner` maps interface names to internal ones.
+   */
+  private widenInterface(widen: ReadonlySet<DType>) {
+    const inner = new Map<string, string>();
+    const head: NodeDef[] = [];
+    const tail: NodeDef[] = [];
+    if (widen.size === 0) return { inputs: this.inputs, outputs: this.outputs, head, tail, inner };
+    const cast = (from: string, to: string, dtype: DType): NodeDef => ({ op: "Cast", inputs: [from], outputs: [to], name: `interface_${to}`, attrs: { to: { kind: "int", value: onnxDType(dtype) } } });
+    const inputNames = new Set(this.inputs.map((i) => i.name));
+    const inputs = this.inputs.map((i) => {
+      if (!widen.has(i.dtype)) return i;
+      const internal = this.fresh(`${i.name}_${i.dtype}`);
+      inner.set(i.name, internal);
+      head.push(cast(i.name, internal, i.dtype));
+      return { ...i, dtype: "float32" as const };
+    });
+    const outputs = this.outputs.map((o) => {
+      if (!widen.has(o.dtype)) return o;
+      // An input returned as is is already float32 at the interface.
+      if (!inputNames.has(o.name)) {
+        const internal = this.fresh(`${o.name}_${o.dtype}`);
+        inner.set(o.name, internal);
+        tail.push(cast(internal, o.name, "float32"));
+      }
+      return { ...o, dtype: "float32" as const };
+    });
+    return { inputs, outputs, head, tail, inner };
   }
 }
 
