@@ -1,4 +1,5 @@
 /** `nnx-gen run`: execute a spec on the native runtime and write one .npy per output. */
+import { f32ToBf16, f32ToF16 } from "../io/convert.js";
 import { mkdir, stat } from "node:fs/promises";
 import { dirname, extname, join, resolve } from "node:path";
 import type { Command } from "commander";
@@ -74,7 +75,13 @@ export function randomInputs(model: IrModel, given: Readonly<Record<string, Tens
     const shape = i.type.shape.map((d) => d.evaluate(dims));
     const data = allocate(i.type.dtype, numElements(shape));
     const rng = new Rng(seed, `input:${i.name}`);
-    if (isFloatDType(i.type.dtype)) rng.fillNormal(data as Float32Array);
+    if (i.type.dtype === "float16" || i.type.dtype === "bfloat16") {
+      // Normal float32 draws rounded to the 16-bit dtype (raw words).
+      const f = new Float32Array(data.length);
+      rng.fillNormal(f);
+      const bits = i.type.dtype === "bfloat16" ? f32ToBf16 : f32ToF16;
+      for (let k = 0; k < f.length; k++) (data as Uint16Array)[k] = bits(f[k]!);
+    } else if (isFloatDType(i.type.dtype)) rng.fillNormal(data as Float32Array);
     else {
       // Inside every Embed table that reads the input, and inside the dtype (int8 ids of a
       // 300-row table would otherwise wrap around to negative ids).

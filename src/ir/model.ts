@@ -162,3 +162,19 @@ export function modelSymbols(m: IrModel): string[] {
   for (const i of m.inputs) for (const d of i.type.shape) for (const s of d.symbols()) if (!seen.includes(s)) seen.push(s);
   return seen;
 }
+
+/**
+ * The model's floating dtypes, for reports: its parameters' dtypes and the dtypes its layers
+ * compute in, in first-use order (float32 for a model with neither).
+ */
+export function modelDtypes(m: IrModel): DType[] {
+  const out: DType[] = [];
+  const add = (d: DType | undefined) => void (d && ["float16", "bfloat16", "float32", "float64"].includes(d) && !out.includes(d) && out.push(d));
+  for (const l of m.layers) {
+    l.params.forEach((p) => add(p.dtype));
+    add(l.numerics?.cast);
+    add(l.numerics?.compute);
+    add(l.numerics?.dot);
+  }
+  return out.length > 0 ? out : ["float32"];
+}
