@@ -80,8 +80,10 @@ export function lowerModel(model: IrModel, params: ReadonlyMap<string, Tensor>, 
   for (const o of model.outputs) {
     const t = types.get(o.value)!;
     const v = values.get(o.value)!;
-    // A 16-bit output is exactly representable already: this Cast only narrows the storage.
-    g.output(isHalf(t.dtype) ? g.node("Cast", [v], { to: onnxDType(t.dtype) }) : v, o.name, t.dtype, onnxDims(t));
+    // A model input is returned as fed; any other 16-bit output is exactly representable
+    // already, and its Cast only narrows the storage.
+    const isInput = model.inputs.some((i) => i.name === o.value);
+    g.output(isInput ? o.value : isHalf(t.dtype) ? g.node("Cast", [v], { to: onnxDType(t.dtype) }) : v, o.name, t.dtype, onnxDims(t));
   }
   return g.build(options);
 }
