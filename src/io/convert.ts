@@ -179,7 +179,9 @@ export function castIntegerTensor(t: Tensor, to: DType, file: string): Tensor {
       "NNX3038",
       file,
       `holds ${t.dtype} ${formatShape(t.shape)} but ${to} is expected; only integer widths are converted`,
-      `save it as ${to}, e.g. numpy: x.astype(np.${numpyName(to)})`,
+      to === "bfloat16"
+        ? "save it as bfloat16: a .safetensors BF16 tensor, or np.save of x.astype(ml_dtypes.bfloat16)"
+        : `save it as ${to}, e.g. numpy: x.astype(np.${numpyName(to)})`,
     );
   }
   const [min, max] = range;
