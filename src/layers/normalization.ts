@@ -20,7 +20,7 @@ import { batchNormFactor, moments, normalize } from "../runtime/onnx/ops_norm.js
 import { reshapeHost } from "../runtime/onnx/host.js";
 import { add, mul, sub } from "../runtime/onnx/ops_math.js";
 import type { Lowering } from "../runtime/lowering.js";
-import { asList, checkFloat32Fields, f32, makeParams, normalizeAxis, numel, requireFloatInput, ZERO, type ParamRequest } from "./common.js";
+import { asList, makeParams, normalizeAxis, numel, paramDtype, promoteDtype, requireFloatInput, typed, ZERO, type ParamRequest } from "./common.js";
 import { axes as axesText, call, noBias } from "./describe_text.js";
 import type { Built, LayerContext, LayerKind } from "./kind.js";
 
@@ -92,9 +92,13 @@ function flopsPerElement(a: Pick<NormAttrs, "type" | "useMean" | "fastVariance" 
 }
 
 function finish(ctx: LayerContext, f: Readonly<Record<string, unknown>>, input: TensorType, attrs: NormAttrs, extra: ParamRequest[] = []): Built<NormAttrs> | undefined {
-  const params = makeParams(ctx, [...extra, ...scaleAndBias(f, attrs.numFeatures, attrs.useScale, attrs.useBias)]);
+  const params = makeParams(ctx, [...extra, ...scaleAndBias(f, attrs.numFeatures, attrs.useScale, attrs.useBias)], paramDtype(ctx, f));
   if (!params) return undefined;
-  return { attrs, output: f32(input.shape), params, cost: { macs: ZERO, flops: numel(input).mul(flopsPerElement(attrs)) } };
+  // `_compute_stats` and `_normalize` compute in float32 (at least); the result is cast once to
+  // canonicalize_dtype(x, scale, bias, dtype=self.dtype). BatchNorm's mean and var are not in it.
+  const scaleBias = params.filter((p) => p.name === "scale" || p.name === "bias").map((p) => p.dtype);
+  const dtype = promoteDtype(ctx, f, [input.dtype], scaleBias);
+  return { attrs, numerics: {}, output: typed(dtype, input.shape), params, cost: { macs: ZERO, flops: numel(input).mul(flopsPerElement(attrs)) } };
 }
 
 function featureShapeOf(input: TensorType, featureAxes: readonly number[]): number[] {
@@ -102,7 +106,7 @@ function featureShapeOf(input: TensorType, featureAxes: readonly number[]): numb
 }
 
 function start(ctx: LayerContext, f: Readonly<Record<string, unknown>>, input: TensorType, type: NormType): boolean {
-  return checkFloat32Fields(ctx, f) && requireFloatInput(ctx, input, type);
+  return requireFloatInput(ctx, input, type);
 }
 
 /** LayerNorm and RMSNorm: statistics over reduction_axes, scale (and bias) over feature_axes. */

@@ -5,7 +5,7 @@
  */
 import type { TensorType } from "../ir/model.js";
 import { product, type Expr } from "../shapes/expr.js";
-import { checkLength, f32, requireFloatInput, ZERO } from "./common.js";
+import { checkLength, requireFloatInput, typed, ZERO } from "./common.js";
 import type { Built, LayerContext, LayerKind } from "./kind.js";
 import type { IrLayer } from "../ir/model.js";
 import type { Lowering } from "../runtime/lowering.js";
@@ -50,7 +50,8 @@ function build(type: string) {
     const shape = [...input.shape.slice(0, batchDims), ...spatial, input.shape[input.shape.length - 1]!];
     const window = windowShape.reduce((a, b) => a * b, 1);
     const attrs: PoolAttrs = { windowShape, strides, padding, countIncludePad: type === "avg_pool" ? (f["count_include_pad"] as boolean) : true, batchDims };
-    return { attrs, output: f32(shape), params: [], cost: { macs: ZERO, flops: product(shape).mul(window) } };
+    // avg_pool computes in the input's dtype; max_pool only selects.
+    return { attrs, ...(type === "avg_pool" ? { numerics: { compute: input.dtype } } : {}), output: typed(input.dtype, shape), params: [], cost: { macs: ZERO, flops: product(shape).mul(window) } };
   };
 }
 

@@ -8,8 +8,8 @@ import { basenameOf, host } from "../host.js";
 import type { RngDraw } from "../layers/kind.js";
 import { LAYER_KINDS } from "../layers/registry.js";
 import { limitsFor, type ReadLimits } from "../io/limits.js";
-import { toFloat32 } from "../io/convert.js";
-import { BYTES_PER_ELEMENT, numElements, type DType, type Tensor } from "../tensor.js";
+import { f32ToBf16, f32ToF16, toFloat32 } from "../io/convert.js";
+import { allocate, BYTES_PER_ELEMENT, numElements, type DType, type Tensor } from "../tensor.js";
 import { didYouMean } from "../util/suggest.js";
 import { drawsFromKey, endInitialization, initializeParam, planInitializer, sampleInitializer } from "./initializers.js";
 import { RngStream } from "./rngs.js";
@@ -58,6 +58,12 @@ export function layerDraws(layer: IrLayer): readonly RngDraw[] {
   return kind?.rngDraws?.(layer) ?? layer.params.map((p) => p.name);
 }
 
+/** The dtype `--seed` draws a parameter in (float64 never reaches here: x64 off makes it float32). */
+function initDtype(p: ParamSpec): "float32" | "float16" | "bfloat16" {
+  if (p.dtype === "float16" || p.dtype === "bfloat16" || p.dtype === "float32") return p.dtype;
+  throw new Error(`${p.name}: --seed initializes float32, float16 and bfloat16 parameters, not ${p.dtype}`);
+}
+
 /**
  * Initialize every parameter from `seed`. JAX's PRNG: one `nnx.Rngs(seed)` stream over the
  * model in layer order, each layer drawing the keys its Flax constructor draws (layerDraws);
@@ -71,16 +77,22 @@ export function layerDraws(layer: IrLayer): readonly RngDraw[] {
 export function initializeParams(model: IrModel, seed: number, prng: Prng = "partitionable"): Map<string, Tensor> {
   const out = new Map<string, Tensor>();
   const stacks = (model.uses ?? []).filter((u) => u.repeat?.stacked);
-  const store = (layer: IrLayer, p: ParamSpec, data: Float32Array) => {
+  // Each parameter in its param_dtype: float16/bfloat16 drawn as JAX draws them (raw bits).
+  const store = (layer: IrLayer, p: ParamSpec, data: Float32Array | Uint16Array) => {
+    const dtype = initDtype(p);
     const slot = model.stacked?.[layer.name];
-    if (!slot) return void out.set(paramName(layer, p), { dtype: "float32", shape: [...p.shape], data });
+    if (!slot) return void out.set(paramName(layer, p), { dtype, shape: [...p.shape], data } as Tensor);
     const name = storedName(slot, layer, p);
-    if (!out.has(name)) out.set(name, { dtype: "float32", shape: [...slot.counts, ...p.shape], data: new Float32Array(numElements(slot.counts) * data.length) });
-    (out.get(name)!.data as Float32Array).set(data, sliceOffset(slot, p));
+    if (!out.has(name)) out.set(name, { dtype, shape: [...slot.counts, ...p.shape], data: allocate(dtype, numElements(slot.counts) * data.length) } as Tensor);
+    (out.get(name)!.data as Float32Array | Uint16Array).set(data, sliceOffset(slot, p));
+  };
+  const xoshiro = (p: ParamSpec, data: Float32Array): Float32Array | Uint16Array => {
+    const d = initDtype(p);
+    return d === "float32" ? data : Uint16Array.from(data, (v) => (d === "bfloat16" ? f32ToBf16(v) : f32ToF16(v)));
   };
   const ordered = () => new Map([...declaredParams(model).keys()].map((n) => [n, out.get(n)!]));
   if (prng === "xoshiro") {
-    for (const layer of model.layers) for (const p of layer.params) store(layer, p, initializeParam(p.init, p.initShape, seed, paramName(layer, p)));
+    for (const layer of model.layers) for (const p of layer.params) store(layer, p, xoshiro(p, initializeParam(p.init, p.initShape, seed, paramName(layer, p))));
     return ordered();
   }
   const root = RngStream.fromSeed(seed, prng);
@@ -110,7 +122,7 @@ export function initializeParams(model: IrModel, seed: number, prng: Prng = "par
         if (key === undefined && drawsFromKey(p.init)) {
           throw new Error(`${paramName(layer, p)}: ${layer.type} creates it without a key, but its initializer ${p.init.kind} needs one`);
         }
-        store(layer, p, sampleInitializer(p.init, p.initShape, key, "float32", prng) as Float32Array);
+        store(layer, p, sampleInitializer(p.init, p.initShape, key, initDtype(p), prng));
       }
     }
   } finally {

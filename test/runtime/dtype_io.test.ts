@@ -18,6 +18,7 @@ const SPEC = {
   file: "pass.yaml",
   text: `nnx_gen: 1
 model: Pass
+x64: true
 inputs:
   a: { shape: [2, 3], dtype: bfloat16 }
   b: { shape: [4], dtype: float16 }

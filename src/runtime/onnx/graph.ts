@@ -5,6 +5,7 @@
 
 import { allocate, tensor, type DType, type Tensor } from "../../tensor.js";
 import type { ExternalDataFile } from "../backend.js";
+import { roundingOf, roundScalar, type Half, type Rounding } from "./rounding.js";
 import { ONNX_DTYPE, encodeModel, type AttrValue, type Dim, type NodeDef, type TensorDef, type ValueInfoDef } from "./proto.js";
 
 export type { Dim } from "./proto.js";
@@ -85,6 +86,12 @@ export class GraphBuilder {
   /** Parameter tensors already stored, so a tied weight is one initializer however often it is read. */
   private readonly sharedInits = new WeakMap<Tensor, string>();
   private counter = 0;
+  /**
+   * JAX's rounding points while a layer computing in float16/bfloat16 is lowered (./rounding.ts):
+   * values stay float32 in the graph, and every arithmetic node's result is rounded to `ops`
+   * (dots and convs to `dots`), as XLA's CPU compiler converts each such op to float32 and back.
+   */
+  rounding: Rounding | undefined = undefined;
 
   constructor(readonly graphName = "nnx_gen", readonly producerVersion = "0.1.0") {}
 
@@ -159,6 +166,8 @@ export class GraphBuilder {
 
   /** A 0-d constant of `dtype` (16-bit floats are made by a Cast that ORT folds). */
   scalar(value: number, dtype: DType): string {
+    // A Python scalar meeting a 16-bit array takes its dtype (weak typing): rounded once here.
+    if (dtype === "float32" && this.rounding?.ops) value = roundScalar(value, this.rounding.ops);
     return this.cached(`s:${dtype}:${Object.is(value, -0) ? "-0" : value}`, () => {
       if (dtype === "float16" || dtype === "bfloat16") return this.node("Cast", [this.scalar(value, "float32")], { to: onnxDType(dtype) });
       const t = tensor(dtype, [], allocate(dtype, 1));
@@ -187,7 +196,30 @@ export class GraphBuilder {
     const a: Record<string, AttrValue> = {};
     for (const [k, v] of Object.entries(attrs)) if (v !== undefined) a[k] = toAttrValue(k, v);
     this.nodes.push({ op, inputs: [...inputs], outputs, name: `n${this.nodes.length}_${op}`, attrs: a, ...(opts.domain !== undefined ? { domain: opts.domain } : {}) });
-    return outputs;
+    const to = this.rounding && !opts.outputs && nOutputs === 1 ? roundingOf(this.rounding, op) : undefined;
+    return to ? [this.roundTo(outputs[0]!, to)] : outputs;
+  }
+
+  /** x (float32 in the graph) rounded to a 16-bit float and back: one Cast each way, round to nearest even. */
+  roundTo(x: string, to: Half): string {
+    const saved = this.rounding;
+    this.rounding = undefined;
+    try {
+      return this.node("Cast", [this.node("Cast", [x], { to: onnxDType(to) })], { to: onnxDType("float32") });
+    } finally {
+      this.rounding = saved;
+    }
+  }
+
+  /** Run `fn` with these rounding points (undefined: exact float32, as Flax's norm statistics). */
+  withRounding<T>(r: Rounding | undefined, fn: () => T): T {
+    const saved = this.rounding;
+    this.rounding = r;
+    try {
+      return fn();
+    } finally {
+      this.rounding = saved;
+    }
   }
 
   /**
@@ -197,6 +229,7 @@ export class GraphBuilder {
   subgraph(fill: (b: GraphBuilder) => string, dtype: DType): AttrValue {
     const b = new GraphBuilder(this.fresh("branch"));
     b.used = this.used;
+    b.rounding = this.rounding;
     let out = fill(b);
     // A branch's output must be produced inside it.
     if (!b.produced.has(out)) out = b.node("Identity", [out]);
@@ -278,6 +311,8 @@ export class GraphBuilder {
     return { inputs, outputs, head, tail, inner };
   }
 }
+
+export type { Half, Rounding } from "./rounding.js";
 
 /** Where the next tensor starts in a shared external data file. */
 export function alignExternal(offset: number): number {

@@ -93,3 +93,18 @@ export function astype(g: GraphBuilder, x: string, from: DType, to: DType): stri
   }
   return g.node("Cast", [x], { to: onnxDType(to) });
 }
+
+/** The dtype a value of this IR dtype has in the graph: 16-bit floats are float32 holding their exact values. */
+export function graphDtype(d: DType): DType {
+  return d === "float16" || d === "bfloat16" ? "float32" : d;
+}
+
+/**
+ * x.astype(to) between IR dtypes (./rounding.ts): a 16-bit float is float32 in the graph, so
+ * widening it is free and narrowing to it is one rounding.
+ */
+export function castValue(g: GraphBuilder, x: string, from: DType, to: DType): string {
+  if (from === to) return x;
+  const y = astype(g, x, graphDtype(from), graphDtype(to));
+  return to === "float16" || to === "bfloat16" ? g.roundTo(y, to) : y;
+}
