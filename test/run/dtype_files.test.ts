@@ -151,3 +151,55 @@ describe("float64 parameter files with x64 off, and dtype mismatches", () => {
     for (const [name, x] of a) expect(bytesOf(b.get(name)!).equals(bytesOf(x)), name).toBe(true);
   });
 });
+
+describe("param_dtype bfloat16 / float16 through the CLI: read -> run -> --save-params -> read", () => {
+  const specFor = (dtype: string) =>
+    writeSpec(
+      t,
+      `lin_${dtype}.yaml`,
+      `
+model: Lin
+inputs:
+  x: { shape: [2, 3], dtype: ${dtype} }
+layers:
+  - { name: fc, type: Linear, out_features: 2, param_dtype: ${dtype} }
+outputs: { y: fc }
+`,
+    );
+  const kernels = {
+    // Includes a subnormal, a negative zero and the largest finite value of each dtype.
+    bfloat16: new Uint16Array([0x3f80, 0xbe00, 0x0001, 0x8000, 0x7f7f, 0x4049]),
+    float16: new Uint16Array([0x3c00, 0xb400, 0x0001, 0x8000, 0x7bff, 0x4248]),
+  } as const;
+
+  it.each([
+    ["bfloat16", "safetensors"],
+    ["bfloat16", "npz"],
+    ["bfloat16", "msgpack"],
+    ["float16", "safetensors"],
+    ["float16", "npz"],
+    ["float16", "msgpack"],
+  ] as const)("%s in %s: byte-identical, in the file's own dtype", async (dtype, format) => {
+    const spec = specFor(dtype);
+    const params = { "fc.kernel": tensor(dtype, [3, 2], kernels[dtype]), "fc.bias": tensor(dtype, [2], new Uint16Array([0x0000, 0x8001])) };
+    const write = { safetensors: writeSafetensors, npz: writeNpz, msgpack: writeFlaxMsgpack }[format];
+    const file = t.write(`p_${dtype}.${format}`, write(params));
+    const saved = t.path(`rt_${dtype}_${format}.safetensors`);
+    const r = await runBin(["run", spec, "--params", file, "--out", t.path(`rt_${dtype}_${format}`), "--out-format", "safetensors", "--save-params", saved]);
+    expectOk(r);
+    const back = readSafetensors(readFileSync(saved), "saved");
+    for (const [name, x] of Object.entries(params)) {
+      expect(back.get(name)!.dtype, name).toBe(dtype);
+      expect(bytesOf(back.get(name)!).equals(bytesOf(x)), name).toBe(true);
+    }
+    // A file of the other 16-bit dtype is refused, naming both.
+    const other = dtype === "bfloat16" ? "float16" : "bfloat16";
+    const wrong = t.write(`wrong_${dtype}.${format}`, write({ "fc.kernel": tensor(other, [3, 2]), "fc.bias": tensor(dtype, [2]) }));
+    expectUserError(await runBin(["run", spec, "--params", wrong, "--out", t.path("never")]), "NNX3063", `fc.kernel: the file holds ${other} but the spec's param_dtype is ${dtype}`);
+  });
+
+  it("a float64 file for bfloat16 params is refused even with x64 off (only float32 params take float64 files)", async () => {
+    const f64 = t.write("p64_for_bf16.safetensors", writeSafetensors({ "fc.kernel": tensor("float64", [3, 2]), "fc.bias": tensor("float64", [2]) }));
+    expectUserError(await runBin(["run", specFor("bfloat16"), "--params", f64, "--out", t.path("never")]), "NNX3063", "holds float64 but the spec's param_dtype is bfloat16");
+  });
+});
