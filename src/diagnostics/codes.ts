@@ -121,6 +121,7 @@ export const CODES = {
   NNX3066: "mask file does not match",
   NNX3067: "parameter file holds more than the spec declares",
   NNX3068: "over the memory budget",
+  NNX3070: "input file has no tensor for the input",
 } as const;
 
 export type Code = keyof typeof CODES;

@@ -76,17 +76,24 @@ export function f32ToBf16(x: number): number {
 /** The float dtypes a model computes in; float16 and bfloat16 hold raw bits in a Uint16Array. */
 export type FloatDType = "float32" | "float16" | "bfloat16" | "float64";
 
-let f16Table: Float32Array | undefined;
+let f16Table: Uint32Array | undefined;
 
-/** float16 bits -> float32, by a 65536-entry table (256 KB, built on first use). */
+/**
+ * float16 bits -> float32 bits, by a 65536-entry table (256 KB, built on first use). Built on
+ * bits so a NaN keeps its sign and payload (a JavaScript NaN number may not).
+ */
 function f16ToF32Array(bits: Uint16Array): Float32Array {
   if (!f16Table) {
-    f16Table = new Float32Array(65536);
-    for (let b = 0; b < 65536; b++) f16Table[b] = f16ToF32(b);
+    f16Table = new Uint32Array(65536);
+    const asFloat = new Float32Array(f16Table.buffer);
+    for (let b = 0; b < 65536; b++) {
+      if ((b & 0x7c00) === 0x7c00 && b & 0x3ff) f16Table[b] = ((b & 0x8000) << 16) | 0x7f800000 | ((b & 0x3ff) << 13);
+      else asFloat[b] = f16ToF32(b);
+    }
   }
-  const out = new Float32Array(bits.length);
+  const out = new Uint32Array(bits.length);
   for (let i = 0; i < bits.length; i++) out[i] = f16Table[bits[i]!]!;
-  return out;
+  return new Float32Array(out.buffer);
 }
 
 /** bfloat16 bits -> float32: the bits are the top half of the float32's. */
@@ -110,8 +117,13 @@ function f32ToBf16Array(values: Float32Array): Uint16Array {
 
 /** float32 -> float16 bits, round to nearest even (overflow -> infinity, subnormals kept). */
 function f32ToF16Array(values: Float32Array): Uint16Array {
+  const words = new Uint32Array(values.buffer, values.byteOffset, values.length);
   const out = new Uint16Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = f32ToF16(values[i]!);
+  for (let i = 0; i < values.length; i++) {
+    const u = words[i]!;
+    // NaN from its bits: a quiet NaN of its sign.
+    out[i] = (u & 0x7fffffff) > 0x7f800000 ? ((u >>> 16) & 0x8000) | 0x7e00 : f32ToF16(values[i]!);
+  }
   return out;
 }
 
@@ -167,7 +179,9 @@ export function castIntegerTensor(t: Tensor, to: DType, file: string): Tensor {
       "NNX3038",
       file,
       `holds ${t.dtype} ${formatShape(t.shape)} but ${to} is expected; only integer widths are converted`,
-      `save it as ${to}, e.g. numpy: x.astype(np.${numpyName(to)})`,
+      to === "bfloat16"
+        ? "save it as bfloat16: a .safetensors BF16 tensor, or np.save of x.astype(ml_dtypes.bfloat16)"
+        : `save it as ${to}, e.g. numpy: x.astype(np.${numpyName(to)})`,
     );
   }
   const [min, max] = range;
