@@ -76,6 +76,8 @@ export interface ParamRequest {
   shapeField?: string;
   /** nnx.BatchStat variables are `batch_stats`; default `params`. */
   collection?: ParamCollection;
+  /** A dtype fixed by Flax whatever param_dtype says (BatchNorm's float32 statistics). */
+  dtype?: DType;
 }
 
 const MAX_PARAM_ELEMENTS = 2 ** 34;
@@ -145,7 +147,7 @@ export function makeParams(ctx: LayerContext, requests: readonly ParamRequest[],
       ok = false;
       continue;
     }
-    out.push({ name: r.name, shape: r.shape, dtype, init, initShape, ...(r.collection ? { collection: r.collection } : {}) });
+    out.push({ name: r.name, shape: r.shape, dtype: r.dtype ?? dtype, init, initShape, ...(r.collection ? { collection: r.collection } : {}) });
   }
   return ok ? out : undefined;
 }

@@ -211,6 +211,16 @@ export class GraphBuilder {
     }
   }
 
+  /**
+   * A composite standing for one XLA op (log1p, expm1, erfc): computed in float32 and, in 16
+   * bits, rounded once, as XLA converts that one op to float32 and back.
+   */
+  atomic(fn: () => string): string {
+    const half = this.rounding?.ops;
+    if (!half) return fn();
+    return this.roundTo(this.withRounding(undefined, fn), half);
+  }
+
   /** Run `fn` with these rounding points (undefined: exact float32, as Flax's norm statistics). */
   withRounding<T>(r: Rounding | undefined, fn: () => T): T {
     const saved = this.rounding;
