@@ -83,7 +83,7 @@ export function lowerModel(model: IrModel, params: ReadonlyMap<string, Tensor>, 
     // A model input is returned as fed; any other 16-bit output is exactly representable
     // already, and its Cast only narrows the storage.
     const isInput = model.inputs.some((i) => i.name === o.value);
-    g.output(isInput ? o.value : isHalf(t.dtype) ? g.node("Cast", [v], { to: onnxDType(t.dtype) }) : v, o.name, t.dtype, onnxDims(t));
+    g.output(isInput ? o.value : isHalf(t.dtype) ? g.narrowTo(v, t.dtype) : v, o.name, t.dtype, onnxDims(t));
   }
   return g.build(options);
 }

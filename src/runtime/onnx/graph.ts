@@ -92,6 +92,8 @@ export class GraphBuilder {
    * (dots and convs to `dots`), as XLA's CPU compiler converts each such op to float32 and back.
    */
   rounding: Rounding | undefined = undefined;
+  /** roundTo's results by name: the 16-bit value each widened, so an output needs no third Cast. */
+  private readonly narrowed = new Map<string, { dtype: Half; value: string }>();
 
   constructor(readonly graphName = "nnx_gen", readonly producerVersion = "0.1.0") {}
 
@@ -205,7 +207,10 @@ export class GraphBuilder {
     const saved = this.rounding;
     this.rounding = undefined;
     try {
-      return this.node("Cast", [this.node("Cast", [x], { to: onnxDType(to) })], { to: onnxDType("float32") });
+      const narrow = this.node("Cast", [x], { to: onnxDType(to) });
+      const wide = this.node("Cast", [narrow], { to: onnxDType("float32") });
+      this.narrowed.set(wide, { dtype: to, value: narrow });
+      return wide;
     } finally {
       this.rounding = saved;
     }
@@ -219,6 +224,12 @@ export class GraphBuilder {
     const half = this.rounding?.ops;
     if (!half) return fn();
     return this.roundTo(this.withRounding(undefined, fn), half);
+  }
+
+  /** x as a `to` tensor: the Cast roundTo made when x is its result, else a new Cast (x exact in `to`). */
+  narrowTo(x: string, to: Half): string {
+    const n = this.narrowed.get(x);
+    return n?.dtype === to ? n.value : this.node("Cast", [x], { to: onnxDType(to) });
   }
 
   /** Run `fn` with these rounding points (undefined: exact float32, as Flax's norm statistics). */
