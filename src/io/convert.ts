@@ -168,6 +168,15 @@ export function fromFloat32<D extends FloatDType, const S extends readonly numbe
 }
 
 /**
+ * A file's tensor as a model input of `dtype`, as `run` reads input files: float64 for a
+ * float32 input is rounded to nearest even when x64 is off (as `jnp.asarray` makes it), an
+ * integer width is changed when every value fits, any other difference is NNX3038.
+ */
+export function inputAs(t: Tensor, dtype: DType, file: string, x64 = false): Tensor {
+  return t.dtype === "float64" && dtype === "float32" && !x64 ? toFloat32(t as Tensor<"float64">) : castIntegerTensor(t, dtype, file);
+}
+
+/**
  * An integer tensor as another integer dtype, when every value fits; otherwise a UserError
  * naming the first value that does not.
  */

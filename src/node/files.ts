@@ -42,7 +42,7 @@ import path from "node:path";
 import { errorMessage, UserError } from "../diagnostics/errors.js";
 import type { DType, Tensor } from "../tensor.js";
 import { fail, formatShape } from "../io/binary.js";
-import { castIntegerTensor, toFloat32 } from "../io/convert.js";
+import { inputAs } from "../io/convert.js";
 import { readJsonTensor } from "../io/json_input.js";
 import { checkBytes, type ReadLimits } from "../io/limits.js";
 import { readFlaxMsgpack } from "../io/msgpack.js";
@@ -93,7 +93,7 @@ export async function readInputFile(file: string, dtype: DType, expectedRank?: n
   const bytes = await readFileBytes(file);
   if (extension === ".json") return readJsonTensor(decodeText(bytes, file), file, dtype, expectedRank);
   const read = extension === ".npy" ? readNpy(bytes, file) : pickInput(readSafetensors(bytes, file), file, options.name);
-  const t = read.dtype === "float64" && dtype === "float32" && options.x64 !== true ? toFloat32(read as Tensor<"float64">) : castIntegerTensor(read, dtype, file);
+  const t = inputAs(read, dtype, file, options.x64);
   if (expectedRank !== undefined && t.shape.length !== expectedRank) {
     fail("NNX3006", file, `holds shape ${formatShape(t.shape)} but a rank-${expectedRank} array is expected`);
   }

@@ -5,14 +5,14 @@ import { compileSpecModel, type CompiledModel, type Tensor } from "nnx-gen";
 /** The spec, verbatim: the runtime checks it again when a model is created. */
 const spec = {
   file: "mixed_floats.yaml",
-  text: "# Inputs and outputs in float16, bfloat16 and float64: the type tests check that their\n# tensors hold raw 16-bit words in a Uint16Array (Float64Array for float64).\nnnx_gen: 1\nmodel: MixedFloats\ndescription: Passes tensors of each float dtype through, reshaped.\ninputs:\n  half: { shape: [batch, 4], dtype: float16 }\n  brain: { shape: [batch, 2, 3], dtype: bfloat16 }\n  wide: { shape: [3], dtype: float64 }\nlayers:\n  - { name: flat, type: reshape, input: brain, shape: [-1, 6] }\n  - { name: pairs, type: reshape, input: half, shape: [-1, 2, 2] }\noutputs: { flat: flat, pairs: pairs, wide: wide }\n",
+  text: "# Inputs and outputs in float16, bfloat16 and float64: the type tests check that their\n# tensors hold raw 16-bit words in a Uint16Array (Float64Array for float64, kept by x64: true).\nnnx_gen: 1\nx64: true\nmodel: MixedFloats\ndescription: Passes tensors of each float dtype through, reshaped.\ninputs:\n  half: { shape: [batch, 4], dtype: float16 }\n  brain: { shape: [batch, 2, 3], dtype: bfloat16 }\n  wide: { shape: [3], dtype: float64 }\nlayers:\n  - { name: flat, type: reshape, input: brain, shape: [-1, 6] }\n  - { name: pairs, type: reshape, input: half, shape: [-1, 2, 2] }\noutputs: { flat: flat, pairs: pairs, wide: wide }\n",
 } as const;
 
 /** Inputs of `run`, as the spec declares them. */
 export type MixedFloatsInputs<Batch extends number = number> = {
-  /** float16[batch, 4] */
+  /** float16[batch, 4]: raw 16-bit words in a Uint16Array (toFloat32 / fromFloat32 convert) */
   readonly half: Tensor<"float16", readonly [Batch, 4]>;
-  /** bfloat16[batch, 2, 3] */
+  /** bfloat16[batch, 2, 3]: raw 16-bit words in a Uint16Array (toFloat32 / fromFloat32 convert) */
   readonly brain: Tensor<"bfloat16", readonly [NoInfer<Batch>, 2, 3]>;
   /** float64[3] */
   readonly wide: Tensor<"float64", readonly [3]>;
@@ -20,9 +20,9 @@ export type MixedFloatsInputs<Batch extends number = number> = {
 
 /** Outputs of `run`, as the spec declares them. */
 export type MixedFloatsOutputs<Batch extends number = number> = {
-  /** bfloat16[batch, 6] */
+  /** bfloat16[batch, 6]: raw 16-bit words in a Uint16Array (toFloat32 / fromFloat32 convert) */
   readonly flat: Tensor<"bfloat16", readonly [Batch, 6]>;
-  /** float16[batch, 2, 2] */
+  /** float16[batch, 2, 2]: raw 16-bit words in a Uint16Array (toFloat32 / fromFloat32 convert) */
   readonly pairs: Tensor<"float16", readonly [Batch, 2, 2]>;
   /** float64[3] */
   readonly wide: Tensor<"float64", readonly [3]>;
