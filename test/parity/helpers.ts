@@ -110,6 +110,42 @@ export function ulpMismatch(got: ArrayLike<number>, want: ArrayLike<number>, dty
   return undefined;
 }
 
+/** A tensor as the suites hold one (Tensor, or the plain copy a browser page returns). */
+export interface OutputTensor {
+  dtype: string;
+  shape: readonly number[];
+  data: ArrayLike<number | bigint>;
+}
+
+/** bfloat16 raw bits -> their float32 values (exact). */
+function bf16BitsToValues(bits: ArrayLike<number | bigint>): Float32Array {
+  const u = new Uint32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) u[i] = (Number(bits[i]) << 16) >>> 0;
+  return new Float32Array(u.buffer);
+}
+
+/**
+ * One output of a parity case against its expected file. The dtype cases (`ulps` in cases.json)
+ * compare in ulps of the output's dtype: float16 as raw bits; bfloat16 expected as float32
+ * values, got either so (a CLI `.npy`) or as raw bfloat16 bits (an in-process run). Every other
+ * case: the same dtype and |got - want| <= atol + rtol·|want|.
+ */
+export function expectParityOutput(c: ParityCase, o: string, got: OutputTensor, want: OutputTensor): void {
+  expect([...got.shape], `shape of ${o}`).toEqual([...want.shape]);
+  const dtype = c.dtypes?.[o];
+  if (c.ulps !== undefined && (dtype === "float32" || dtype === "float16" || dtype === "bfloat16")) {
+    expect(want.dtype, `expected ${o}: bfloat16 is stored as float32`).toBe(dtype === "bfloat16" ? "float32" : dtype);
+    let values = got.data as ArrayLike<number>;
+    if (dtype === "bfloat16" && got.dtype === "bfloat16") values = bf16BitsToValues(got.data);
+    else expect(got.dtype, `dtype of ${o}`).toBe(want.dtype);
+    const bad = ulpMismatch(values, want.data as ArrayLike<number>, dtype, c.ulps);
+    if (bad !== undefined) expect.fail(`${o} (${dtype}): ${bad}`);
+    return;
+  }
+  expect(got.dtype, `dtype of ${o}`).toBe(want.dtype);
+  expectClose(Array.from(got.data, Number), Array.from(want.data, Number), c.atol, c.rtol);
+}
+
 /**
  * One describe block: every case of `fixtures/<folder>`, from each parameter format it has, and
  * with `fallbackBinding` once more on onnxruntime-node's binding instead of nnx-gen's.
@@ -154,16 +190,7 @@ export function paritySuite(title: string, folder: string, options: { fallbackBi
       for (const o of c.outputs) {
         const want = readNpy(readFileSync(join(casesDir, c.name, "expected", `${o}.npy`)), o);
         const got = readNpy(readFileSync(join(out, `${o}.npy`)), o);
-        expect(got.dtype).toBe(want.dtype);
-        expect([...got.shape], `shape of ${o}`).toEqual([...want.shape]);
-        const dtype = c.dtypes?.[o];
-        if (c.ulps !== undefined && dtype !== undefined) {
-          expect(want.dtype, `expected ${o}: bfloat16 is stored as float32`).toBe(dtype === "bfloat16" ? "float32" : dtype);
-          const bad = ulpMismatch(got.data as ArrayLike<number>, want.data as ArrayLike<number>, dtype as UlpDtype, c.ulps);
-          if (bad !== undefined) expect.fail(`${o} (${dtype}): ${bad}`);
-        } else {
-          expectClose(got.data as Float32Array, want.data as Float32Array, c.atol, c.rtol);
-        }
+        expectParityOutput(c, o, got, want);
       }
     };
 

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ulpMismatch } from "./helpers.js";
+import { expectParityOutput, type ParityCase, ulpMismatch } from "./helpers.js";
 
 const CASES = new URL("../../fixtures/parity_extra/", import.meta.url).pathname;
 
@@ -145,5 +145,23 @@ describe("the dtype fixtures catch wrong roundings (dtype_linear_bf16)", () => {
 
   it("rejects rounding by truncation", () => {
     expect(ulpMismatch(linear((d, b) => bf16Truncated(f32(bf16Truncated(d) + b))), wantValues, "bfloat16", ulps)).toMatch(/apart/);
+  });
+});
+
+describe("expectParityOutput", () => {
+  const c: ParityCase = { name: "c", about: "", inputs: [], outputs: ["y"], atol: 0, rtol: 0, dtypes: { y: "bfloat16" }, ulps: 0 };
+  const want = { dtype: "float32", shape: [2], data: new Float32Array([1.5, -0.0078125]) };
+
+  it("takes a bfloat16 output as float32 values (a CLI .npy) or as raw bits (an in-process run)", () => {
+    expectParityOutput(c, "y", { dtype: "float32", shape: [2], data: new Float32Array([1.5, -0.0078125]) }, want);
+    expectParityOutput(c, "y", { dtype: "bfloat16", shape: [2], data: new Uint16Array([0x3fc0, 0xbc00]) }, want);
+    expect(() => expectParityOutput(c, "y", { dtype: "bfloat16", shape: [2], data: new Uint16Array([0x3fc1, 0xbc00]) }, want)).toThrow(/1 ulps/);
+    expect(() => expectParityOutput(c, "y", { dtype: "float16", shape: [2], data: new Uint16Array([0x3e00, 0xa000]) }, want)).toThrow(/dtype of y/);
+  });
+
+  it("keeps atol/rtol for the other cases", () => {
+    const f: ParityCase = { name: "f", about: "", inputs: [], outputs: ["y"], atol: 1e-3, rtol: 0 };
+    expectParityOutput(f, "y", { dtype: "float32", shape: [2], data: new Float32Array([1.5005, 0]) }, { dtype: "float32", shape: [2], data: new Float32Array([1.5, 0]) });
+    expect(() => expectParityOutput(f, "y", { dtype: "float32", shape: [2], data: new Float32Array([1.502, 0]) }, { dtype: "float32", shape: [2], data: new Float32Array([1.5, 0]) })).toThrow(/atol/);
   });
 });
