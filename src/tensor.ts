@@ -107,7 +107,10 @@ export function viewOf<D extends DType>(dtype: D, buffer: ArrayBufferLike, byteO
 
 /**
  * Build a tensor. With no data the tensor is zero-filled. Data may be a TypedArray of the
- * right kind (used as is) or a plain array of numbers/bigints (copied).
+ * right kind (used as is) or a plain array of numbers/bigints (copied). float16 and bfloat16
+ * hold raw 16-bit words: a Uint16Array, a plain array of words (0..65535), or for float16 a
+ * Float16Array where the JavaScript runtime has one (its bits, not copied). For values, use
+ * `fromFloat32(dtype, tensor("float32", shape, values))`.
  */
 export function tensor<D extends DType, const S extends readonly number[]>(
   dtype: D,
@@ -124,13 +127,20 @@ export function tensor<D extends DType, const S extends readonly number[]>(
     out = allocate(dtype, n);
   } else if (ArrayBuffer.isView(data) && data.constructor === CTORS[dtype]) {
     out = data as DataOf<D>;
+  } else if (dtype === "float16" && ArrayBuffer.isView(data) && data.constructor.name === "Float16Array") {
+    out = new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2) as DataOf<D>;
   } else {
     out = allocate(dtype, n);
     const big = dtype === "int64" || dtype === "uint64";
     const src = data as ArrayLike<number | bigint>;
     if (src.length !== n) throw new RangeError(`tensor of shape [${shape.join(", ")}] needs ${n} values, got ${src.length}`);
+    const words = dtype === "float16" || dtype === "bfloat16";
     for (let i = 0; i < n; i++) {
       const v = src[i]!;
+      // A value where a word is expected would be stored as garbage bits: refuse it.
+      if (words && !(Number.isInteger(v) && Number(v) >= 0 && Number(v) <= 0xffff)) {
+        throw new RangeError(`${dtype} data are raw 16-bit words (0..65535), got ${String(v)} at ${i}; convert values with fromFloat32("${dtype}", tensor("float32", shape, values))`);
+      }
       (out as unknown as (number | bigint)[])[i] = big ? BigInt(v) : Number(v);
     }
   }

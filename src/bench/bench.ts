@@ -23,6 +23,8 @@ export interface BenchTarget {
 
 export interface BenchOptions {
   readonly model: string;
+  /** The model's dtypes, shown in the report (ir/model.ts modelDtypes). */
+  readonly dtype?: string;
   readonly backend: string;
   readonly runtime: RuntimeInfo;
   readonly configs: readonly Dims[];
@@ -65,6 +67,7 @@ export async function runBenchmark(opts: BenchOptions): Promise<BenchReport> {
   }
   return {
     model: opts.model,
+    ...(opts.dtype ? { dtype: opts.dtype } : {}),
     backend: opts.backend,
     environment,
     ...(opts.peak ? { peak: opts.peak } : {}),

@@ -28,6 +28,8 @@ export interface BenchResult {
 
 export interface BenchReport {
   readonly model: string;
+  /** The model's parameter and compute dtypes (`bfloat16`, `float32/bfloat16`). */
+  readonly dtype?: string;
   /** e.g. "onnxruntime-node 1.30.0 (cpu)". */
   readonly backend: string;
   readonly environment: Environment;
@@ -114,7 +116,7 @@ function alignColumns(rows: readonly (readonly string[])[], leftAligned: number)
 export function reportTable(report: BenchReport): string {
   const env = report.environment;
   const head = [
-    `${report.model} on ${report.backend}`,
+    `${report.model}${report.dtype ? ` (${report.dtype})` : ""} on ${report.backend}`,
     `${env.cpu_model}, ${env.cores} cores, ${env.os} ${env.arch}, Node ${env.node_version}, ${env.runtime} ${env.runtime_version}`,
   ];
   if (report.peak) head.push(`peak: ${formatNumber(report.peak.gflops)} GFLOP/s, ${report.peak.label}`);

@@ -1,4 +1,5 @@
 /** `nnx-gen bench`: latency, throughput and GFLOP/s per combination of --dim values. */
+import { modelDtypes } from "../ir/model.js";
 import type { Command } from "commander";
 import { Option } from "commander";
 import { checkMaxRegression, compareWithBaseline, formatComparison, readBaseline } from "../bench/baseline.js";
@@ -72,6 +73,7 @@ export function registerBench(program: Command, io: CliIO, done: (r: CommandResu
       try {
         report = await runBenchmark({
           model: model.model,
+          dtype: modelDtypes(model).join("/"),
           backend: backend.name,
           runtime: backend,
           configs,

@@ -1,4 +1,4 @@
-/** `nnx-gen run`: execute a spec on the native runtime and write one .npy per output. */
+/** `nnx-gen run`: execute a spec on the native runtime and write one .npy per output (or one .safetensors). */
 import { mkdir, stat } from "node:fs/promises";
 import { dirname, extname, join, resolve } from "node:path";
 import type { Command } from "commander";
@@ -12,17 +12,22 @@ import { Rng } from "../params/prng.js";
 import { checkRunBudget } from "../runtime/budget.js";
 import { compileModel } from "../runtime/model.js";
 import { didYouMean } from "../util/suggest.js";
-import { allocate, isFloatDType, numElements, type Tensor } from "../tensor.js";
+import { allocate, isFloatDType, numElements, tensor, type Tensor } from "../tensor.js";
+import { fromFloat32, toFloat32, type FloatDType } from "../io/convert.js";
 import { bindDims, requireBoundDims } from "./dims.js";
 import { collect, parseDims, type CliIO } from "./io.js";
 import { addParamOptions, budgetOf, nameMapping, paramSource, threadsOption, type ParamFlags } from "./model_options.js";
 import { requireModel, type CommandResult } from "./program.js";
 import { nameRecord, ownValue } from "../util/names.js";
 
+/** What `--out-format safetensors` writes in `--out`: every output under its name. */
+export const OUTPUTS_FILE = "outputs.safetensors";
+
 interface RunFlags extends ParamFlags {
   input: string[];
   dim: string[];
   out: string;
+  outFormat: string;
   saveParams?: string;
   threads: number;
 }
@@ -45,8 +50,13 @@ export async function readInputs(model: IrModel, flags: readonly string[]): Prom
     files.set(name, { file: f.slice(eq + 1), input });
   }
   const out = nameRecord<Tensor>();
-  for (const [name, { file, input }] of files) out[name] = await readInputFile(file, input.type.dtype, input.type.shape.length);
+  for (const [name, { file, input }] of files) out[name] = await readInputFile(file, input.type.dtype, input.type.shape.length, { name, x64: x64Of(model) });
   return out;
+}
+
+/** The spec's `x64` (jax_enable_x64), off unless set. */
+function x64Of(model: IrModel): boolean {
+  return (model as IrModel & { readonly x64?: boolean }).x64 === true;
 }
 
 /** Symbol values implied by the given input files (contradictions are reported by bindInputs). */
@@ -72,22 +82,26 @@ export function randomInputs(model: IrModel, given: Readonly<Record<string, Tens
   for (const i of model.inputs) {
     if (ownValue(out, i.name)) continue;
     const shape = i.type.shape.map((d) => d.evaluate(dims));
-    const data = allocate(i.type.dtype, numElements(shape));
+    const dtype = i.type.dtype;
     const rng = new Rng(seed, `input:${i.name}`);
-    if (isFloatDType(i.type.dtype)) rng.fillNormal(data as Float32Array);
-    else {
-      // Inside every Embed table that reads the input, and inside the dtype (int8 ids of a
-      // 300-row table would otherwise wrap around to negative ids).
-      const tables = model.layers.filter((l) => l.type === "Embed" && l.inputs[0] === i.name).map((l) => (l.attrs as { numEmbeddings: number }).numEmbeddings);
-      const dtypeMax = Number(integerRange(i.type.dtype)?.[1] ?? 1n);
-      const high = Math.min(tables.length > 0 ? Math.min(...tables) : 100, dtypeMax + 1);
-      const big = i.type.dtype.endsWith("64");
-      for (let k = 0; k < data.length; k++) {
-        const v = Math.floor(rng.uniform01() * high);
-        (data as unknown as (number | bigint)[])[k] = big ? BigInt(v) : v;
-      }
+    if (isFloatDType(dtype)) {
+      // Drawn in float32 and rounded to 16-bit floats (widened exactly to float64), so an
+      // input's values are the same draws in every dtype.
+      out[i.name] = fromFloat32(dtype as FloatDType, tensor("float32", shape, rng.fillNormal(new Float32Array(numElements(shape)))));
+      continue;
     }
-    out[i.name] = { dtype: i.type.dtype, shape, data };
+    const data = allocate(dtype, numElements(shape));
+    // Inside every Embed table that reads the input, and inside the dtype (int8 ids of a
+    // 300-row table would otherwise wrap around to negative ids).
+    const tables = model.layers.filter((l) => l.type === "Embed" && l.inputs[0] === i.name).map((l) => (l.attrs as { numEmbeddings: number }).numEmbeddings);
+    const dtypeMax = Number(integerRange(i.type.dtype)?.[1] ?? 1n);
+    const high = Math.min(tables.length > 0 ? Math.min(...tables) : 100, dtypeMax + 1);
+    const big = i.type.dtype.endsWith("64");
+    for (let k = 0; k < data.length; k++) {
+      const v = Math.floor(rng.uniform01() * high);
+      (data as unknown as (number | bigint)[])[k] = big ? BigInt(v) : v;
+    }
+    out[i.name] = { dtype, shape, data };
   }
   return out;
 }
@@ -123,14 +137,16 @@ export function registerRun(program: Command, io: CliIO, done: (r: CommandResult
     .description("execute a spec on the native CPU runtime; writes <out>/<output>.npy")
     .argument("<spec>", "spec file");
   addParamOptions(cmd)
-    .option("--input <NAME=FILE>", "an input from .npy or .json (repeatable); missing inputs are random", collect, [])
+    .option("--input <NAME=FILE>", "an input from .npy, .safetensors or .json (repeatable); missing inputs are random", collect, [])
     .option("--dim <NAME=N>", "bind a symbolic dim (repeatable)", collect, [])
     .option("--out <dir>", "output directory (created if needed)", ".")
+    .option("--out-format <format>", `npy: <out>/<output>.npy each (bfloat16 as exact float32); safetensors: every output in its own dtype in <out>/${OUTPUTS_FILE}`, "npy")
     .option("--save-params <file.safetensors>", "write the parameters used (its directory is created if needed)")
     .addOption(threadsOption())
     .action(async (spec: string, flags: RunFlags) => {
       const model = requireModel(spec, io);
       const names = nameMapping(flags, io);
+      if (flags.outFormat !== "npy" && flags.outFormat !== "safetensors") throw new UsageError(`--out-format is npy or safetensors, got "${flags.outFormat}"`);
       if (flags.saveParams !== undefined && extname(flags.saveParams).toLowerCase() !== ".safetensors") {
         throw new UsageError(`--save-params writes safetensors; name the file *.safetensors, got "${flags.saveParams}"`);
       }
@@ -154,10 +170,17 @@ export function registerRun(program: Command, io: CliIO, done: (r: CommandResult
       const files: { path: string; bytes: Uint8Array; note: string }[] = [];
       try {
         const outputs = await compiled.run(inputs);
-        for (const o of model.outputs) {
-          const t = ownValue(outputs, o.name)!;
-          const path = join(flags.out, `${o.name}.npy`);
-          files.push({ path, bytes: writeNpy(t), note: `${o.name}: ${t.dtype}[${t.shape.join(", ")}] -> ${path}` });
+        const results = model.outputs.map((o) => [o.name, ownValue(outputs, o.name)!] as const);
+        if (flags.outFormat === "safetensors") {
+          const path = join(flags.out, OUTPUTS_FILE);
+          files.push({ path, bytes: writeSafetensors(new Map(results)), note: results.map(([name, t]) => `${name}: ${t.dtype}[${t.shape.join(", ")}]`).join(", ") + ` -> ${path}` });
+        }
+        for (const [name, t] of flags.outFormat === "npy" ? results : []) {
+          const path = join(flags.out, `${name}.npy`);
+          // np.load gives raw 2-byte voids for bfloat16 ('<V2'): float32 holds every bfloat16 exactly.
+          const written = t.dtype === "bfloat16" ? toFloat32(t as Tensor<"bfloat16">) : t;
+          if (written !== t) io.stderr(`note: output ${name} is bfloat16; ${path} holds its values as float32 (exact); --out-format safetensors keeps bfloat16\n`);
+          files.push({ path, bytes: writeNpy(written), note: `${name}: ${t.dtype}[${t.shape.join(", ")}] -> ${path}${written !== t ? " (as float32)" : ""}` });
         }
         if (flags.saveParams !== undefined) {
           files.push({ path: flags.saveParams, bytes: writeSafetensors(compiled.params), note: `parameters (${compiled.params.size}) -> ${flags.saveParams}` });

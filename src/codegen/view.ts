@@ -125,7 +125,9 @@ function dimLiteral(d: Expr): string {
 }
 
 function tensorField(name: string, t: TensorType, dim: (d: Expr) => string): TensorFieldView {
-  return { name, type: `Tensor<"${t.dtype}", readonly [${t.shape.map(dim).join(", ")}]>`, doc: `${t.dtype}${shapeText(t.shape)}` };
+  // 16-bit floats are the one dtype whose data is not its values: say so where users look.
+  const words = t.dtype === "float16" || t.dtype === "bfloat16" ? ": raw 16-bit words in a Uint16Array (toFloat32 / fromFloat32 convert)" : "";
+  return { name, type: `Tensor<"${t.dtype}", readonly [${t.shape.map(dim).join(", ")}]>`, doc: `${t.dtype}${shapeText(t.shape)}${words}` };
 }
 
 function tensorGroup(typeName: string, symbols: readonly string[], params: ReadonlyMap<string, string>, fields: TensorFieldView[]): TensorGroupView {

@@ -48,7 +48,6 @@ export const CODES = {
   NNX2022: "axis out of range",
   NNX2023: "empty or negative output size",
   NNX2024: "out_features is missing or given twice",
-  NNX2025: "dtype not supported",
   NNX2026: "unused layer",
   NNX2027: "a parameter shape depends on a symbolic dim",
   NNX2028: "layer input is ambiguous or refers forward",
@@ -102,6 +101,9 @@ export const CODES = {
   NNX2105: "module output not named",
   NNX2106: "duplicate name in a module",
   NNX2107: "module is never used",
+  // dtypes (NNX2110-NNX2129)
+  NNX2110: "float64 computed as float32 (x64 off)",
+  NNX2111: "float64 not computable by the runtime (x64)",
   // Parameters and data files (NNX3001-NNX3049: the file readers, titled in src/io/codes.ts)
   ...IO_CODES,
   NNX3050: "baseline file cannot be read",
@@ -119,6 +121,7 @@ export const CODES = {
   NNX3066: "mask file does not match",
   NNX3067: "parameter file holds more than the spec declares",
   NNX3068: "over the memory budget",
+  NNX3070: "input file has no tensor for the input",
 } as const;
 
 export type Code = keyof typeof CODES;

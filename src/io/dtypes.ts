@@ -6,14 +6,19 @@ interface FormatNames {
   readonly safetensors: string;
   /** numpy dtype name, as Flax msgpack stores it. */
   readonly numpy: string;
-  /** npy descr without its byte-order character; bfloat16 has none. */
+  /**
+   * npy descr without its byte-order character. bfloat16 is what `np.save` writes for an
+   * `ml_dtypes.bfloat16` array: ml_dtypes registers a legacy dtype of kind 'V', size 2 and
+   * byte order '=', so numpy's `dtype_to_descr` writes its `dtype.str`, '<V2' (numpy's
+   * `np.load` gives back raw 2-byte voids: `.view(ml_dtypes.bfloat16)` restores it).
+   */
   readonly npy?: string;
 }
 
 const NAMES: { readonly [D in DType]: FormatNames } = {
   float32: { safetensors: "F32", numpy: "float32", npy: "f4" },
   float16: { safetensors: "F16", numpy: "float16", npy: "f2" },
-  bfloat16: { safetensors: "BF16", numpy: "bfloat16" },
+  bfloat16: { safetensors: "BF16", numpy: "bfloat16", npy: "V2" },
   float64: { safetensors: "F64", numpy: "float64", npy: "f8" },
   int8: { safetensors: "I8", numpy: "int8", npy: "i1" },
   int16: { safetensors: "I16", numpy: "int16", npy: "i2" },

@@ -22,11 +22,13 @@ export interface ReadLimits {
 export const EXTRA_BYTES = 64 * 2 ** 20;
 export const EXTRA_TENSORS = 1024;
 
-export function limitsFor(declaredCount: number, declaredBytes: number): ReadLimits {
+/** `float64Extra`: the bytes float32 parameters gain when a file holds them as float64 (x64 off). */
+export function limitsFor(declaredCount: number, declaredBytes: number, float64Extra = 0): ReadLimits {
+  const widened = float64Extra > 0 ? ` (${declaredBytes + float64Extra} with float32 ones saved as float64)` : "";
   return {
-    maxBytes: declaredBytes + EXTRA_BYTES,
+    maxBytes: declaredBytes + float64Extra + EXTRA_BYTES,
     maxTensors: declaredCount + EXTRA_TENSORS,
-    why: `the spec's ${declaredCount} parameter${declaredCount === 1 ? "" : "s"} take ${declaredBytes} bytes; a parameter file may hold that plus ${EXTRA_BYTES} bytes and ${EXTRA_TENSORS} more entries`,
+    why: `the spec's ${declaredCount} parameter${declaredCount === 1 ? "" : "s"} take ${declaredBytes} bytes${widened}; a parameter file may hold that plus ${EXTRA_BYTES} bytes and ${EXTRA_TENSORS} more entries`,
   };
 }
 

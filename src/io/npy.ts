@@ -45,9 +45,13 @@ export function readNpy(bytes: Uint8Array, file: string): Tensor {
   return reverseAxes(reversed);
 }
 
-/** Writes format 1.0 (2.0 if the header needs it) exactly as numpy.save does. */
+/**
+ * Writes format 1.0 (2.0 if the header needs it) exactly as numpy.save does; bfloat16 as
+ * numpy with ml_dtypes writes it ('<V2', see io/dtypes.ts).
+ */
 export function writeNpy(t: Tensor, name = "array"): Uint8Array {
   const code = npyCode(t.dtype);
+  // Every dtype has one; kept for a dtype added to DTYPES without a .npy form.
   if (code === undefined) fail("NNX3005", name, `${t.dtype} has no .npy dtype`, "cast it to float32 before saving");
   const descr = (BYTES_PER_ELEMENT[t.dtype] === 1 ? "|" : "<") + code;
   const shape = t.shape.length === 1 ? `(${t.shape[0]},)` : `(${t.shape.join(", ")})`;
@@ -105,9 +109,15 @@ function parseDescr(descr: PyValue, file: string): { dtype: DType; bigEndian: bo
   if (typeof descr !== "string") {
     fail("NNX3005", file, `descr is ${describePy(descr)}: structured dtypes are not supported`, "save one plain numeric array per file");
   }
+  // `str(x.dtype)` of an ml_dtypes array: what hand-written headers use to keep the type.
+  if (descr === "bfloat16") return { dtype: "bfloat16", bigEndian: false };
   const match = /^([<>|=]?)(.*)$/s.exec(descr)!;
   const order = match[1]!;
   const code = match[2]!;
+  // A 2-byte void is ml_dtypes' bfloat16 ('<V2'); '|V2' (numpy's own np.void, e.g. after a
+  // round trip through np.load) has no byte order and holds the bytes as the machine wrote
+  // them: little-endian.
+  if (code === "V2" && order === "|") return { dtype: "bfloat16", bigEndian: false };
   const dtype = dtypeFromNpyCode(code);
   if (dtype === undefined) {
     fail("NNX3005", file, `unsupported dtype '${descr}'${unsupportedKind(code)}; supported: ${NPY_CODES.join(" ")}`, descrHint(code));
@@ -125,7 +135,7 @@ function unsupportedKind(code: string): string {
 }
 
 function descrHint(code: string): string | undefined {
-  if (code === "V2") return "ml_dtypes bfloat16 is saved as raw 2-byte values; save it as float32 (x.astype(np.float32))";
+  if (/^V1$|^f1$/.test(code)) return "ml_dtypes' 8-bit and 4-bit types are not supported; save it as float32 (x.astype(np.float32))";
   return undefined;
 }
 

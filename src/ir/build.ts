@@ -9,7 +9,8 @@ import type { Built, LayerContext } from "../layers/kind.js";
 import { LAYER_KINDS, PARAMETERIZED } from "../layers/registry.js";
 import { DimTable } from "../shapes/dims.js";
 import { Expr } from "../shapes/expr.js";
-import { dimMinDefault, layerDefaults, tensorDtypeDefault } from "../spec/schema.js";
+import { dimMinDefault, layerDefaults, tensorDtypeDefault, topLevelDefault } from "../spec/schema.js";
+import { canonicalize } from "../dtypes/promote.js";
 import type { SpecSource } from "../spec/source.js";
 import type { BrokenLayers } from "../spec/validate.js";
 import type { DType } from "../tensor.js";
@@ -25,6 +26,22 @@ interface RawSpec {
   dims?: Record<string, { min?: number; max?: number }>;
   layers: Record<string, unknown>[];
   outputs?: string[] | Record<string, string>;
+  x64?: boolean;
+}
+
+/**
+ * An input's dtype as `jnp.asarray` makes it: with x64 off, 64-bit types are their 32-bit
+ * counterparts (a float64 file is converted to float32), with a warning.
+ */
+function inputDtype(src: SpecSource, name: string, d: DType, x64: boolean): DType {
+  const c = canonicalize(d, x64);
+  if (c !== d) {
+    src.report("NNX2110", pointerOf(["inputs", name, "dtype"]), `input ${name}: ${d} is ${c} in JAX's default (jax_enable_x64 off); nnx-gen computes it as ${c}`, {
+      severity: "warning",
+      hint: `set x64: true at the top of the spec for real ${d}, or declare ${c}`,
+    });
+  }
+  return c;
 }
 
 /**
@@ -46,11 +63,12 @@ export function buildModel(src: SpecSource, bind: Readonly<Record<string, number
   };
   const errorsBefore = src.diagnostics.filter((d) => d.severity === "error").length;
 
+  const x64 = spec.x64 ?? (topLevelDefault("x64") as boolean);
   const inputs: IrInput[] = Object.entries(spec.inputs).map(([name, t]) => ({
     name,
     pointer: pointerOf(["inputs", name]),
     type: {
-      dtype: t.dtype ?? (tensorDtypeDefault() as DType),
+      dtype: inputDtype(src, name, t.dtype ?? (tensorDtypeDefault() as DType), x64),
       shape: t.shape.map((d) => (typeof d === "number" ? Expr.const(d) : Expr.sym(d))),
     },
   }));
@@ -139,6 +157,7 @@ export function buildModel(src: SpecSource, bind: Readonly<Record<string, number
       layerFields: (n) => fieldsByName.get(n),
       embedNames: () => embedNames,
       literal: (field) => src.literal(at(field)),
+      x64,
     };
     let built: Built<unknown> | undefined;
     try {
@@ -148,12 +167,16 @@ export function buildModel(src: SpecSource, bind: Readonly<Record<string, number
       if (!badFields) src.report("NNX2023", pointer, `${name}: cannot infer this layer's shape: ${(e as Error).message}`);
       quietFailure = true;
     }
+    if (built && !quietFailure && x64 && computesFloat64(built)) {
+      ctx.error("NNX2111", ctx.given("dtype") ? "dtype" : ctx.given("param_dtype") ? "param_dtype" : undefined, `${type} computes in float64 here (x64: true), and nnx-gen's runtime has no float64 lowering of it`, "set x64: false (JAX's default: float64 computes as float32), or use float32");
+      quietFailure = true;
+    }
     values.set(name, quietFailure ? null : (built?.output ?? null));
     if (built?.parts && !quietFailure) {
       splitParts.set(name, built.parts.length);
       built.parts.forEach((t, k) => values.set(partName(name, k), t));
     }
-    if (built && !badFields) layers.push({ name, type, index, pointer, inputs: refs, attrs: built.attrs, output: built.output, params: built.params, cost: built.cost, ...(built.parts ? { parts: built.parts } : {}) });
+    if (built && !badFields) layers.push({ name, type, index, pointer, inputs: refs, attrs: built.attrs, ...(built.numerics ? { numerics: built.numerics } : {}), output: built.output, params: built.params, cost: built.cost, ...(built.parts ? { parts: built.parts } : {}) });
   });
 
   const outputs = resolveOutputs(src, spec, names, inputs, splitParts, (layer) => values.get(layer) === null);
@@ -171,7 +194,7 @@ export function buildModel(src: SpecSource, bind: Readonly<Record<string, number
 
   const errorsAfter = src.diagnostics.filter((d) => d.severity === "error").length;
   if (errorsAfter > errorsBefore || !outputs || broken) return undefined;
-  const model: IrModel = { file: src.file, model: spec.model, inputs, dims, layers, outputs, ...(exp.uses.length ? { uses: exp.uses, stacked: Object.fromEntries(exp.stacked) } : {}) };
+  const model: IrModel = { file: src.file, model: spec.model, inputs, dims, layers, outputs, ...(x64 ? { x64 } : {}), ...(exp.uses.length ? { uses: exp.uses, stacked: Object.fromEntries(exp.stacked) } : {}) };
   return spec.description === undefined ? model : { ...model, description: spec.description };
 }
 
@@ -316,6 +339,13 @@ function checkPartRefs(
     ok = false;
   });
   return ok;
+}
+
+/** Whether a layer computes or stores float64 (data movement of a float64 value does neither). */
+function computesFloat64(b: Built<unknown>): boolean {
+  const n = b.numerics;
+  const f64 = (d: DType | undefined) => d === "float64";
+  return f64(n?.cast) || f64(n?.compute) || f64(n?.dot) || b.params.some((p) => f64(p.dtype)) || (n !== undefined && f64(b.output.dtype));
 }
 
 /** Layer kinds that own parameters (for summaries and codegen). */

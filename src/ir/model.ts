@@ -5,6 +5,7 @@
 import type { Initializer } from "../params/initializers.js";
 import type { Expr, Shape } from "../shapes/expr.js";
 import type { DType } from "../tensor.js";
+import type { LayerNumerics } from "../layers/kind.js";
 
 export interface TensorType {
   readonly dtype: DType;
@@ -50,6 +51,8 @@ export interface IrLayer<A = unknown> {
   /** Value names read by the layer (model inputs or earlier layers). */
   readonly inputs: readonly string[];
   readonly attrs: A;
+  /** Casts and rounding points (src/layers/kind.ts LayerNumerics); absent: data movement. */
+  readonly numerics?: LayerNumerics;
   readonly output: TensorType;
   readonly params: readonly ParamSpec[];
   readonly cost: Cost;
@@ -83,6 +86,8 @@ export interface IrModel {
   readonly dims: Readonly<Record<string, DimConstraint>>;
   readonly layers: readonly IrLayer[];
   readonly outputs: readonly IrOutput[];
+  /** The spec's `x64` (jax_enable_x64); absent: off. */
+  readonly x64?: boolean;
   /** Module uses, in expansion order (absent without modules): the tree summaries show. */
   readonly uses?: readonly IrUse[];
   /** Layers of stacked repeats by layer name: their params live in one stacked array each. */
@@ -156,4 +161,20 @@ export function modelSymbols(m: IrModel): string[] {
   const seen: string[] = [];
   for (const i of m.inputs) for (const d of i.type.shape) for (const s of d.symbols()) if (!seen.includes(s)) seen.push(s);
   return seen;
+}
+
+/**
+ * The model's floating dtypes, for reports: its parameters' dtypes and the dtypes its layers
+ * compute in, in first-use order (float32 for a model with neither).
+ */
+export function modelDtypes(m: IrModel): DType[] {
+  const out: DType[] = [];
+  const add = (d: DType | undefined) => void (d && ["float16", "bfloat16", "float32", "float64"].includes(d) && !out.includes(d) && out.push(d));
+  for (const l of m.layers) {
+    l.params.forEach((p) => add(p.dtype));
+    add(l.numerics?.cast);
+    add(l.numerics?.compute);
+    add(l.numerics?.dot);
+  }
+  return out.length > 0 ? out : ["float32"];
 }

@@ -9,7 +9,7 @@ import type { Lowering } from "../runtime/lowering.js";
 import { causalMask, dotProductAttention, type AttentionOptions } from "../runtime/onnx/ops_attention.js";
 import { Expr, product, shapeText, type Shape } from "../shapes/expr.js";
 import type { DType } from "../tensor.js";
-import { checkFloat32Fields, requireFloatInput, staticDim, ZERO } from "./common.js";
+import { promoteDtype, requireFloatInput, staticDim, ZERO } from "./common.js";
 import { call } from "./describe_text.js";
 import type { Built, LayerContext, LayerKind } from "./kind.js";
 
@@ -167,7 +167,7 @@ const refOf = (f: Readonly<Record<string, unknown>>, field: string): string | un
 
 function buildDpa(f: Readonly<Record<string, unknown>>, inputs: readonly TensorType[], ctx: LayerContext): Built<DotProductAttentionAttrs> | undefined {
   const [q, k, v, ...extra] = inputs;
-  if (!checkFloat32Fields(ctx, f) || ![q!, k!, v!].every((t, i) => requireFloatInput(ctx, t, `dot_product_attention input ${i}`))) return undefined;
+  if (![q!, k!, v!].every((t, i) => requireFloatInput(ctx, t, `dot_product_attention input ${i}`))) return undefined;
   checkDropout(ctx, f);
   const hasMask = refOf(f, "mask") !== undefined;
   const hasBias = refOf(f, "bias") !== undefined;
@@ -180,7 +180,9 @@ function buildDpa(f: Readonly<Record<string, unknown>>, inputs: readonly TensorT
     weightsPath: (f["dropout_rate"] as number) > 0,
   });
   if (!r) return undefined;
-  return { attrs: { core: r.core, hasMask, hasBias }, output: r.output, params: [], cost: { macs: r.macs, flops: r.flops } };
+  // promote_dtype((query, key), dtype=dtype); value and bias are cast to it too (nnx-gen).
+  const dtype = promoteDtype(ctx, f, [q!.dtype, k!.dtype, v!.dtype], []);
+  return { attrs: { core: r.core, hasMask, hasBias }, numerics: { cast: dtype, compute: dtype }, output: { ...r.output, dtype }, params: [], cost: { macs: r.macs, flops: r.flops } };
 }
 
 function lowerDpa(layer: IrLayer<DotProductAttentionAttrs>, [q, k, v, ...extra]: readonly string[], l: Lowering): string {

@@ -2,8 +2,9 @@
 import { qualifiedParamName, type ParamCollection, type ParamSpec, type TensorType } from "../ir/model.js";
 import { canonicalInitializer, initializerFanError, type Initializer } from "../params/initializers.js";
 import { Expr, product, type Shape } from "../shapes/expr.js";
+import { isFloating, resultType } from "../dtypes/promote.js";
 import type { DType } from "../tensor.js";
-import type { LayerContext } from "./kind.js";
+import type { LayerContext, LayerNumerics } from "./kind.js";
 
 /** Flax's `maybe_broadcast`: an int becomes a tuple of `n`; a list is kept as given. */
 export function toTuple(v: unknown, n: number): number[] {
@@ -46,28 +47,12 @@ export function normalizeAxes(ctx: LayerContext, field: string, axes: readonly n
 }
 
 /**
- * The dtype fields of a parameterized layer. Version 1 computes in float32: other
- * float dtypes are rejected here rather than silently computed differently.
- */
-export function checkFloat32Fields(ctx: LayerContext, fields: Readonly<Record<string, unknown>>): boolean {
-  let ok = true;
-  for (const f of ["dtype", "param_dtype", "preferred_element_type"]) {
-    const v = fields[f];
-    if (v !== undefined && v !== null && v !== "float32") {
-      ctx.error("NNX2025", f, `${f} ${String(v)} is not supported: nnx-gen 1 computes in float32`, `remove ${f} or set it to float32`);
-      ok = false;
-    }
-  }
-  return ok;
-}
-
-/**
- * Version 1 computes in float32. Flax would promote other input dtypes (int -> float32,
- * float16 + float32 -> float32); rather than emulate that, they are rejected here.
+ * A layer computing in floating point needs a floating input. Flax would promote an integer
+ * input to float32 (`promote_dtype`); nnx-gen asks for the conversion to be written.
  */
 export function requireFloatInput(ctx: LayerContext, input: TensorType, what: string): boolean {
-  if (input.dtype === "float32") return true;
-  ctx.error("NNX2037", ctx.given("input") ? "input" : undefined, `${what} input has dtype ${input.dtype}; nnx-gen 1 computes in float32`, "declare the input as float32");
+  if (isFloating(input.dtype)) return true;
+  ctx.error("NNX2037", ctx.given("input") ? "input" : undefined, `${what} input has dtype ${input.dtype}; nnx-gen takes float32, float16, bfloat16 or float64 here`, "convert it first: {type: astype, dtype: float32}");
   return false;
 }
 
@@ -91,12 +76,59 @@ export interface ParamRequest {
   shapeField?: string;
   /** nnx.BatchStat variables are `batch_stats`; default `params`. */
   collection?: ParamCollection;
+  /** A dtype fixed by Flax whatever param_dtype says (BatchNorm's float32 statistics). */
+  dtype?: DType;
 }
 
 const MAX_PARAM_ELEMENTS = 2 ** 34;
 
+/**
+ * A dtype field (`dtype`, `param_dtype`, `preferred_element_type`) as JAX has it: undefined when
+ * null; float64 is float32 unless the spec sets x64 (jax_enable_x64), with a warning saying so.
+ */
+export function dtypeField(ctx: LayerContext, f: Readonly<Record<string, unknown>>, field: string): DType | undefined {
+  const v = f[field];
+  if (v === undefined || v === null) return undefined;
+  if (v === "float64" && !ctx.x64) {
+    ctx.warn("NNX2110", field, `${field} float64 computes as float32: JAX's default (jax_enable_x64 off) has no float64 arrays`, "set x64: true at the top of the spec for real float64, or write float32");
+    return "float32";
+  }
+  return v as DType;
+}
+
+/** The layer's param_dtype (float32 when the kind has none). */
+export function paramDtype(ctx: LayerContext, f: Readonly<Record<string, unknown>>): DType {
+  return dtypeField(ctx, f, "param_dtype") ?? "float32";
+}
+
+/** `jnp.result_type` of arrays, made inexact as `canonicalize_dtype(inexact=True)` does. */
+export function inexactResult(dtypes: readonly DType[], x64: boolean): DType {
+  const t = resultType(dtypes.map((dtype) => ({ dtype, weak: false })), x64).dtype;
+  return isFloating(t) ? t : resultType([{ dtype: t, weak: false }, { dtype: "float32", weak: false }], x64).dtype;
+}
+
+/**
+ * `flax.nnx.nn.dtypes.promote_dtype((inputs..., params...), dtype=self.dtype)`: the layer's
+ * `dtype` when given, else the inexact `jnp.result_type` of its inputs and parameters.
+ */
+export function promoteDtype(ctx: LayerContext, f: Readonly<Record<string, unknown>>, inputs: readonly DType[], params: readonly DType[]): DType {
+  return dtypeField(ctx, f, "dtype") ?? inexactResult([...inputs, ...params], ctx.x64);
+}
+
+/**
+ * The numerics of a dot or conv layer (Linear, Conv, Einsum, ...): inputs and params cast to the
+ * promoted dtype, the dot's result in `preferred_element_type` (default: the promoted dtype), and
+ * a bias added in their join. Returns the numerics and the output dtype.
+ */
+export function dotNumerics(ctx: LayerContext, f: Readonly<Record<string, unknown>>, input: DType, params: readonly DType[], useBias: boolean): { numerics: LayerNumerics; output: DType } {
+  const cast = promoteDtype(ctx, f, [input], params);
+  const dot = dtypeField(ctx, f, "preferred_element_type") ?? cast;
+  const output = useBias ? inexactResult([dot, cast], ctx.x64) : dot;
+  return { numerics: { cast, compute: output, dot }, output };
+}
+
 /** Canonicalize initializers and check they can compute fans for the shapes they get. */
-export function makeParams(ctx: LayerContext, requests: readonly ParamRequest[]): ParamSpec[] | undefined {
+export function makeParams(ctx: LayerContext, requests: readonly ParamRequest[], dtype: DType = "float32"): ParamSpec[] | undefined {
   const out: ParamSpec[] = [];
   let ok = true;
   for (const r of requests) {
@@ -115,7 +147,7 @@ export function makeParams(ctx: LayerContext, requests: readonly ParamRequest[])
       ok = false;
       continue;
     }
-    out.push({ name: r.name, shape: r.shape, dtype: "float32" as DType, init, initShape, ...(r.collection ? { collection: r.collection } : {}) });
+    out.push({ name: r.name, shape: r.shape, dtype: r.dtype ?? dtype, init, initShape, ...(r.collection ? { collection: r.collection } : {}) });
   }
   return ok ? out : undefined;
 }
@@ -127,6 +159,11 @@ export function numel(t: TensorType): Expr {
 /** An output type with a new shape and the float32 compute dtype. */
 export function f32(shape: Shape): TensorType {
   return { dtype: "float32", shape };
+}
+
+/** An output type of a dtype and shape. */
+export function typed(dtype: DType, shape: Shape): TensorType {
+  return { dtype, shape };
 }
 
 export const ZERO = Expr.const(0);

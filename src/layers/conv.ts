@@ -6,7 +6,7 @@
 import type { TensorType } from "../ir/model.js";
 import { Expr, product } from "../shapes/expr.js";
 import { kernelMask } from "./mask.js";
-import { checkFloat32Fields, checkLength, f32, makeParams, requireFloatInput, staticDim, toTuple } from "./common.js";
+import { checkLength, dotNumerics, makeParams, paramDtype, requireFloatInput, staticDim, toTuple, typed } from "./common.js";
 import type { Built, LayerContext, LayerKind } from "./kind.js";
 import { outFeaturesField } from "./linear.js";
 import type { IrLayer } from "../ir/model.js";
@@ -74,7 +74,7 @@ function spatialOut(n: Expr, k: number, s: number, ld: number, rd: number, pad: 
 
 function build(f: Readonly<Record<string, unknown>>, [x]: readonly TensorType[], ctx: LayerContext): Built<ConvAttrs> | undefined {
   const input = x!;
-  if (!checkFloat32Fields(ctx, f) || !requireFloatInput(ctx, input, "Conv")) return undefined;
+  if (!requireFloatInput(ctx, input, "Conv")) return undefined;
   const kernelSize = toTuple(f["kernel_size"], 1);
   const rank = kernelSize.length;
   const strides = toTuple(f["strides"], rank);
@@ -138,14 +138,15 @@ function build(f: Readonly<Record<string, unknown>>, [x]: readonly TensorType[],
   const params = makeParams(ctx, [
     { name: "kernel", shape: kernelShape, initField: "kernel_init", init: f["kernel_init"] },
     ...(f["use_bias"] ? [{ name: "bias", shape: [outFeatures], initField: "bias_init", init: f["bias_init"] }] : []),
-  ]);
+  ], paramDtype(ctx, f));
   if (!params) return undefined;
+  const { numerics, output } = dotNumerics(ctx, f, input.dtype, params.map((p) => p.dtype), f["use_bias"] as boolean);
   const outShape = [...input.shape.slice(0, batchDims), ...spatial, Expr.const(outFeatures)];
   const taps = kernelSize.reduce((a, b) => a * b, 1) * (inFeatures / groups);
   const macs = product(outShape).mul(taps);
   const attrs: ConvAttrs = { inFeatures, outFeatures, kernelSize, strides, inputDilation, kernelDilation, padding, featureGroupCount: groups, useBias: f["use_bias"] as boolean, batchDims };
   if (mask) attrs.mask = mask;
-  return { attrs, output: f32(outShape), params, cost: { macs, flops: macs.mul(2) } };
+  return { attrs, numerics, output: typed(output, outShape), params, cost: { macs, flops: macs.mul(2) } };
 }
 
 function lowerPadding(p: ConvPadding): NonNullable<ConvOptions["padding"]> {

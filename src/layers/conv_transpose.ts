@@ -9,7 +9,7 @@ import type { IrLayer, TensorType } from "../ir/model.js";
 import type { Lowering } from "../runtime/lowering.js";
 import { convTransposeNhwc, convTransposePads, type ConvTransposePadding } from "../runtime/onnx/ops_conv.js";
 import { Expr, product } from "../shapes/expr.js";
-import { checkFloat32Fields, checkLength, f32, makeParams, requireFloatInput, staticDim, toTuple } from "./common.js";
+import { checkLength, dotNumerics, makeParams, paramDtype, requireFloatInput, staticDim, toTuple, typed } from "./common.js";
 import { canonicalPadding, type ConvPadding } from "./conv.js";
 import { call, noBias, pairs, unlessOnes } from "./describe_text.js";
 import type { Built, LayerContext, LayerKind } from "./kind.js";
@@ -36,7 +36,7 @@ function lowerPadding(p: ConvPadding): ConvTransposePadding {
 
 function build(f: Readonly<Record<string, unknown>>, [x]: readonly TensorType[], ctx: LayerContext): Built<ConvTransposeAttrs> | undefined {
   const input = x!;
-  if (!checkFloat32Fields(ctx, f) || !requireFloatInput(ctx, input, "ConvTranspose")) return undefined;
+  if (!requireFloatInput(ctx, input, "ConvTranspose")) return undefined;
   const kernelSize = toTuple(f["kernel_size"], 1);
   const rank = kernelSize.length;
   const strides = toTuple(f["strides"], rank);
@@ -99,15 +99,16 @@ function build(f: Readonly<Record<string, unknown>>, [x]: readonly TensorType[],
   const params = makeParams(ctx, [
     { name: "kernel", shape: kernelShape, initField: "kernel_init", init: f["kernel_init"] },
     ...(f["use_bias"] ? [{ name: "bias", shape: [outFeatures], initField: "bias_init", init: f["bias_init"] }] : []),
-  ]);
+  ], paramDtype(ctx, f));
   if (!params) return undefined;
+  const { numerics, output } = dotNumerics(ctx, f, input.dtype, params.map((p) => p.dtype), f["use_bias"] as boolean);
   const outShape = [...input.shape.slice(0, batchDims), ...spatial, Expr.const(outFeatures)];
   // Every input element meets every kernel tap once (the zeros of the dilation are not counted).
   const taps = kernelSize.reduce((a, b) => a * b, 1) * outFeatures;
   const macs = product(input.shape).mul(taps);
   const attrs: ConvTransposeAttrs = { inFeatures, outFeatures, kernelSize, strides, kernelDilation, padding, transposeKernel, useBias: f["use_bias"] as boolean, batchDims };
   if (mask) attrs.mask = mask;
-  return { attrs, output: f32(outShape), params, cost: { macs, flops: macs.mul(2) } };
+  return { attrs, numerics, output: typed(output, outShape), params, cost: { macs, flops: macs.mul(2) } };
 }
 
 function lower(layer: IrLayer<ConvTransposeAttrs>, [x]: readonly string[], l: Lowering): string {

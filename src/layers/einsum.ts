@@ -5,7 +5,7 @@
  */
 import type { TensorType } from "../ir/model.js";
 import { Expr } from "../shapes/expr.js";
-import { asList, checkFloat32Fields, f32, makeParams, requireFloatInput } from "./common.js";
+import { asList, dotNumerics, makeParams, paramDtype, requireFloatInput, typed } from "./common.js";
 import { checkEqualities, einsumMacs, einsumOutputShape, einsumStructure, isProblem, parseEinsum, squeezedEquation } from "./einsum_equation.js";
 import { reshapeHost } from "../runtime/onnx/host.js";
 import { squeeze } from "../runtime/onnx/ops_shape.js";
@@ -26,7 +26,7 @@ export interface EinsumAttrs {
 
 function build(f: Readonly<Record<string, unknown>>, [x]: readonly TensorType[], ctx: LayerContext): Built<EinsumAttrs> | undefined {
   const input = x!;
-  if (!checkFloat32Fields(ctx, f) || !requireFloatInput(ctx, input, "Einsum")) return undefined;
+  if (!requireFloatInput(ctx, input, "Einsum")) return undefined;
   const raw = f["einsum_str"] as string;
   const structural = einsumStructure(raw, 2);
   if (structural) {
@@ -62,10 +62,11 @@ function build(f: Readonly<Record<string, unknown>>, [x]: readonly TensorType[],
   const params = makeParams(ctx, [
     { name: "kernel", shape: kernelShape, initField: "kernel_init", init: f["kernel_init"], shapeField: "kernel_shape" },
     ...(attrs.biasShape ? [{ name: "bias", shape: attrs.biasShape, initField: "bias_init", init: f["bias_init"], shapeField: "bias_shape" }] : []),
-  ]);
+  ], paramDtype(ctx, f));
   if (!params) return undefined;
+  const { numerics, output } = dotNumerics(ctx, f, input.dtype, params.map((p) => p.dtype), attrs.biasShape !== undefined);
   const macs = einsumMacs(parsed);
-  return { attrs, output: f32(einsumOutputShape(parsed)), params, cost: { macs, flops: macs.mul(2) } };
+  return { attrs, numerics, output: typed(output, einsumOutputShape(parsed)), params, cost: { macs, flops: macs.mul(2) } };
 }
 
 export const einsum: LayerKind<EinsumAttrs> = {

@@ -1,6 +1,6 @@
 /** Stateless jnp.einsum between activations (attention scores, weighted sums). */
 import type { TensorType } from "../ir/model.js";
-import { f32, requireFloatInput } from "./common.js";
+import { inexactResult, requireFloatInput, typed } from "./common.js";
 import { checkEqualities, einsumMacs, einsumOutputShape, einsumStructure, isProblem, parseEinsum, squeezedEquation } from "./einsum_equation.js";
 import { squeeze } from "../runtime/onnx/ops_shape.js";
 import type { Built, LayerContext, LayerKind } from "./kind.js";
@@ -28,7 +28,9 @@ function build(f: Readonly<Record<string, unknown>>, inputs: readonly TensorType
   }
   if (!checkEqualities(ctx, parsed, "equation")) return undefined;
   const macs = einsumMacs(parsed);
-  return { attrs: { equation: parsed.expanded, broadcast: parsed.broadcast }, output: f32(einsumOutputShape(parsed)), params: [], cost: { macs, flops: macs.mul(2) } };
+  // jnp.einsum: the operands' result type, the contraction rounded once to it.
+  const dtype = inexactResult(inputs.map((t) => t.dtype), ctx.x64);
+  return { attrs: { equation: parsed.expanded, broadcast: parsed.broadcast }, numerics: { cast: dtype, compute: dtype }, output: typed(dtype, einsumOutputShape(parsed)), params: [], cost: { macs, flops: macs.mul(2) } };
 }
 
 export const einsumOp: LayerKind<EinsumOpAttrs> = {

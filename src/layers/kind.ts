@@ -6,6 +6,7 @@
  */
 import type { Cost, IrLayer, ParamSpec, TensorType } from "../ir/model.js";
 import type { Lowering } from "../runtime/lowering.js";
+import type { DType } from "../tensor.js";
 import type { Expr } from "../shapes/expr.js";
 import type { Verdict, DimTable } from "../shapes/dims.js";
 
@@ -29,12 +30,28 @@ export interface LayerContext {
   layerFields(name: string): Readonly<Record<string, unknown>> | undefined;
   /** Names of the model's Embed layers, for suggestions. */
   embedNames(): string[];
+  /** The spec's top-level `x64` (jax_enable_x64): float64 is computed as float64 only then. */
+  readonly x64: boolean;
   /** The YAML source text of a scalar field (`input/1`): how a number was written, `2` or `2.0`. */
   literal(field: string): string | undefined;
 }
 
+/**
+ * How a layer's dtypes are lowered (src/runtime/lower.ts does it for every kind): value inputs
+ * and parameters cast to `cast` (Flax's promote_dtype; absent: used as they are), arithmetic
+ * rounded as JAX rounds a `compute` computation (dots and convs: `dot`), and the output
+ * rounded to its dtype when `compute` does not already (norms: statistics in float32).
+ */
+export interface LayerNumerics {
+  readonly cast?: DType;
+  readonly compute?: DType;
+  readonly dot?: DType;
+}
+
 export interface Built<A> {
   readonly attrs: A;
+  /** Absent: the layer moves data only (its inputs' dtype is its output's). */
+  readonly numerics?: LayerNumerics;
   readonly output: TensorType;
   readonly params: readonly ParamSpec[];
   readonly cost: Cost;

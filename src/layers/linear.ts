@@ -1,7 +1,7 @@
 /** flax.nnx.Linear: y[..., o] = sum_i x[..., i] W[i, o] + b[o], on any rank >= 1. */
 import type { TensorType } from "../ir/model.js";
 import { Expr, product } from "../shapes/expr.js";
-import { checkFloat32Fields, f32, makeParams, requireFloatInput, staticDim } from "./common.js";
+import { dotNumerics, makeParams, paramDtype, requireFloatInput, staticDim, typed } from "./common.js";
 import type { Built, LayerContext, LayerKind } from "./kind.js";
 import { linear as linearOp } from "../runtime/onnx/ops_linear.js";
 import { call, noBias } from "./describe_text.js";
@@ -25,7 +25,7 @@ export function outFeaturesField<T>(ctx: LayerContext, f: Readonly<Record<string
 
 function build(f: Readonly<Record<string, unknown>>, [x]: readonly TensorType[], ctx: LayerContext): Built<LinearAttrs> | undefined {
   const input = x!;
-  if (!checkFloat32Fields(ctx, f) || !requireFloatInput(ctx, input, "Linear")) return undefined;
+  if (!requireFloatInput(ctx, input, "Linear")) return undefined;
   const outFeatures = outFeaturesField<number>(ctx, f, "Linear");
   if (input.shape.length < 1) {
     ctx.error("NNX2009", "input", "Linear needs an input of rank >= 1, got a scalar");
@@ -41,11 +41,12 @@ function build(f: Readonly<Record<string, unknown>>, [x]: readonly TensorType[],
   const params = makeParams(ctx, [
     { name: "kernel", shape: [inFeatures, outFeatures], initField: "kernel_init", init: f["kernel_init"] },
     ...(useBias ? [{ name: "bias", shape: [outFeatures], initField: "bias_init", init: f["bias_init"] }] : []),
-  ]);
+  ], paramDtype(ctx, f));
   if (!params) return undefined;
+  const { numerics, output } = dotNumerics(ctx, f, input.dtype, params.map((p) => p.dtype), useBias);
   const shape = [...input.shape.slice(0, -1), Expr.const(outFeatures)];
   const macs = product(shape).mul(inFeatures);
-  return { attrs: { inFeatures, outFeatures, useBias }, output: f32(shape), params, cost: { macs, flops: macs.mul(2) } };
+  return { attrs: { inFeatures, outFeatures, useBias }, numerics, output: typed(output, shape), params, cost: { macs, flops: macs.mul(2) } };
 }
 
 export const linear: LayerKind<LinearAttrs> = {

@@ -5,7 +5,7 @@
  */
 import type { TensorType } from "../ir/model.js";
 import { Expr, product } from "../shapes/expr.js";
-import { asList, checkFloat32Fields, f32, makeParams, normalizeAxes, requireFloatInput, staticDim } from "./common.js";
+import { asList, dotNumerics, makeParams, normalizeAxes, paramDtype, requireFloatInput, staticDim, typed } from "./common.js";
 import type { Built, LayerContext, LayerKind } from "./kind.js";
 import { outFeaturesField } from "./linear.js";
 import { linearGeneral as linearGeneralOp } from "../runtime/onnx/ops_linear.js";
@@ -24,7 +24,7 @@ export interface LinearGeneralAttrs {
 
 function build(f: Readonly<Record<string, unknown>>, [x]: readonly TensorType[], ctx: LayerContext): Built<LinearGeneralAttrs> | undefined {
   const input = x!;
-  if (!checkFloat32Fields(ctx, f) || !requireFloatInput(ctx, input, "LinearGeneral")) return undefined;
+  if (!requireFloatInput(ctx, input, "LinearGeneral")) return undefined;
   const outRaw = outFeaturesField<number | number[]>(ctx, f, "LinearGeneral");
   const rawAxis = asList(f["axis"] as number | number[]);
   const given = f["in_features"] === undefined ? undefined : asList(f["in_features"] as number | number[]);
@@ -85,12 +85,13 @@ function build(f: Readonly<Record<string, unknown>>, [x]: readonly TensorType[],
   const params = makeParams(ctx, [
     { name: "kernel", shape: kernelShape, initShape: [prod(batchSizes) * prod(inFeatures), prod(outFeatures)], initField: "kernel_init", init: f["kernel_init"] },
     ...(useBias ? [{ name: "bias", shape: biasShape, initShape: [prod(biasShape)], initField: "bias_init", init: f["bias_init"] }] : []),
-  ]);
+  ], paramDtype(ctx, f));
   if (!params) return undefined;
+  const { numerics, output } = dotNumerics(ctx, f, input.dtype, params.map((p) => p.dtype), useBias);
   const free = input.shape.filter((_, i) => !axis.includes(i) && !batchAxes.includes(i));
   const shape = [...batchAxes.map((b) => input.shape[b]!), ...free, ...outFeatures.map((o) => Expr.const(o))];
   const macs = product(shape).mul(prod(inFeatures));
-  return { attrs: { inFeatures, outFeatures, axis, batchSizes, useBias }, output: f32(shape), params, cost: { macs, flops: macs.mul(2) } };
+  return { attrs: { inFeatures, outFeatures, axis, batchSizes, useBias }, numerics, output: typed(output, shape), params, cost: { macs, flops: macs.mul(2) } };
 }
 
 export const linearGeneral: LayerKind<LinearGeneralAttrs> = {

@@ -12,7 +12,7 @@ import { linearGeneral as linearGeneralOp } from "../runtime/onnx/ops_linear.js"
 import { moments, normalize } from "../runtime/onnx/ops_norm.js";
 import { Expr, product } from "../shapes/expr.js";
 import { attentionCore, checkDropout, lowerCore, type AttentionCore } from "./attention.js";
-import { checkFloat32Fields, makeParams, requireFloatInput, staticDim } from "./common.js";
+import { makeParams, paramDtype, promoteDtype, requireFloatInput, staticDim } from "./common.js";
 import { call, noBias } from "./describe_text.js";
 import type { Built, LayerContext, LayerKind } from "./kind.js";
 
@@ -39,7 +39,7 @@ function build(f: Readonly<Record<string, unknown>>, inputs: readonly TensorType
   const maskType = hasMaskValue ? inputs[inputs.length - 1] : undefined;
   const nInputs = main.length;
   const inputField = (i: number): string => (nInputs === 1 ? "input" : `input/${i}`);
-  if (!checkFloat32Fields(ctx, f) || !main.every((t, i) => requireFloatInput(ctx, t, `MultiHeadAttention input ${i}`))) return undefined;
+  if (!main.every((t, i) => requireFloatInput(ctx, t, `MultiHeadAttention input ${i}`))) return undefined;
   if (nInputs > 3) {
     ctx.error("NNX2052", "input", `MultiHeadAttention takes one input (self-attention), [q, kv] or [q, k, v], got ${nInputs}`);
     return undefined;
@@ -119,8 +119,10 @@ function build(f: Readonly<Record<string, unknown>>, inputs: readonly TensorType
     // LayerNorm(head_dim, use_bias=False): a scale (ones) each, created after value.
     ...(normalizeQk ? ["query_ln", "key_ln"].map((n) => ({ name: `${n}.scale`, shape: [headDim], initField: "normalize_qk", init: "ones" })) : []),
     ...lg("out", [numHeads, headDim], [outFeatures], outKernelInit, outBiasInit, initField("out_kernel_init", "kernel_init"), initField("out_bias_init", "bias_init")),
-  ]);
+  ], paramDtype(ctx, f));
   if (!params) return undefined;
+  // Every LinearGeneral and the attention get dtype=self.dtype: one promoted dtype throughout.
+  const dtype = promoteDtype(ctx, f, main.map((t) => t.dtype), [params[0]!.dtype]);
   const rows = (t: TensorType): Expr => product(t.shape.slice(0, -1));
   const projMacs = rows(xq).mul(inFeatures * qkvFeatures)
     .add(rows(xk).mul(inKvFeatures * numKvHeads * headDim))
@@ -129,9 +131,10 @@ function build(f: Readonly<Record<string, unknown>>, inputs: readonly TensorType
   const macs = projMacs.add(r.macs);
   // LayerNorm with the fast variance and a scale: 6 FLOPs per element (see normalization.ts).
   const lnFlops = normalizeQk ? rows(xq).mul(qkvFeatures * 6).add(rows(xk).mul(numKvHeads * headDim * 6)) : Expr.const(0);
-  const output: TensorType = { dtype: "float32", shape: [...xq.shape.slice(0, -1), Expr.const(outFeatures)] };
+  const output: TensorType = { dtype, shape: [...xq.shape.slice(0, -1), Expr.const(outFeatures)] };
   return {
     attrs: { core: r.core, inFeatures, inKvFeatures, qkvFeatures, outFeatures, headDim, useBias, normalizeQk, nInputs, hasMaskValue },
+    numerics: { cast: dtype, compute: dtype },
     output,
     params,
     cost: { macs, flops: r.flops.add(projMacs.mul(2)).add(lnFlops) },
@@ -149,8 +152,13 @@ function lower(layer: IrLayer<MultiHeadAttentionAttrs>, ins: readonly string[], 
   const project = (x: string, name: string): string =>
     linearGeneralOp(l.g, x, { ndim, axis: [-1], kernel: p(`${name}.kernel`), ...(a.useBias ? { bias: p(`${name}.bias`) } : {}) });
   // query_ln / key_ln: flax.nnx.LayerNorm defaults (epsilon 1e-6, fast variance) over head_dim.
-  const ln = (x: string, name: string): string =>
-    a.normalizeQk ? normalize(l.g, x, moments(l.g, x, [ndim], true, true), 1e-6, p(`${name}.scale`)) : x;
+  // LayerNorm statistics in float32, the result rounded once to the dtype (normalization.ts).
+  const half = l.g.rounding?.ops;
+  const ln = (x: string, name: string): string => {
+    if (!a.normalizeQk) return x;
+    const y = l.g.withRounding(undefined, () => normalize(l.g, x, moments(l.g, x, [ndim], true, true), 1e-6, p(`${name}.scale`)));
+    return half ? l.g.roundTo(y, half) : y;
+  };
   const q = ln(project(xq, "query"), "query_ln");
   const k = ln(project(xk, "key"), "key_ln");
   const v = project(xv, "value");

@@ -20,7 +20,7 @@ import { batchNormFactor, moments, normalize } from "../runtime/onnx/ops_norm.js
 import { reshapeHost } from "../runtime/onnx/host.js";
 import { add, mul, sub } from "../runtime/onnx/ops_math.js";
 import type { Lowering } from "../runtime/lowering.js";
-import { asList, checkFloat32Fields, f32, makeParams, normalizeAxis, numel, requireFloatInput, ZERO, type ParamRequest } from "./common.js";
+import { asList, makeParams, normalizeAxis, numel, paramDtype, promoteDtype, requireFloatInput, typed, ZERO, type ParamRequest } from "./common.js";
 import { axes as axesText, call, noBias } from "./describe_text.js";
 import type { Built, LayerContext, LayerKind } from "./kind.js";
 
@@ -92,9 +92,15 @@ function flopsPerElement(a: Pick<NormAttrs, "type" | "useMean" | "fastVariance" 
 }
 
 function finish(ctx: LayerContext, f: Readonly<Record<string, unknown>>, input: TensorType, attrs: NormAttrs, extra: ParamRequest[] = []): Built<NormAttrs> | undefined {
-  const params = makeParams(ctx, [...extra, ...scaleAndBias(f, attrs.numFeatures, attrs.useScale, attrs.useBias)]);
+  const params = makeParams(ctx, [...extra, ...scaleAndBias(f, attrs.numFeatures, attrs.useScale, attrs.useBias)], paramDtype(ctx, f));
   if (!params) return undefined;
-  return { attrs, output: f32(input.shape), params, cost: { macs: ZERO, flops: numel(input).mul(flopsPerElement(attrs)) } };
+  // promote_dtype((x, [mean, var,] scale, bias), dtype=self.dtype) first. LayerNorm, RMSNorm and
+  // GroupNorm then compute `_compute_stats` and `_normalize` in float32 (at least) and cast the
+  // result once; BatchNorm at inference runs `_normalize` in the promoted dtype, every step
+  // rounded in 16 bits (its float32 running statistics make that float32 unless dtype is set).
+  const dtype = promoteDtype(ctx, f, [input.dtype], params.map((p) => p.dtype));
+  const numerics = attrs.type === "BatchNorm" ? { cast: dtype, compute: dtype } : { cast: dtype };
+  return { attrs, numerics, output: typed(dtype, input.shape), params, cost: { macs: ZERO, flops: numel(input).mul(flopsPerElement(attrs)) } };
 }
 
 function featureShapeOf(input: TensorType, featureAxes: readonly number[]): number[] {
@@ -102,7 +108,7 @@ function featureShapeOf(input: TensorType, featureAxes: readonly number[]): numb
 }
 
 function start(ctx: LayerContext, f: Readonly<Record<string, unknown>>, input: TensorType, type: NormType): boolean {
-  return checkFloat32Fields(ctx, f) && requireFloatInput(ctx, input, type);
+  return requireFloatInput(ctx, input, type);
 }
 
 /** LayerNorm and RMSNorm: statistics over reduction_axes, scale (and bias) over feature_axes. */
@@ -208,7 +214,8 @@ function buildBatchNorm(f: Readonly<Record<string, unknown>>, [x]: readonly Tens
   const featureAxes = [axis];
   const numFeatures = featureCount(ctx, f, input, featureAxes, "axis");
   if (numFeatures === undefined) return undefined;
-  const stat = (name: string, init: string): ParamRequest => ({ name, shape: [numFeatures], initField: "num_features", init, collection: "batch_stats" });
+  // nnx.BatchStat(jnp.zeros(feature_shape, jnp.float32)): float32 whatever param_dtype is.
+  const stat = (name: string, init: string): ParamRequest => ({ name, shape: [numFeatures], initField: "num_features", init, collection: "batch_stats", dtype: "float32" });
   return finish(ctx, f, input, {
     type: "BatchNorm", numFeatures, rank, reductionAxes: [...Array(rank).keys()].filter((i) => i !== axis), featureAxes,
     featureShape: featureShapeOf(input, featureAxes), epsilon: f["epsilon"] as number, useMean: true,
@@ -230,7 +237,7 @@ function lowerNorm(layer: { name: string; attrs: NormAttrs }, x: string, l: Lowe
     // (x - mean) * (rsqrt(var + eps) * scale) + bias, the factor computed once on the host.
     // Not folded into one x * f + (bias - mean * f): with x close to a large mean that adds
     // two rounding errors of size |mean * f| * 2^-24 where Flax has none (x - mean is exact).
-    const factor = batchNormFactor(l.param(layer.name, "var"), a.epsilon, a.useScale ? l.param(layer.name, "scale") : undefined);
+    const factor = batchNormFactor(l.param(layer.name, "var"), a.epsilon, a.useScale ? l.param(layer.name, "scale") : undefined, g.rounding?.ops);
     const mean = g.constant(reshapeHost(l.param(layer.name, "mean"), a.featureShape), "mean");
     const y = mul(g, sub(g, x, mean), g.constant(reshapeHost(factor, a.featureShape), "factor"));
     return bias ? add(g, y, g.constant(bias, "bias")) : y;

@@ -6,7 +6,7 @@
 import type { IrLayer, TensorType } from "../ir/model.js";
 import type { Lowering } from "../runtime/lowering.js";
 import { Expr } from "../shapes/expr.js";
-import { checkFloat32Fields, f32, makeParams, ZERO } from "./common.js";
+import { makeParams, paramDtype, typed, ZERO } from "./common.js";
 import { call, list } from "./describe_text.js";
 import type { Built, LayerContext, LayerKind } from "./kind.js";
 
@@ -15,11 +15,10 @@ export interface ParamAttrs {
 }
 
 function build(f: Readonly<Record<string, unknown>>, _inputs: readonly TensorType[], ctx: LayerContext): Built<ParamAttrs> | undefined {
-  if (!checkFloat32Fields(ctx, f)) return undefined;
   const shape = f["shape"] as number[];
-  const params = makeParams(ctx, [{ name: "", shape, initField: "init", init: f["init"], shapeField: "shape" }]);
+  const params = makeParams(ctx, [{ name: "", shape, initField: "init", init: f["init"], shapeField: "shape" }], paramDtype(ctx, f));
   if (!params) return undefined;
-  const output = f32(shape.map((d) => Expr.const(d)));
+  const output = typed(params[0]!.dtype, shape.map((d) => Expr.const(d)));
   return { attrs: { shape }, output, params, cost: { macs: ZERO, flops: ZERO } };
 }
 

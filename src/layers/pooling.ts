@@ -5,11 +5,14 @@
  */
 import type { TensorType } from "../ir/model.js";
 import { product, type Expr } from "../shapes/expr.js";
-import { checkLength, f32, requireFloatInput, ZERO } from "./common.js";
+import { checkLength, inexactResult, requireFloatInput, typed, ZERO } from "./common.js";
 import type { Built, LayerContext, LayerKind } from "./kind.js";
 import type { IrLayer } from "../ir/model.js";
 import type { Lowering } from "../runtime/lowering.js";
-import { avgPool, maxPool } from "../runtime/onnx/ops_pool.js";
+import { avgPool, maxPool, type PoolOptions } from "../runtime/onnx/ops_pool.js";
+import { tensorAttr, type GraphBuilder } from "../runtime/onnx/graph.js";
+import type { Half } from "../runtime/onnx/rounding.js";
+import { tensor } from "../tensor.js";
 import { call, pairs, unlessOnes } from "./describe_text.js";
 
 export interface PoolAttrs {
@@ -50,7 +53,10 @@ function build(type: string) {
     const shape = [...input.shape.slice(0, batchDims), ...spatial, input.shape[input.shape.length - 1]!];
     const window = windowShape.reduce((a, b) => a * b, 1);
     const attrs: PoolAttrs = { windowShape, strides, padding, countIncludePad: type === "avg_pool" ? (f["count_include_pad"] as boolean) : true, batchDims };
-    return { attrs, output: f32(shape), params: [], cost: { macs: ZERO, flops: product(shape).mul(window) } };
+    // avg_pool computes in the input's dtype, except that without count_include_pad Flax divides
+    // by pooled float32 ones (a float32 result); max_pool only selects.
+    const output = type === "avg_pool" && !attrs.countIncludePad ? inexactResult([input.dtype, "float32"], ctx.x64) : input.dtype;
+    return { attrs, ...(type === "avg_pool" ? { numerics: { compute: input.dtype } } : {}), output: typed(output, shape), params: [], cost: { macs: ZERO, flops: product(shape).mul(window) } };
   };
 }
 
@@ -63,8 +69,27 @@ function lower(type: string) {
       strides: a.strides,
       padding: a.padding === "SAME" ? ({ kind: "same" } as const) : a.padding === "VALID" ? ({ kind: "valid" } as const) : ({ kind: "explicit", pads: a.padding } as const),
     };
+    const half = l.g.rounding?.ops;
+    if (type === "avg_pool" && half) return avgPool16(l.g, x!, o, a, half);
     return type === "avg_pool" ? avgPool(l.g, x!, { ...o, countIncludePad: a.countIncludePad }) : maxPool(l.g, x!, o);
   };
+}
+
+/**
+ * flax avg_pool on float16/bfloat16: lax.reduce_window's sum (accumulated in float32, rounded
+ * once), then divided by prod(window) in the dtype, or by the pooled float32 ones (a float32
+ * division and result). The float32 sum is taken as window x the average (within an ulp of
+ * float32 of XLA's sum, so the 16-bit rounding agrees but for near-ties).
+ */
+function avgPool16(g: GraphBuilder, x: string, o: PoolOptions, a: PoolAttrs, half: Half): string {
+  const window = g.scalar(a.windowShape.reduce((p, k) => p * k, 1), "float32");
+  const sumOf = (v: string) => g.node("Mul", [avgPool(g, v, { ...o, countIncludePad: true }), window]);
+  const sum = g.roundTo(g.withRounding(undefined, () => sumOf(x)), half);
+  if (a.countIncludePad) return g.node("Div", [sum, window]);
+  return g.withRounding(undefined, () => {
+    const ones = g.node("ConstantOfShape", [g.node("Shape", [x])], { value: tensorAttr(tensor("float32", [1], [1])) });
+    return g.node("Div", [sum, g.node("Round", [sumOf(ones)])]);
+  });
 }
 
 function describe(type: string) {

@@ -1,6 +1,6 @@
 /** jnp.mean / jnp.sum / jnp.max over axes (all axes when `axis` is absent); keepdims false. */
 import type { TensorType } from "../ir/model.js";
-import { asList, f32, normalizeAxes, numel, requireFloatInput, ZERO } from "./common.js";
+import { asList, normalizeAxes, numel, requireFloatInput, typed, ZERO } from "./common.js";
 import type { Built, LayerContext, LayerKind } from "./kind.js";
 import { reduceNaN } from "../runtime/onnx/ops_math.js";
 import { axes, call } from "./describe_text.js";
@@ -25,7 +25,8 @@ function build(type: string) {
       }
     }
     const shape = input.shape.filter((_, i) => !axes.includes(i));
-    return { attrs: { axes }, output: f32(shape), params: [], cost: { macs: ZERO, flops: numel(input) } };
+    // jnp.mean/sum of 16-bit floats accumulate in float32 and round once (numerics); max moves data.
+    return { attrs: { axes }, ...(type === "max" ? {} : { numerics: { compute: input.dtype } }), output: typed(input.dtype, shape), params: [], cost: { macs: ZERO, flops: numel(input) } };
   };
 }
 

@@ -10,7 +10,7 @@
  * | NNX3002 | file (or a ZIP member) too large to load                                     |
  * | NNX3003 | unsupported file extension                                                   |
  * | NNX3004 | truncated: a header or the data runs past the end of the file                |
- * | NNX3005 | unsupported dtype (unknown, complex, structured; bfloat16 has no .npy form)  |
+ * | NNX3005 | unsupported dtype (unknown, complex, structured, 8-bit ml_dtypes)          |
  * | NNX3006 | invalid shape, or the data size does not match dtype x shape                 |
  * | NNX3007 | duplicate tensor name                                                        |
  * | NNX3010 | .npy: bad magic or unsupported format version                                |
@@ -42,7 +42,7 @@ import path from "node:path";
 import { errorMessage, UserError } from "../diagnostics/errors.js";
 import type { DType, Tensor } from "../tensor.js";
 import { fail, formatShape } from "../io/binary.js";
-import { castIntegerTensor } from "../io/convert.js";
+import { inputAs } from "../io/convert.js";
 import { readJsonTensor } from "../io/json_input.js";
 import { checkBytes, type ReadLimits } from "../io/limits.js";
 import { readFlaxMsgpack } from "../io/msgpack.js";
@@ -73,20 +73,40 @@ export async function readParamsFile(file: string, limits?: ReadLimits): Promise
   return reader(await readFileBytes(file, limits), file, limits);
 }
 
+export interface InputFileOptions {
+  /** The input's name: the tensor a `.safetensors` file holds under it (else its only one). */
+  readonly name?: string;
+  /** The spec's `x64`: off (JAX's default), a float64 file is converted to a float32 input. */
+  readonly x64?: boolean;
+}
+
 /**
- * A model input from .npy or .json, as `dtype`. An integer .npy of another width is accepted
- * when its values fit; any other dtype difference is an error.
+ * A model input from .npy, .safetensors or .json, as `dtype`. An integer file of another width
+ * is accepted when its values fit; with x64 off a float64 file for a float32 input is rounded
+ * to float32 (nearest even), as `jnp.asarray` would; any other dtype difference is an error.
  */
-export async function readInputFile(file: string, dtype: DType, expectedRank?: number): Promise<Tensor> {
+export async function readInputFile(file: string, dtype: DType, expectedRank?: number, options: InputFileOptions = {}): Promise<Tensor> {
   const extension = extensionOf(file);
-  if (extension !== ".npy" && extension !== ".json") fail("NNX3003", file, `unsupported input file type "${extension}"; supported: .npy, .json`);
+  if (extension !== ".npy" && extension !== ".json" && extension !== ".safetensors") {
+    fail("NNX3003", file, `unsupported input file type "${extension}"; supported: .npy, .safetensors, .json`);
+  }
   const bytes = await readFileBytes(file);
   if (extension === ".json") return readJsonTensor(decodeText(bytes, file), file, dtype, expectedRank);
-  const t = castIntegerTensor(readNpy(bytes, file), dtype, file);
+  const read = extension === ".npy" ? readNpy(bytes, file) : pickInput(readSafetensors(bytes, file), file, options.name);
+  const t = inputAs(read, dtype, file, options.x64);
   if (expectedRank !== undefined && t.shape.length !== expectedRank) {
     fail("NNX3006", file, `holds shape ${formatShape(t.shape)} but a rank-${expectedRank} array is expected`);
   }
   return t;
+}
+
+/** The tensor of a `.safetensors` input file: the one named as the input, else its only one. */
+function pickInput(tensors: ReadonlyMap<string, Tensor>, file: string, name: string | undefined): Tensor {
+  const named = name === undefined ? undefined : tensors.get(name);
+  if (named) return named;
+  if (tensors.size === 1) return [...tensors.values()][0]!;
+  const held = [...tensors.keys()].slice(0, 8).join(", ");
+  throw new UserError("NNX3070", `${file}: holds ${tensors.size} tensors (${held || "none"}) and none is named ${name ?? "after the input"}`, file, "name the tensor after the input, or keep one tensor in the file");
 }
 
 /** The whole file; every way of failing is a UserError. */

@@ -39,5 +39,7 @@ export async function ortBackend(): Promise<Backend> {
     name: "onnxruntime-node",
     version: ort.env.versions.node ?? ort.env.versions.common,
     load: (model, opts) => loadOrtSession(ort, model, opts ?? {}),
+    // onnxruntime-common has no bfloat16 tensor type.
+    float32Interface: ["bfloat16"],
   };
 }

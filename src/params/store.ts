@@ -4,11 +4,12 @@
  */
 import { UserError } from "../diagnostics/errors.js";
 import { paramName, type IrLayer, type IrModel, type ParamSpec } from "../ir/model.js";
-import { host } from "../host.js";
+import { basenameOf, host } from "../host.js";
 import type { RngDraw } from "../layers/kind.js";
 import { LAYER_KINDS } from "../layers/registry.js";
 import { limitsFor, type ReadLimits } from "../io/limits.js";
-import { BYTES_PER_ELEMENT, numElements, type Tensor } from "../tensor.js";
+import { f32ToBf16, f32ToF16, toFloat32 } from "../io/convert.js";
+import { allocate, BYTES_PER_ELEMENT, numElements, type DType, type Tensor } from "../tensor.js";
 import { didYouMean } from "../util/suggest.js";
 import { drawsFromKey, endInitialization, initializeParam, planInitializer, sampleInitializer } from "./initializers.js";
 import { RngStream } from "./rngs.js";
@@ -37,7 +38,11 @@ export function declaredParams(model: IrModel): Map<string, ParamSpec> {
 /** What a parameter file for `model` may hold (see io/limits.ts). */
 export function declaredLimits(model: IrModel): ReadLimits {
   const declared = [...declaredParams(model).values()];
-  return limitsFor(declared.length, declared.reduce((n, p) => n + numElements(p.shape) * BYTES_PER_ELEMENT[p.dtype], 0));
+  // With x64 off a float32 parameter may come as float64 (converted on load): room for that.
+  const x64 = (model as IrModel & { readonly x64?: boolean }).x64 === true;
+  const bytes = declared.reduce((n, p) => n + numElements(p.shape) * BYTES_PER_ELEMENT[p.dtype], 0);
+  const asFloat64 = x64 ? 0 : declared.reduce((n, p) => n + (p.dtype === "float32" ? numElements(p.shape) * 4 : 0), 0);
+  return limitsFor(declared.length, bytes, asFloat64);
 }
 
 /**
@@ -53,6 +58,12 @@ export function layerDraws(layer: IrLayer): readonly RngDraw[] {
   return kind?.rngDraws?.(layer) ?? layer.params.map((p) => p.name);
 }
 
+/** The dtype `--seed` draws a parameter in (float64 never reaches here: x64 off makes it float32). */
+function initDtype(p: ParamSpec): "float32" | "float16" | "bfloat16" {
+  if (p.dtype === "float16" || p.dtype === "bfloat16" || p.dtype === "float32") return p.dtype;
+  throw new Error(`${p.name}: --seed initializes float32, float16 and bfloat16 parameters, not ${p.dtype}`);
+}
+
 /**
  * Initialize every parameter from `seed`. JAX's PRNG: one `nnx.Rngs(seed)` stream over the
  * model in layer order, each layer drawing the keys its Flax constructor draws (layerDraws);
@@ -66,16 +77,22 @@ export function layerDraws(layer: IrLayer): readonly RngDraw[] {
 export function initializeParams(model: IrModel, seed: number, prng: Prng = "partitionable"): Map<string, Tensor> {
   const out = new Map<string, Tensor>();
   const stacks = (model.uses ?? []).filter((u) => u.repeat?.stacked);
-  const store = (layer: IrLayer, p: ParamSpec, data: Float32Array) => {
+  // Each parameter in its param_dtype: float16/bfloat16 drawn as JAX draws them (raw bits).
+  const store = (layer: IrLayer, p: ParamSpec, data: Float32Array | Uint16Array) => {
+    const dtype = initDtype(p);
     const slot = model.stacked?.[layer.name];
-    if (!slot) return void out.set(paramName(layer, p), { dtype: "float32", shape: [...p.shape], data });
+    if (!slot) return void out.set(paramName(layer, p), { dtype, shape: [...p.shape], data } as Tensor);
     const name = storedName(slot, layer, p);
-    if (!out.has(name)) out.set(name, { dtype: "float32", shape: [...slot.counts, ...p.shape], data: new Float32Array(numElements(slot.counts) * data.length) });
-    (out.get(name)!.data as Float32Array).set(data, sliceOffset(slot, p));
+    if (!out.has(name)) out.set(name, { dtype, shape: [...slot.counts, ...p.shape], data: allocate(dtype, numElements(slot.counts) * data.length) } as Tensor);
+    (out.get(name)!.data as Float32Array | Uint16Array).set(data, sliceOffset(slot, p));
+  };
+  const xoshiro = (p: ParamSpec, data: Float32Array): Float32Array | Uint16Array => {
+    const d = initDtype(p);
+    return d === "float32" ? data : Uint16Array.from(data, (v) => (d === "bfloat16" ? f32ToBf16(v) : f32ToF16(v)));
   };
   const ordered = () => new Map([...declaredParams(model).keys()].map((n) => [n, out.get(n)!]));
   if (prng === "xoshiro") {
-    for (const layer of model.layers) for (const p of layer.params) store(layer, p, initializeParam(p.init, p.initShape, seed, paramName(layer, p)));
+    for (const layer of model.layers) for (const p of layer.params) store(layer, p, xoshiro(p, initializeParam(p.init, p.initShape, seed, paramName(layer, p))));
     return ordered();
   }
   const root = RngStream.fromSeed(seed, prng);
@@ -105,7 +122,7 @@ export function initializeParams(model: IrModel, seed: number, prng: Prng = "par
         if (key === undefined && drawsFromKey(p.init)) {
           throw new Error(`${paramName(layer, p)}: ${layer.type} creates it without a key, but its initializer ${p.init.kind} needs one`);
         }
-        store(layer, p, sampleInitializer(p.init, p.initShape, key, "float32", prng) as Float32Array);
+        store(layer, p, sampleInitializer(p.init, p.initShape, key, initDtype(p), prng));
       }
     }
   } finally {
@@ -154,6 +171,9 @@ export function validateParams(model: IrModel, given: ParamMap, file: string, ma
   const declared = declaredParams(model);
   const mapped = new Map<string, Tensor>();
   const problems: string[] = [];
+  const x64 = (model as IrModel & { readonly x64?: boolean }).x64 === true;
+  const narrowed: string[] = [];
+  let dtypeMismatch: DType | undefined;
   let code = "NNX3060";
   const note = (c: string, msg: string) => {
     if (problems.length === 0) code = c;
@@ -173,7 +193,15 @@ export function validateParams(model: IrModel, given: ParamMap, file: string, ma
     if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) {
       note("NNX3062", `${name} has shape [${t.shape.join(", ")}] but the spec needs [${p.shape.join(", ")}]`);
     }
-    if (t.dtype !== p.dtype) note("NNX3063", `${name} has dtype ${t.dtype} but the spec's param_dtype is ${p.dtype}`);
+    if (t.dtype === p.dtype) continue;
+    // x64 off (JAX's default): jnp.asarray makes a float64 array float32, rounding to nearest.
+    if (t.dtype === "float64" && p.dtype === "float32" && !x64) {
+      mapped.set(name, toFloat32(t as Tensor<"float64">));
+      narrowed.push(name);
+      continue;
+    }
+    dtypeMismatch ??= p.dtype;
+    note("NNX3063", `${name}: the file holds ${t.dtype} but the spec's param_dtype is ${p.dtype} (${paramOrigin(model, name)})`);
   }
   const unknown = [...mapped.keys()].filter((n) => !declared.has(n));
   // Inference draws no random numbers: RNG state is dropped; other extras only on request.
@@ -181,6 +209,9 @@ export function validateParams(model: IrModel, given: ParamMap, file: string, ma
   const extra = unknown.filter((n) => !isRngState(n) && !mapping.ignoreExtra);
   const ignored = mapping.ignoreExtra ? unknown.filter((n) => !isRngState(n)) : [];
   const list = (names: string[]) => `${names.slice(0, 4).join(", ")}${names.length > 4 ? `, ... (${names.length} in all)` : ""}`;
+  if (narrowed.length > 0) {
+    mapping.onNote?.(`${file}: float64 converted to float32 (x64 is off, JAX's default; as jnp.asarray rounds it) for ${list(narrowed)}`);
+  }
   if (rng.length > 0) mapping.onNote?.(`${file}: dropped RNG state (${list(rng)}): inference draws no random numbers`);
   if (ignored.length > 0) mapping.onNote?.(`${file}: ignored ${ignored.length} entr${ignored.length === 1 ? "y" : "ies"} the spec does not declare (--ignore-extra): ${list(ignored)}`);
   for (const n of extra) {
@@ -196,10 +227,21 @@ export function validateParams(model: IrModel, given: ParamMap, file: string, ma
         ? `the checkpoint holds these parameters under other names; map them with ${suggestion}`
         : extra.length > 0
           ? "checkpoint names differ? map them with --strip-prefix PREFIX or --rename FROM=TO (e.g. --rename layers.0=conv1); --ignore-extra drops entries the spec does not declare"
-          : undefined;
+          : dtypeMismatch !== undefined
+            ? `convert the arrays to the spec's param_dtype before saving (e.g. x.astype(jnp.${dtypeMismatch})), or declare the file's dtype as param_dtype on the layer`
+            : undefined;
     throw new UserError(code, `${file} does not match the spec (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${shown.join("\n")}`, file, renameHint);
   }
   return new Map([...declared.keys()].map((n) => [n, mapped.get(n)!]));
+}
+
+/** Where the spec declares a parameter: its layer's pointer in the spec file. */
+function paramOrigin(model: IrModel, name: string): string {
+  for (const l of model.layers) {
+    const slot = model.stacked?.[l.name];
+    if (l.params.some((p) => (slot ? storedName(slot, l, p) : paramName(l, p)) === name)) return `layer ${l.name} at ${basenameOf(model.file)}#${l.pointer}`;
+  }
+  return basenameOf(model.file);
 }
 
 const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);

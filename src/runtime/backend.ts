@@ -25,6 +25,12 @@ export interface Backend {
   readonly name: string;
   readonly version: string;
   load(model: Uint8Array, opts?: LoadOptions): Promise<Session>;
+  /**
+   * Dtypes this runtime's API cannot feed or fetch (bfloat16 for onnxruntime's JavaScript
+   * packages): the graph carries them as float32 at its interface, converted exactly on both
+   * sides, so callers still pass and get tensors of the spec's dtypes.
+   */
+  readonly float32Interface?: readonly DType[];
 }
 
 export interface OutputType {

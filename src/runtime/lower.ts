@@ -7,7 +7,12 @@ import { RuntimeFailure } from "../diagnostics/errors.js";
 import type { IrModel, TensorType } from "../ir/model.js";
 import { partName, qualifiedParamName, valueTypes } from "../ir/model.js";
 import { LAYER_KINDS } from "../layers/registry.js";
-import type { Tensor } from "../tensor.js";
+import { isFloatDType, tensor, type DType, type Tensor } from "../tensor.js";
+import type { IrLayer } from "../ir/model.js";
+import { bf16ToF32, f16ToF32 } from "../io/convert.js";
+import { castValue, graphDtype } from "./onnx/ops_elementwise.js";
+import { isHalf, roundingFor, roundScalar, type Half } from "./onnx/rounding.js";
+import { onnxDType } from "./onnx/graph.js";
 import { layerParams } from "../params/stacked.js";
 import type { Lowering } from "./lowering.js";
 import { shapeOf } from "./onnx/ops_shape.js";
@@ -25,17 +30,23 @@ export function lowerModel(model: IrModel, params: ReadonlyMap<string, Tensor>, 
   // compileModel refuses inputs outside `dims` before a run, so these minimums always hold.
   const mins = nameRecord(Object.fromEntries(Object.entries(model.dims).map(([sym, c]) => [sym, c.min])));
   const values = new Map<string, string>();
-  for (const i of model.inputs) values.set(i.name, g.input(i.name, i.type.dtype, onnxDims(i.type)));
+  for (const i of model.inputs) {
+    const x = g.input(i.name, i.type.dtype, onnxDims(i.type));
+    // 16-bit floats are float32 inside the graph (onnx/rounding.ts): widening them is exact.
+    values.set(i.name, isHalf(i.type.dtype) ? g.node("Cast", [x], { to: onnxDType("float32") }) : x);
+  }
+  let current: IrLayer | undefined;
   const ctx: Lowering = {
     g,
     param: (layer, name) => {
       const t = params.get(qualifiedParamName(layer, name));
       if (!t) throw new RuntimeFailure(`parameter ${qualifiedParamName(layer, name)} is missing at lowering time`);
-      return t;
+      return graphParam(t, current?.numerics?.cast);
     },
     dims: (value) => onnxDims(types.get(value)!),
     minDims: (value) => types.get(value)!.shape.map((d) => d.lowerBound(mins)),
-    dtype: (value) => types.get(value)!.dtype,
+    dtype: (value) => graphDtype(types.get(value)!.dtype),
+    valueDtype: (value) => types.get(value)!.dtype,
     symbol: (name) => {
       for (const i of model.inputs) {
         const at = i.type.shape.findIndex((d) => d.constant === undefined && d.toString() === name);
@@ -47,9 +58,18 @@ export function lowerModel(model: IrModel, params: ReadonlyMap<string, Tensor>, 
   for (const layer of model.layers) {
     const kind = LAYER_KINDS.get(layer.type)!;
     if (!kind.lower) throw new RuntimeFailure(`layer type ${layer.type} has no lowering`);
-    const ins = layer.inputs.map((n) => values.get(n)!);
+    const num = layer.numerics;
+    // promote_dtype: floating inputs cast to the layer's dtype (integer ids and bool masks are not).
+    const ins = layer.inputs.map((n) => {
+      const from = types.get(n)!.dtype;
+      return num?.cast && isFloatDType(from) ? castValue(g, values.get(n)!, from, num.cast) : values.get(n)!;
+    });
+    current = layer;
     try {
-      const out = kind.lower(layer, ins, ctx);
+      const rounding = num ? roundingFor(num.compute ?? "float32", num.dot ?? num.compute ?? "float32") : undefined;
+      let out = g.withRounding(rounding, () => kind.lower(layer, ins, ctx));
+      // Rounded once at the end where the layer computed in float32 (norms) or wider.
+      if (typeof out === "string" && num && isHalf(layer.output.dtype) && rounding?.ops !== layer.output.dtype) out = g.roundTo(out, layer.output.dtype);
       if (typeof out === "string") values.set(layer.name, out);
       else out.forEach((v, k) => values.set(partName(layer.name, k), v));
     } catch (e) {
@@ -59,7 +79,44 @@ export function lowerModel(model: IrModel, params: ReadonlyMap<string, Tensor>, 
   }
   for (const o of model.outputs) {
     const t = types.get(o.value)!;
-    g.output(values.get(o.value)!, o.name, t.dtype, onnxDims(t));
+    const v = values.get(o.value)!;
+    // A model input is returned as fed; any other 16-bit output is exactly representable
+    // already, and its Cast only narrows the storage.
+    const isInput = model.inputs.some((i) => i.name === o.value);
+    g.output(isInput ? o.value : isHalf(t.dtype) ? g.narrowTo(v, t.dtype) : v, o.name, t.dtype, onnxDims(t));
   }
   return g.build(options);
+}
+
+const graphParams = new WeakMap<Tensor, Map<string, Tensor>>();
+
+/**
+ * A parameter as the graph holds it (onnx/rounding.ts): float16/bfloat16 widened to float32,
+ * and rounded to `cast` when the layer promotes it to a 16-bit dtype (promote_dtype's
+ * jnp.asarray). Cached per tensor, so a tied table stays one initializer.
+ */
+function graphParam(t: Tensor, cast: DType | undefined): Tensor {
+  const to = cast !== undefined && isHalf(cast) && t.dtype !== cast ? cast : undefined;
+  if (!isHalf(t.dtype) && to === undefined) {
+    if (cast === "float64" && t.dtype === "float32") return convertParam(t, "float64");
+    return t;
+  }
+  let byCast = graphParams.get(t);
+  if (!byCast) graphParams.set(t, (byCast = new Map()));
+  const key = to ?? "";
+  let out = byCast.get(key);
+  if (!out) byCast.set(key, (out = convertParam(t, "float32", to)));
+  return out;
+}
+
+function convertParam(t: Tensor, dtype: "float32" | "float64", round?: Half): Tensor {
+  const n = t.data.length;
+  const out = dtype === "float32" ? new Float32Array(n) : new Float64Array(n);
+  const src = t.data;
+  const decode = t.dtype === "bfloat16" ? bf16ToF32 : t.dtype === "float16" ? f16ToF32 : undefined;
+  for (let i = 0; i < n; i++) {
+    const v = decode ? decode((src as Uint16Array)[i]!) : Number(src[i]!);
+    out[i] = round ? roundScalar(v, round) : v;
+  }
+  return tensor(dtype, t.shape, out);
 }

@@ -10,6 +10,7 @@ import { dimViolation, valueTypes, type IrModel } from "../ir/model.js";
 import { resolveParams, type NameMapping, type ParamMap, type Prng } from "../params/store.js";
 import { checkSpecText } from "../spec/load.js";
 import { isDataOf, numElements, type Tensor } from "../tensor.js";
+import { fromFloat32, toFloat32, type FloatDType } from "../io/convert.js";
 import { VERSION } from "../version.js";
 import { defaultBackend, type Backend, type OutputType, type Session } from "./backend.js";
 import { checkParamBudget, checkRunBudget, memoryBudget } from "./budget.js";
@@ -96,7 +97,8 @@ export async function compileModel(model: IrModel, source: ParamSource, options:
   checkParamBudget(model, budget);
   const params = await resolveParams(model, source, options.names);
   const backend = options.backend ?? (await defaultBackend());
-  const built = lowerModel(model, params);
+  const widened = new Set(backend.float32Interface ?? []);
+  const built = lowerModel(model, params, widened.size > 0 ? { float32Interface: [...widened] } : {});
   const session: Session = await backend.load(built.bytes, { threads: options.threads ?? 1, externalData: built.externalData }).catch((e: unknown) => {
     throw asRuntimeFailure(e, `${backend.name} could not load the model`);
   });
@@ -118,14 +120,29 @@ export async function compileModel(model: IrModel, source: ParamSource, options:
         const t = types.get(o.value)!;
         // The IR's shapes with this run's symbol values: the backend can allocate the outputs.
         const shape = t.shape.map((d) => d.evaluate(bound));
-        if (shape.every((d) => Number.isSafeInteger(d) && d >= 0)) expected[o.name] = { dtype: t.dtype, shape };
+        if (shape.every((d) => Number.isSafeInteger(d) && d >= 0)) expected[o.name] = { dtype: widened.has(t.dtype) ? "float32" : t.dtype, shape };
       }
-      return session.run(inputs, expected).catch((e: unknown) => {
+      const feeds = widened.size > 0 ? mapRecord(inputs, (t) => (widened.has(t.dtype) ? toFloat32(t as Tensor<FloatDType>) : t)) : inputs;
+      const outputs = await session.run(feeds, expected).catch((e: unknown) => {
         throw asRuntimeFailure(e, `${backend.name} failed to run the model`);
       });
+      if (widened.size === 0) return outputs;
+      // Back to the spec's dtypes: exact, the graph cast these values from them.
+      for (const o of model.outputs) {
+        const dtype = types.get(o.value)!.dtype;
+        const t = ownValue(outputs, o.name);
+        if (widened.has(dtype) && t?.dtype === "float32") outputs[o.name] = fromFloat32(dtype as FloatDType, t as Tensor<"float32">);
+      }
+      return outputs;
     },
     release: () => session.release(),
   };
+}
+
+function mapRecord(record: Readonly<Record<string, Tensor>>, f: (t: Tensor) => Tensor): Record<string, Tensor> {
+  const out = nameRecord<Tensor>();
+  for (const [k, t] of Object.entries(record)) out[k] = f(t);
+  return out;
 }
 
 /**

@@ -83,10 +83,14 @@ class OrtSession implements Session {
   }
 }
 
-/** Wrap a host tensor without copying its data. */
+/**
+ * Wrap a host tensor without copying its data. float16 goes as its Uint16Array (ORT views it
+ * as a Float16Array where there is one); bfloat16 never gets here: these backends declare it
+ * in `float32Interface` and compileModel converts.
+ */
 function toOrt(ort: OrtModule, name: string, t: Tensor): OrtTensor {
   if (t.dtype === "bfloat16") {
-    throw new RuntimeFailure(`input ${name}: onnxruntime cannot take bfloat16 tensors; feed float32 and cast in the graph`);
+    throw new RuntimeFailure(`input ${name}: onnxruntime's JavaScript API cannot take bfloat16 tensors; the graph must declare it float32 (Backend.float32Interface)`);
   }
   try {
     return new ort.Tensor(t.dtype, t.data as never, t.shape);
@@ -98,5 +102,8 @@ function toOrt(ort: OrtModule, name: string, t: Tensor): OrtTensor {
 function fromOrt(name: string, t: OrtTensor): Tensor {
   const dtype: string = t.type;
   if (!isDType(dtype)) throw new RuntimeFailure(`output ${name} has type ${dtype}, which nnx-gen does not handle`);
-  return { dtype: dtype as DType, shape: [...t.dims], data: t.data as Tensor["data"] };
+  let data = t.data as ArrayBufferView;
+  // Where the JS runtime has Float16Array, ORT returns float16 as one: the same bits, as words.
+  if (dtype === "float16" && !(data instanceof Uint16Array)) data = new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2);
+  return { dtype: dtype as DType, shape: [...t.dims], data: data as Tensor["data"] };
 }

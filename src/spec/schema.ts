@@ -72,3 +72,8 @@ export function tensorDtypeDefault(): string {
 export function dimMinDefault(): number {
   return ((defs()["dimConstraint"]!["properties"] as Record<string, JsonSchema>)["min"]!["default"] as number);
 }
+
+/** The default of a top-level field (`x64`). */
+export function topLevelDefault(field: string): unknown {
+  return ((specSchema()["properties"] as Record<string, JsonSchema>)[field] ?? {})["default"];
+}

@@ -36,5 +36,7 @@ export async function webBackend(options: WebBackendOptions = {}): Promise<Backe
     name: "onnxruntime-web",
     version: ort.env.versions.web ?? ort.env.versions.common,
     load: (model, opts) => loadOrtSession(ort, model, opts ?? {}, { executionProviders }),
+    // onnxruntime-common has no bfloat16 tensor type.
+    float32Interface: ["bfloat16"],
   };
 }

@@ -79,7 +79,7 @@ describe("readInputFile", () => {
   });
 
   it("rejects other extensions", async () => {
-    await expectUserErrorAsync(() => readInputFile(path.join(dir, "einsum_ellipsis.npz"), "float32"), "NNX3003", /supported: \.npy, \.json/);
+    await expectUserErrorAsync(() => readInputFile(path.join(dir, "einsum_ellipsis.npz"), "float32"), "NNX3003", /supported: \.npy, \.safetensors, \.json/);
   });
 });
 

@@ -96,7 +96,7 @@ describe("writeNpy", () => {
     expect(values(back)).toEqual(values(t));
   });
 
-  it.each(DTYPES.filter((d) => d !== "bfloat16"))("round-trips %s", (dtype: DType) => {
+  it.each([...DTYPES])("round-trips %s", (dtype: DType) => {
     const big = dtype === "int64" || dtype === "uint64";
     const raw = [0, 1, 0, 1, 1, 0].map((v, i) => (dtype === "bool" ? v : i * 3));
     const t = tensor(dtype, [3, 2], big ? raw.map(BigInt) : raw);
@@ -115,10 +115,35 @@ describe("writeNpy", () => {
     }
   });
 
-  it("rejects bfloat16, which has no npy dtype", () => {
-    expectUserError(() => writeNpy(tensor("bfloat16", [1])), "NNX3005", /bfloat16 has no \.npy dtype/);
+  it("writes bfloat16 byte for byte as np.save writes an ml_dtypes.bfloat16 array ('<V2'), and reads it back", () => {
+    // make_io_fixtures.py: numpy's own header writer with the descr numpy gives ml_dtypes' bfloat16.
+    const file = fixture("bf16_2x4.npy");
+    const t = readNpy(file, "bf16.npy");
+    expect([t.dtype, t.shape]).toEqual(["bfloat16", [2, 4]]);
+    expect(values(t)).toEqual(BF16_BITS);
+    expect(Buffer.from(writeNpy(t)).equals(Buffer.from(file))).toBe(true);
+    expect(new TextDecoder().decode(writeNpy(t).subarray(10, 30))).toBe("{'descr': '<V2', 'fo");
+  });
+
+  it("float16 and float64 headers are numpy's '<f2' and '<f8'", () => {
+    for (const [dtype, descr] of [["float16", "<f2"], ["float64", "<f8"]] as const) {
+      expect(new TextDecoder().decode(writeNpy(tensor(dtype, [1])).subarray(10, 25))).toBe(`{'descr': '${descr}'`);
+    }
+  });
+
+  it("reads bfloat16 under the other names it is saved as: '|V2' (a numpy void) and 'bfloat16'", () => {
+    const payload = new Uint8Array(new Uint16Array([0x3f80, 0xff80]).buffer);
+    for (const descr of ["|V2", "bfloat16"]) {
+      const t = readNpy(npy(`{'descr': '${descr}', 'fortran_order': False, 'shape': (2,), }`, payload), "x.npy");
+      expect([t.dtype, values(t)]).toEqual(["bfloat16", [0x3f80, 0xff80]]);
+    }
+    // Big-endian ml_dtypes arrays ('>V2') are byte-swapped like any other dtype.
+    const swapped = readNpy(npy("{'descr': '>V2', 'fortran_order': False, 'shape': (1,), }", new Uint8Array([0x3f, 0x80])), "x.npy");
+    expect(values(swapped)).toEqual([0x3f80]);
   });
 });
+
+const BF16_BITS = [0x3f80, 0xc000, 0x7f80, 0xff80, 0x7fc0, 0x0001, 0x8000, 0x4049];
 
 describe("readNpy rejects malformed files", () => {
   const good = fixture("f32_2x3.npy");
@@ -166,8 +191,9 @@ describe("readNpy rejects malformed files", () => {
 
   it("unknown and unsupported dtypes", () => {
     expectUserError(() => readNpy(fixture("complex.npy"), "c.npy"), "NNX3005", /'<c8' \(complex\)/);
-    const bf16 = expectUserError(() => readNpy(npy("{'descr': '|V2', 'fortran_order': False, 'shape': (), }", new Uint8Array(2)), "x.npy"), "NNX3005");
-    expect(bf16.hint).toMatch(/bfloat16/);
+    const fp8 = expectUserError(() => readNpy(npy("{'descr': '<V1', 'fortran_order': False, 'shape': (), }", new Uint8Array(1)), "x.npy"), "NNX3005", /'<V1' \(raw bytes\)/);
+    expect(fp8.hint).toMatch(/ml_dtypes/);
+    expectUserError(() => readNpy(npy("{'descr': '<V4', 'fortran_order': False, 'shape': (), }", new Uint8Array(4)), "x.npy"), "NNX3005", /'<V4'/);
     expectUserError(() => readNpy(npy("{'descr': '=f4', 'fortran_order': False, 'shape': (), }", new Uint8Array(4)), "x.npy"), "NNX3005", /byte order/);
     expectUserError(() => readNpy(npy("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (), }", new Uint8Array(4)), "x.npy"), "NNX3005", /structured/);
   });

@@ -20,6 +20,9 @@ export interface ParityCase {
   outputs: string[];
   atol: number;
   rtol: number;
+  /** The dtype cases (cases_dtypes.py): each output's dtype, and the tolerance in its ulps. */
+  dtypes?: Record<string, string>;
+  ulps?: number;
 }
 
 /** |got - want| <= atol + rtol·|want|; NaN where the oracle has NaN; the same infinity. */
@@ -36,6 +39,111 @@ export function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, ato
       expect.fail(`element ${i}: got ${g}, want ${w} (atol ${atol}, rtol ${rtol})`);
     }
   }
+}
+
+/** The float types whose outputs are compared in ulps. float16 arrives as raw bits (readNpy keeps
+ * them in a Uint16Array); bfloat16 as float32 values, since `.npy` outputs of bfloat16 are written
+ * as float32 (exact). */
+export type UlpDtype = "float32" | "float16" | "bfloat16";
+
+const F32 = new Float32Array(1);
+const U32 = new Uint32Array(F32.buffer);
+
+function f32Bits(v: number): number {
+  F32[0] = v;
+  return U32[0]!;
+}
+
+/** The bits of an element as its dtype stores them (bfloat16: the high half of the float32). */
+function elementBits(v: number, dtype: UlpDtype): number {
+  if (dtype === "float16") return v;
+  return dtype === "bfloat16" ? f32Bits(v) >>> 16 : f32Bits(v);
+}
+
+/** Integers in value order, consecutive for neighbouring values of the dtype; +0 and -0 are 0. */
+function ordinal(bits: number, dtype: UlpDtype): number {
+  const sign = dtype === "float32" ? 0x80000000 : 0x8000;
+  const magnitude = bits & (sign - 1);
+  return (bits & sign) !== 0 ? -magnitude : magnitude;
+}
+
+function isNaNBits(bits: number, dtype: UlpDtype): boolean {
+  const [exp, man] = dtype === "float32" ? [0x7f800000, 0x007fffff] : dtype === "float16" ? [0x7c00, 0x03ff] : [0x7f80, 0x007f];
+  return (bits & exp) === exp && (bits & man) !== 0;
+}
+
+function isInfBits(bits: number, dtype: UlpDtype): boolean {
+  const [exp, man] = dtype === "float32" ? [0x7f800000, 0x007fffff] : dtype === "float16" ? [0x7c00, 0x03ff] : [0x7f80, 0x007f];
+  return (bits & exp) === exp && (bits & man) === 0;
+}
+
+function show(bits: number, v: number, dtype: UlpDtype): string {
+  return dtype === "float16" ? `0x${bits.toString(16).padStart(4, "0")}` : `${v}`;
+}
+
+/**
+ * The first element where `got` is not within `ulps` ulps of `want` in `dtype` (as a message), or
+ * undefined. A bfloat16 output must hold bfloat16 values (a float32 result that was never rounded
+ * fails whatever the tolerance); NaN must be NaN; an infinity the same infinity.
+ */
+export function ulpMismatch(got: ArrayLike<number>, want: ArrayLike<number>, dtype: UlpDtype, ulps: number): string | undefined {
+  if (got.length !== want.length) return `${got.length} elements, want ${want.length}`;
+  for (let i = 0; i < want.length; i++) {
+    const gv = got[i]!;
+    const wv = want[i]!;
+    const g = elementBits(gv, dtype);
+    const w = elementBits(wv, dtype);
+    if (dtype === "bfloat16" && !Number.isNaN(gv) && (f32Bits(gv) & 0xffff) !== 0) {
+      return `element ${i}: got ${gv}, which is not a bfloat16 value (not rounded to bfloat16)`;
+    }
+    if (isNaNBits(w, dtype) || isNaNBits(g, dtype)) {
+      if (isNaNBits(w, dtype) !== isNaNBits(g, dtype)) return `element ${i}: got ${show(g, gv, dtype)}, want ${show(w, wv, dtype)} (NaN)`;
+      continue;
+    }
+    if (isInfBits(w, dtype) || isInfBits(g, dtype)) {
+      if (g !== w) return `element ${i}: got ${show(g, gv, dtype)}, want ${show(w, wv, dtype)} (infinity)`;
+      continue;
+    }
+    const d = Math.abs(ordinal(g, dtype) - ordinal(w, dtype));
+    if (d > ulps) return `element ${i}: got ${show(g, gv, dtype)}, want ${show(w, wv, dtype)}: ${d} ulps of ${dtype} apart (tolerance ${ulps})`;
+  }
+  return undefined;
+}
+
+/** A tensor as the suites hold one (Tensor, or the plain copy a browser page returns). */
+export interface OutputTensor {
+  dtype: string;
+  shape: readonly number[];
+  data: ArrayLike<number | bigint>;
+}
+
+/** bfloat16 raw bits -> their float32 values (exact). */
+function bf16BitsToValues(bits: ArrayLike<number | bigint>): Float32Array {
+  const u = new Uint32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) u[i] = (Number(bits[i]) << 16) >>> 0;
+  return new Float32Array(u.buffer);
+}
+
+/**
+ * One output of a parity case against its expected file. The dtype cases (`ulps` in cases.json)
+ * compare in ulps of the output's dtype: float16 as raw bits; bfloat16 expected as float32
+ * values, got either so (a CLI `.npy`) or as raw bfloat16 bits (an in-process run). Every other
+ * case: the same dtype and |got - want| <= atol + rtol·|want|.
+ */
+export function expectParityOutput(c: ParityCase, o: string, got: OutputTensor, want: OutputTensor): void {
+  expect([...got.shape], `shape of ${o}`).toEqual([...want.shape]);
+  const dtype = c.dtypes?.[o];
+  if (c.ulps !== undefined && (dtype === "float32" || dtype === "float16" || dtype === "bfloat16")) {
+    expect(want.dtype, `expected ${o}: bfloat16 is stored as float32`).toBe(dtype === "bfloat16" ? "float32" : dtype);
+    let values = got.data as ArrayLike<number>;
+    if (dtype === "bfloat16" && got.dtype === "bfloat16") values = bf16BitsToValues(got.data);
+    else expect(got.dtype, `dtype of ${o}`).toBe(want.dtype);
+    const bad = ulpMismatch(values, want.data as ArrayLike<number>, dtype, c.ulps);
+    if (bad !== undefined) expect.fail(`${o} (${dtype}): ${bad}`);
+    return;
+  }
+  expect(got.dtype, `dtype of ${o}`).toBe(want.dtype);
+  expectClose(Array.from(got.data, Number), Array.from(want.data, Number), c.atol, c.rtol);
 }
 
 /**
@@ -82,9 +190,7 @@ export function paritySuite(title: string, folder: string, options: { fallbackBi
       for (const o of c.outputs) {
         const want = readNpy(readFileSync(join(casesDir, c.name, "expected", `${o}.npy`)), o);
         const got = readNpy(readFileSync(join(out, `${o}.npy`)), o);
-        expect(got.dtype).toBe(want.dtype);
-        expect([...got.shape], `shape of ${o}`).toEqual([...want.shape]);
-        expectClose(got.data as Float32Array, want.data as Float32Array, c.atol, c.rtol);
+        expectParityOutput(c, o, got, want);
       }
     };
 

@@ -3,12 +3,13 @@
  * Every `@ts-expect-error` must meet an error: an unused one fails the check, so a shape
  * mistake that stops being a compile error fails the suite. Nothing here is executed.
  */
-import { tensor, type Tensor } from "nnx-gen";
+import { fromFloat32, tensor, toFloat32, type Tensor } from "nnx-gen";
 import { expectTypeOf } from "vitest";
 import { TinyCnn, type TinyCnnInputs, type TinyCnnOutputs } from "../../fixtures/golden/tiny_cnn.js";
 import { TextClassifier } from "../../fixtures/golden/text_classifier.js";
 import { HTTPModel } from "./generated/http_model.js";
 import { PairScorer } from "./generated/pair_scorer.js";
+import { MixedFloats } from "./generated/mixed_floats.js";
 
 /** A correct consumer compiles, and the static and symbolic dims flow into the outputs. */
 export async function correctConsumer(pixels: Float32Array): Promise<number> {
@@ -104,4 +105,28 @@ export async function wrongInputNames(model: TinyCnn): Promise<void> {
   await model.run({ picture: image });
   // @ts-expect-error an input the spec does not have
   await model.run({ image, mask: image });
+}
+
+// 5. 16-bit floats hold raw words in a Uint16Array; conversions keep the shape type.
+export async function halfAndBrainFloats(model: MixedFloats, words: Uint16Array): Promise<number> {
+  const brain = fromFloat32("bfloat16", tensor("float32", [2, 2, 3]));
+  expectTypeOf(brain).toEqualTypeOf<Tensor<"bfloat16", readonly [2, 2, 3]>>();
+  expectTypeOf(brain.data).toEqualTypeOf<Uint16Array>();
+  const half = tensor("float16", [2, 4], words);
+  const wide = tensor("float64", [3], new Float64Array(3));
+  const { flat, pairs } = await model.run({ half, brain, wide });
+  expectTypeOf(flat).toEqualTypeOf<Tensor<"bfloat16", readonly [2, 6]>>();
+  expectTypeOf(pairs).toEqualTypeOf<Tensor<"float16", readonly [2, 2, 2]>>();
+  const values = toFloat32(flat);
+  expectTypeOf(values).toEqualTypeOf<Tensor<"float32", readonly [2, 6]>>();
+  // @ts-expect-error the input is bfloat16, not float32
+  await model.run({ half, brain: values, wide });
+  // @ts-expect-error the input is float16: a bfloat16 tensor of the same words is another type
+  await model.run({ half: tensor("bfloat16", [2, 4], words), brain, wide });
+  // @ts-expect-error float16 data is a Uint16Array of words, not a Float32Array
+  const wrong: Tensor<"float16", readonly [2]> = { dtype: "float16", shape: [2], data: new Float32Array(2) };
+  // @ts-expect-error toFloat32 takes float tensors only
+  toFloat32(tensor("int32", [1]));
+  expectTypeOf(wrong).not.toBeNever();
+  return values.data[0]!;
 }

@@ -30,8 +30,8 @@ const TSCONFIG = {
   include: ["*.ts", "node/*.ts", "web/*.ts"],
 };
 
-const MAIN = `import { tensor } from "nnx-gen";
-import { decodeParams, tensor as webTensor } from "nnx-gen/web";
+const MAIN = `import { fromFloat32, tensor, toFloat32 } from "nnx-gen";
+import { decodeParams, fromFloat32 as webFromFloat32, tensor as webTensor, toFloat32 as webToFloat32 } from "nnx-gen/web";
 import { TinyCnn as NodeCnn } from "./node/tiny_cnn.js";
 import { TinyCnn as WebCnn } from "./web/tiny_cnn.js";
 
@@ -43,6 +43,12 @@ export async function both(weights: ArrayBuffer): Promise<number> {
   const { logits } = await b.run({ image: webTensor("float32", [1, 28, 28, 1]) });
   await Promise.all([a.run({ image }), c.release()]);
   return logits.data[0]!;
+}
+
+export function conversions(): number {
+  const words: Uint16Array = fromFloat32("bfloat16", tensor("float32", [2], [1, 2])).data;
+  const half = webFromFloat32("float16", webTensor("float32", [1], [0.5]));
+  return words[0]! + toFloat32(tensor("bfloat16", [1], words.subarray(0, 1))).data[0]! + webToFloat32(half).data[0]!;
 }
 `;
 

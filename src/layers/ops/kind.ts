@@ -6,7 +6,7 @@
 import { canonicalize, inexact, isFloating, pythonScalar, resultType, type JaxType } from "../../dtypes/promote.js";
 import type { IrLayer, TensorType } from "../../ir/model.js";
 import type { Lowering } from "../../runtime/lowering.js";
-import { astype } from "../../runtime/onnx/ops_elementwise.js";
+import { castValue, graphDtype } from "../../runtime/onnx/ops_elementwise.js";
 import { Expr, product } from "../../shapes/expr.js";
 import type { DType } from "../../tensor.js";
 import { asList, normalizeAxes, normalizeAxis, numel, ZERO } from "../common.js";
@@ -28,8 +28,8 @@ export interface OpAttrs {
   readonly axes: readonly number[];
 }
 
-/** The dtypes the runtime computes elementwise ops in today. */
-const COMPUTABLE: ReadonlySet<DType> = new Set(["float32", "int32", "bool"]);
+/** The dtypes the runtime computes elementwise ops in (float16/bfloat16: in float32, rounded as JAX does). */
+const COMPUTABLE: ReadonlySet<DType> = new Set(["float32", "float16", "bfloat16", "int32", "bool"]);
 
 /** How a YAML number was written decides its JAX type: `2` is a weak int, `2.0`, `1e-5`, `.5` weak floats. */
 export function literalKind(text: string | undefined, value: number): "int" | "float" {
@@ -60,9 +60,9 @@ function operandsOf(def: OpDef, f: Readonly<Record<string, unknown>>, ctx: Layer
 function dtypes(def: OpDef, operands: readonly Operand[], values: readonly TensorType[], args: Readonly<Record<string, unknown>>, ctx: LayerContext): { compute: DType; output: DType } | undefined {
   const name = def.names[0]!;
   let vi = 0;
-  const types: JaxType[] = operands.map((o) => (isConst(o) ? pythonScalar(o.kind) : { dtype: canonicalize(values[vi++]!.dtype), weak: false }));
+  const types: JaxType[] = operands.map((o) => (isConst(o) ? pythonScalar(o.kind, ctx.x64) : { dtype: canonicalize(values[vi++]!.dtype, ctx.x64), weak: false }));
   const field = ctx.given("input") ? "input" : undefined;
-  const promote = (ts: JaxType[]): JaxType => resultType(def.implicit ? [...ts, pythonScalar(def.implicit)] : ts);
+  const promote = (ts: JaxType[]): JaxType => resultType(def.implicit ? [...ts, pythonScalar(def.implicit, ctx.x64)] : ts, ctx.x64);
   let compute: DType;
   let output: DType;
   switch (def.dtype) {
@@ -85,25 +85,25 @@ function dtypes(def: OpDef, operands: readonly Operand[], values: readonly Tenso
       break;
     }
     case "inexact":
-      compute = output = inexact(promote(types)).dtype;
+      compute = output = inexact(promote(types), ctx.x64).dtype;
       break;
     case "logical":
       compute = output = "bool";
       break;
     case "where":
-      compute = output = resultType(types.slice(1)).dtype;
+      compute = output = resultType(types.slice(1), ctx.x64).dtype;
       break;
     case "astype": {
       const to = args["dtype"] as DType;
-      compute = output = canonicalize(to);
+      compute = output = canonicalize(to, ctx.x64);
       if (to !== output) ctx.warn("NNX2067", "dtype", `astype ${to} gives ${output}: JAX computes with jax_enable_x64 off, where ${to} is not available`, `write dtype: ${output}`);
       break;
     }
   }
   for (const d of new Set([compute, output])) {
     if (!COMPUTABLE.has(d)) {
-      const runtime = "nnx-gen's runtime computes these ops in float32, int32 and bool only";
-      if (def.dtype === "astype") ctx.error("NNX2063", "dtype", `astype to ${d}: ${runtime} so far`, "use dtype float32, int32 or bool");
+      const runtime = "nnx-gen's runtime computes these ops in float32, float16, bfloat16, int32 and bool only";
+      if (def.dtype === "astype") ctx.error("NNX2063", "dtype", `astype to ${d}: ${runtime} so far`, "use dtype float32, bfloat16, int32 or bool");
       else {
         const why = types.map((t) => (t.weak ? `weak ${isFloating(t.dtype) ? "float" : "int"}` : t.dtype)).join(", ");
         ctx.error("NNX2063", field, `${name} here computes in ${d} (JAX's type promotion of ${why}), and ${runtime} so far`, "convert the inputs first: {type: astype, dtype: float32}");
@@ -155,7 +155,7 @@ function build(def: OpDef) {
     const output: TensorType = { dtype: types.output, shape };
     const per = def.inputs === "many" ? def.flops * (operands.length - 1) : def.flops;
     const counted = def.shape === "reduce" ? product(inputShape) : numel(output);
-    return { attrs: { args, operands, compute: types.compute, axes }, output, params: [], cost: { macs: ZERO, flops: counted.mul(per) } };
+    return { attrs: { args, operands, compute: types.compute, axes }, numerics: { compute: types.compute }, output, params: [], cost: { macs: ZERO, flops: counted.mul(per) } };
   };
 }
 
@@ -164,14 +164,16 @@ function lower(def: OpDef) {
     const { g } = l;
     const a = layer.attrs;
     // compare: ONNX orders no bools, JAX does (False < True): compare them as int32.
-    const dtype: DType = def.dtype === "compare" && a.compute === "bool" ? "int32" : a.compute;
+    const compute: DType = def.dtype === "compare" && a.compute === "bool" ? "int32" : a.compute;
+    // 16-bit floats are float32 in the graph, rounded after each op (runtime/onnx/rounding.ts).
+    const dtype = graphDtype(compute);
     let vi = 0;
     const xs = a.operands.map((o, k) => {
       if (isConst(o)) return g.scalar(o.constant, dtype);
       const name = ins[vi]!;
-      const from = l.dtype(layer.inputs[vi++]!);
-      const to = def.dtype === "logical" || (def.dtype === "where" && k === 0) ? "bool" : dtype;
-      return astype(g, name, from, to);
+      const from = l.valueDtype(layer.inputs[vi++]!);
+      const to = def.dtype === "logical" || (def.dtype === "where" && k === 0) ? "bool" : compute;
+      return castValue(g, name, from, to);
     });
     const e: Emit = { g, dtype, args: a.args, axes: a.axes, k: (v) => g.scalar(v, dtype) };
     if (dtype === "bool" && def.boolOp) return xs.slice(1).reduce((acc, x) => g.node(def.boolOp!, def.boolOp === "Identity" ? [acc] : [acc, x]), xs[0]!);

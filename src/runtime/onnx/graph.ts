@@ -5,6 +5,7 @@
 
 import { allocate, tensor, type DType, type Tensor } from "../../tensor.js";
 import type { ExternalDataFile } from "../backend.js";
+import { roundingOf, roundScalar, type Half, type Rounding } from "./rounding.js";
 import { ONNX_DTYPE, encodeModel, type AttrValue, type Dim, type NodeDef, type TensorDef, type ValueInfoDef } from "./proto.js";
 
 export type { Dim } from "./proto.js";
@@ -64,6 +65,12 @@ export interface BuildOptions {
    * each tensor is its own in-memory file.
    */
   readonly externalFile?: string;
+  /**
+   * Graph inputs and outputs of these dtypes are declared float32 at the interface, with an
+   * exact Cast inside (bfloat16 -> float32 and back loses nothing): for runtimes whose API
+   * cannot pass them (onnxruntime-web and onnxruntime-node have no bfloat16 tensors).
+   */
+  readonly float32Interface?: readonly DType[];
 }
 
 export class GraphBuilder {
@@ -79,6 +86,14 @@ export class GraphBuilder {
   /** Parameter tensors already stored, so a tied weight is one initializer however often it is read. */
   private readonly sharedInits = new WeakMap<Tensor, string>();
   private counter = 0;
+  /**
+   * JAX's rounding points while a layer computing in float16/bfloat16 is lowered (./rounding.ts):
+   * values stay float32 in the graph, and every arithmetic node's result is rounded to `ops`
+   * (dots and convs to `dots`), as XLA's CPU compiler converts each such op to float32 and back.
+   */
+  rounding: Rounding | undefined = undefined;
+  /** roundTo's results by name: the 16-bit value each widened, so an output needs no third Cast. */
+  private readonly narrowed = new Map<string, { dtype: Half; value: string }>();
 
   constructor(readonly graphName = "nnx_gen", readonly producerVersion = "0.1.0") {}
 
@@ -153,6 +168,8 @@ export class GraphBuilder {
 
   /** A 0-d constant of `dtype` (16-bit floats are made by a Cast that ORT folds). */
   scalar(value: number, dtype: DType): string {
+    // A Python scalar meeting a 16-bit array takes its dtype (weak typing): rounded once here.
+    if (dtype === "float32" && this.rounding?.ops) value = roundScalar(value, this.rounding.ops);
     return this.cached(`s:${dtype}:${Object.is(value, -0) ? "-0" : value}`, () => {
       if (dtype === "float16" || dtype === "bfloat16") return this.node("Cast", [this.scalar(value, "float32")], { to: onnxDType(dtype) });
       const t = tensor(dtype, [], allocate(dtype, 1));
@@ -181,7 +198,49 @@ export class GraphBuilder {
     const a: Record<string, AttrValue> = {};
     for (const [k, v] of Object.entries(attrs)) if (v !== undefined) a[k] = toAttrValue(k, v);
     this.nodes.push({ op, inputs: [...inputs], outputs, name: `n${this.nodes.length}_${op}`, attrs: a, ...(opts.domain !== undefined ? { domain: opts.domain } : {}) });
-    return outputs;
+    const to = this.rounding && !opts.outputs && nOutputs === 1 ? roundingOf(this.rounding, op) : undefined;
+    return to ? [this.roundTo(outputs[0]!, to)] : outputs;
+  }
+
+  /** x (float32 in the graph) rounded to a 16-bit float and back: one Cast each way, round to nearest even. */
+  roundTo(x: string, to: Half): string {
+    const saved = this.rounding;
+    this.rounding = undefined;
+    try {
+      const narrow = this.node("Cast", [x], { to: onnxDType(to) });
+      const wide = this.node("Cast", [narrow], { to: onnxDType("float32") });
+      this.narrowed.set(wide, { dtype: to, value: narrow });
+      return wide;
+    } finally {
+      this.rounding = saved;
+    }
+  }
+
+  /**
+   * A composite standing for one XLA op (log1p, expm1, erfc): computed in float32 and, in 16
+   * bits, rounded once, as XLA converts that one op to float32 and back.
+   */
+  atomic(fn: () => string): string {
+    const half = this.rounding?.ops;
+    if (!half) return fn();
+    return this.roundTo(this.withRounding(undefined, fn), half);
+  }
+
+  /** x as a `to` tensor: the Cast roundTo made when x is its result, else a new Cast (x exact in `to`). */
+  narrowTo(x: string, to: Half): string {
+    const n = this.narrowed.get(x);
+    return n?.dtype === to ? n.value : this.node("Cast", [x], { to: onnxDType(to) });
+  }
+
+  /** Run `fn` with these rounding points (undefined: exact float32, as Flax's norm statistics). */
+  withRounding<T>(r: Rounding | undefined, fn: () => T): T {
+    const saved = this.rounding;
+    this.rounding = r;
+    try {
+      return fn();
+    } finally {
+      this.rounding = saved;
+    }
   }
 
   /**
@@ -191,6 +250,7 @@ export class GraphBuilder {
   subgraph(fill: (b: GraphBuilder) => string, dtype: DType): AttrValue {
     const b = new GraphBuilder(this.fresh("branch"));
     b.used = this.used;
+    b.rounding = this.rounding;
     let out = fill(b);
     // A branch's output must be produced inside it.
     if (!b.produced.has(out)) out = b.node("Identity", [out]);
@@ -220,22 +280,60 @@ export class GraphBuilder {
       offset = at + raw.byteLength;
       return { ...base, external: { location: opts.externalFile, offset: at, length: raw.byteLength } };
     });
-    const rn = (v: string): string => this.alias.get(v) ?? v;
+    const { inputs, outputs, head, tail, inner } = this.widenInterface(new Set(opts.float32Interface ?? []));
+    const rn = (v: string): string => {
+      const a = this.alias.get(v) ?? v;
+      return inner.get(a) ?? a;
+    };
     // Branches read outer values by name: renames reach into them too.
     const renameNode = (n: NodeDef): NodeDef => ({ ...n, inputs: n.inputs.map(rn), outputs: n.outputs.map(rn), ...(n.attrs ? { attrs: renameAttrs(n.attrs) } : {}) });
     const renameAttrs = (attrs: Readonly<Record<string, AttrValue>>): Record<string, AttrValue> =>
       Object.fromEntries(Object.entries(attrs).map(([k, a]) => [k, a.kind === "graph" ? { kind: "graph", value: { ...a.value, nodes: a.value.nodes.map(renameNode) } } : a]));
-    const nodes = this.nodes.map(renameNode);
+    const nodes = [...head, ...this.nodes.map(renameNode), ...tail];
     const bytes = encodeModel({
       irVersion: IR_VERSION,
       opsets: [{ domain: "", version: OPSET }],
       producerName: "nnx-gen",
       producerVersion: this.producerVersion,
-      graph: { name: this.graphName, nodes, initializers, inputs: this.inputs, outputs: this.outputs },
+      graph: { name: this.graphName, nodes, initializers, inputs, outputs },
     });
     return { bytes, externalData };
   }
+
+  /**
+   * The interface with `widen`'s dtypes declared float32: each such input X is read through
+   * Cast(X) -> an internal name, and each such output is produced under an internal name and
+   * Cast to float32 under its own. `inner` maps interface names to internal ones.
+   */
+  private widenInterface(widen: ReadonlySet<DType>) {
+    const inner = new Map<string, string>();
+    const head: NodeDef[] = [];
+    const tail: NodeDef[] = [];
+    if (widen.size === 0) return { inputs: this.inputs, outputs: this.outputs, head, tail, inner };
+    const cast = (from: string, to: string, dtype: DType): NodeDef => ({ op: "Cast", inputs: [from], outputs: [to], name: `interface_${to}`, attrs: { to: { kind: "int", value: onnxDType(dtype) } } });
+    const inputNames = new Set(this.inputs.map((i) => i.name));
+    const inputs = this.inputs.map((i) => {
+      if (!widen.has(i.dtype)) return i;
+      const internal = this.fresh(`${i.name}_${i.dtype}`);
+      inner.set(i.name, internal);
+      head.push(cast(i.name, internal, i.dtype));
+      return { ...i, dtype: "float32" as const };
+    });
+    const outputs = this.outputs.map((o) => {
+      if (!widen.has(o.dtype)) return o;
+      // An input returned as is is already float32 at the interface.
+      if (!inputNames.has(o.name)) {
+        const internal = this.fresh(`${o.name}_${o.dtype}`);
+        inner.set(o.name, internal);
+        tail.push(cast(internal, o.name, "float32"));
+      }
+      return { ...o, dtype: "float32" as const };
+    });
+    return { inputs, outputs, head, tail, inner };
+  }
 }
+
+export type { Half, Rounding } from "./rounding.js";
 
 /** Where the next tensor starts in a shared external data file. */
 export function alignExternal(offset: number): number {

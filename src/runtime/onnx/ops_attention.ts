@@ -7,6 +7,8 @@
 
 import type { DType } from "../../tensor.js";
 import type { GraphBuilder } from "./graph.js";
+import { softmax } from "./ops_activation.js";
+import type { Half } from "./rounding.js";
 import { cast, concat, range, reshape, shapeOf, squeeze, transpose, unsqueeze } from "./ops_shape.js";
 
 export interface AttentionOptions {
@@ -32,6 +34,8 @@ export interface AttentionOptions {
 }
 
 const F32_MAX = 3.4028234663852886e38;
+/** jnp.finfo(dtype).max of the computation dtype. */
+const finfoMax = (half: Half | undefined): number => (half === "bfloat16" ? 3.3895313892515355e38 : half === "float16" ? 65504 : F32_MAX);
 
 /** Drop the leading size-1 axes of a mask or bias of higher rank than the logits (jax.nn's _ensure_4d adds them). */
 function dropLeading(g: GraphBuilder, x: string, rank: number, target: number): string {
@@ -70,6 +74,10 @@ export function dotProductAttention(g: GraphBuilder, q: string, k: string, v: st
     kt = unsqueeze(g, transpose(g, k, [...b, N, H, T]), [nb + 1]);
     vt = unsqueeze(g, transpose(g, v, [...b, N, T, H]), [nb + 1]);
   }
+  const half = g.rounding?.ops;
+  // jax.nn.dot_product_attention: float32 logits (preferred_element_type) and softmax, rounded to
+  // the dtype once after it; Flax's weights path rounds each op in the dtype (onnx/rounding.ts).
+  const weights = (): string => {
   let logits = g.node("MatMul", [qt, kt]);
   if (!o.weightsPath) logits = g.node("Mul", [logits, g.scalar(Math.fround(1 / Math.sqrt(o.depth)), "float32")]);
   if (groups !== 1) logits = reshape(g, logits, concat(g, [shapeOf(g, logits, 0, nb), g.constInt64([o.numHeads]), shapeOf(g, logits, nb + 2)], 0));
@@ -83,10 +91,13 @@ export function dotProductAttention(g: GraphBuilder, q: string, k: string, v: st
   if (o.causal) masks.push(trilMask(g, lengthOf(g, logits, lr - 2), lengthOf(g, logits, lr - 1)));
   if (masks.length > 0) {
     const keep = masks.reduce((a, m) => g.node("And", [a, m]));
-    const big = o.weightsPath ? -F32_MAX : Math.fround(-0.7 * F32_MAX);
+    // jnp.finfo(dtype).min in Flax's path; jax.nn's -0.7 * finfo(float32).max.
+    const big = o.weightsPath ? -finfoMax(half) : Math.fround(-0.7 * F32_MAX);
     logits = g.node("Where", [keep, logits, g.scalar(big, "float32")]);
   }
-  let p = g.node("Softmax", [logits], { axis: -1 });
+  return softmax(g, logits, -1);
+  };
+  let p = o.weightsPath || !half ? weights() : g.roundTo(g.withRounding(undefined, weights), half);
   if (groups !== 1) p = reshape(g, p, concat(g, [shapeOf(g, p, 0, nb), g.constInt64([o.numKvHeads, groups]), shapeOf(g, p, nb + 1)], 0));
   const out = g.node("MatMul", [p, vt]);
   if (groups === 1) return transpose(g, out, [...b, N, T, H]);

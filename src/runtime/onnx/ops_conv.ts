@@ -95,7 +95,9 @@ export function convNhwc(g: GraphBuilder, x: string, o: ConvOptions): string {
     w = o.kernel.name;
   }
   const ins = [xc, w];
-  if (o.bias !== undefined) ins.push(typeof o.bias === "string" ? o.bias : g.constant(o.bias, "conv_b"));
+  // In 16 bits JAX rounds the conv, then the bias add (onnx/rounding.ts): no fused bias then.
+  const bias = o.bias === undefined ? undefined : typeof o.bias === "string" ? o.bias : g.constant(o.bias, "conv_b");
+  if (bias !== undefined && !g.rounding) ins.push(bias);
   const y = g.node("Conv", ins, {
     kernel_shape: kernelSize,
     strides,
@@ -103,7 +105,8 @@ export function convNhwc(g: GraphBuilder, x: string, o: ConvOptions): string {
     pads: onnxPads(convPads),
     group: o.groups ?? 1,
   });
-  return b.restore(toChannelsLast(g, y, r));
+  const out = b.restore(toChannelsLast(g, y, r));
+  return bias !== undefined && g.rounding ? g.node("Add", [out, bias]) : out;
 }
 
 export type ConvTransposePadding = { readonly kind: "same" | "valid" | "circular" | "same_lower" } | { readonly kind: "explicit"; readonly pads: readonly Pair[] };
@@ -189,7 +192,7 @@ export function convTransposeNhwc(g: GraphBuilder, x: string, o: ConvTransposeOp
   const padded = extra.some(([lo, hi]) => lo > 0 || hi > 0);
   const b = withOneBatchDim(g, x, nBatch);
   const ins = [toChannelsFirst(g, b.x, r), w];
-  const biasInside = o.bias !== undefined && !padded && !circular;
+  const biasInside = o.bias !== undefined && !padded && !circular && !g.rounding;
   if (biasInside) ins.push(g.constant(o.bias!, "convt_b"));
   let y = g.node("ConvTranspose", ins, {
     kernel_shape: kernelSize,

@@ -13,6 +13,10 @@ const where = (g: GraphBuilder, c: string, a: string, b: string): string => g.no
  * of w; when w == 1 the answer is u itself. Exact to a few ulps for u > -1.
  */
 export function log1p(g: GraphBuilder, u: string): string {
+  return g.atomic(() => log1pF32(g, u));
+}
+
+function log1pF32(g: GraphBuilder, u: string): string {
   const one = g.scalar(1, "float32");
   const w = g.node("Add", [one, u]);
   const ratio = g.node("Div", [g.node("Mul", [g.node("Log", [w]), u]), g.node("Sub", [w, one])]);
@@ -24,6 +28,10 @@ export function log1p(g: GraphBuilder, u: string): string {
  * giving -1 and e^x == inf giving inf.
  */
 export function expm1(g: GraphBuilder, x: string): string {
+  return g.atomic(() => expm1F32(g, x));
+}
+
+function expm1F32(g: GraphBuilder, x: string): string {
   const one = g.scalar(1, "float32");
   const u = g.node("Exp", [x]);
   const um1 = g.node("Sub", [u, one]);
@@ -59,6 +67,10 @@ const ERFC_MAXLOG = 88.72283905206835;
  * x < 0. Unlike 1 - erf(x) it keeps its relative precision for large x (erfc(x) ~ 1e-38 at 9.2).
  */
 export function erfc(g: GraphBuilder, x: string): string {
+  return g.atomic(() => erfcF32(g, x));
+}
+
+function erfcF32(g: GraphBuilder, x: string): string {
   const f = (v: number): string => g.scalar(v, "float32");
   const xSq = g.node("Mul", [x, x]);
   const z = g.node("Neg", [xSq]);
@@ -92,4 +104,19 @@ export function astype(g: GraphBuilder, x: string, from: DType, to: DType): stri
     return where(g, g.node("GreaterOrEqual", [x, g.scalar(2 ** 31, "float32")]), g.scalar(2 ** 31 - 1, "int32"), cast);
   }
   return g.node("Cast", [x], { to: onnxDType(to) });
+}
+
+/** The dtype a value of this IR dtype has in the graph: 16-bit floats are float32 holding their exact values. */
+export function graphDtype(d: DType): DType {
+  return d === "float16" || d === "bfloat16" ? "float32" : d;
+}
+
+/**
+ * x.astype(to) between IR dtypes (./rounding.ts): a 16-bit float is float32 in the graph, so
+ * widening it is free and narrowing to it is one rounding.
+ */
+export function castValue(g: GraphBuilder, x: string, from: DType, to: DType): string {
+  if (from === to) return x;
+  const y = astype(g, x, graphDtype(from), graphDtype(to));
+  return to === "float16" || to === "bfloat16" ? g.roundTo(y, to) : y;
 }

@@ -18,6 +18,7 @@
 import { numElements, tensor, type Tensor } from "../../tensor.js";
 import type { GraphBuilder } from "./graph.js";
 import { add, mul, sub } from "./ops_math.js";
+import { roundScalar, type Half } from "./rounding.js";
 
 export interface Moments {
   /** Absent when the mean is zero (RMSNorm's use_mean=False). */
@@ -63,14 +64,16 @@ export function normalize(g: GraphBuilder, x: string, m: Moments, epsilon: numbe
  * float32 with Flax's roundings (each step rounded to float32: sqrt and division in double
  * then rounded are correctly rounded for float32 operands).
  */
-export function batchNormFactor(variance: Tensor, epsilon: number, scale: Tensor | undefined): Tensor {
+export function batchNormFactor(variance: Tensor, epsilon: number, scale: Tensor | undefined, half?: Half): Tensor {
   const v = variance.data as Float32Array;
   const s = scale?.data as Float32Array | undefined;
-  const eps = Math.fround(epsilon);
+  // In 16 bits each step rounds to the dtype (rsqrt is one op there), epsilon too (weak).
+  const q = half ? (x: number) => roundScalar(Math.fround(x), half) : Math.fround;
+  const eps = q(epsilon);
   const out = new Float32Array(v.length);
   for (let i = 0; i < v.length; i++) {
-    const r = Math.fround(1 / Math.fround(Math.sqrt(Math.fround(v[i]! + eps))));
-    out[i] = s ? Math.fround(r * s[i]!) : r;
+    const r = half ? q(1 / Math.sqrt(q(v[i]! + eps))) : Math.fround(1 / Math.fround(Math.sqrt(Math.fround(v[i]! + eps))));
+    out[i] = s ? q(r * s[i]!) : r;
   }
   if (numElements(variance.shape) !== out.length) throw new RangeError("batch_stats var has the wrong size");
   return tensor("float32", variance.shape, out);
