@@ -96,7 +96,7 @@ export async function compileModel(model: IrModel, source: ParamSource, options:
   checkParamBudget(model, budget);
   const params = await resolveParams(model, source, options.names);
   const backend = options.backend ?? (await defaultBackend());
-  const built = lowerModel(model, params);
+  const built = lowerModel(model, params, backend.target !== undefined ? { target: backend.target } : {});
   const session: Session = await backend.load(built.bytes, { threads: options.threads ?? 1, externalData: built.externalData }).catch((e: unknown) => {
     throw asRuntimeFailure(e, `${backend.name} could not load the model`);
   });
