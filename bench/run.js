@@ -199,10 +199,11 @@ async function main() {
     runners.push({ name: "ort (tuned malloc)", time: (m) => ortPeer(m, { ...plainEnv(), GLIBC_TUNABLES: tunables }) });
   }
   if (!skip.has("ort-web")) {
-    // nnx-gen/web's runtime: onnxruntime-web's wasm (SIMD, one thread) on the same exported graph.
+    // nnx-gen/web's runtime: onnxruntime-web's wasm (SIMD, one thread) on the graph nnx-gen/web
+    // builds (`export --target web`: the same model with the ops wasm runs fastest).
     runners.push({
       name: "ort-web (wasm)",
-      time: (m) => peerP50(run("node", ["bench/peers/ort_peer.mjs", "--runtime", "web", "--model", m.onnx, ...m.inputArgs, "--threads", "1", ...timing, "--name", m.name], plainEnv())),
+      time: (m) => peerP50(run("node", ["bench/peers/ort_peer.mjs", "--runtime", "web", "--model", m.onnxWeb, ...m.inputArgs, "--threads", "1", ...timing, "--name", m.name], plainEnv())),
     });
   }
   const torch = (m, mode, glibcTunables = tunables) =>
@@ -225,12 +226,14 @@ async function main() {
     const m = { name, ...MODELS[name] };
     m.params = path.join(work, `${name}.safetensors`);
     m.onnx = path.join(work, `${name}.onnx`);
+    m.onnxWeb = path.join(work, `${name}.web.onnx`);
     const ref = path.join(work, `${name}.reference.safetensors`);
     const skipped = {};
 
     // One set of parameters for everyone, from nnx-gen; the exported graph carries the same ones.
     run("node", ["bin/nnx-gen.js", "export", m.spec, "--format", "safetensors", "--seed", "0", "-o", m.params]);
     run("node", ["bin/nnx-gen.js", "export", m.spec, "--format", "onnx", "--params", m.params, "-o", m.onnx]);
+    if (!skip.has("ort-web")) run("node", ["bin/nnx-gen.js", "export", m.spec, "--format", "onnx", "--target", "web", "--params", m.params, "-o", m.onnxWeb]);
     // The benchmark inputs, exactly as `nnx-gen bench` makes them (seed 0), as .npy files.
     const model = specLoad.checkSpecFile(path.join(ROOT, m.spec)).model;
     const inputs = runCli.randomInputs(model, {}, m.dims, 0);
@@ -245,6 +248,8 @@ async function main() {
     const outDir = path.join(work, `${name}.nnx-out`);
     run("node", ["bin/nnx-gen.js", "run", m.spec, "--params", m.params, ...m.inputArgs, "--out", outDir], plainEnv());
     run("node", ["bench/peers/ort_peer.mjs", "--model", m.onnx, ...m.inputArgs, "--check", outDir]);
+    // The web graph on onnxruntime-web must reproduce it too (to float rounding: Winograd convolutions).
+    if (!skip.has("ort-web")) run("node", ["bench/peers/ort_peer.mjs", "--runtime", "web", "--model", m.onnxWeb, ...m.inputArgs, "--check", outDir]);
     // The torch peer against the float64 NumPy reference (small dims), which it also writes out.
     let haveRef = false;
     try {
