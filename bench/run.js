@@ -205,6 +205,12 @@ async function main() {
       name: "ort-web (wasm)",
       time: (m) => peerP50(run("node", ["bench/peers/ort_peer.mjs", "--runtime", "web", "--model", m.onnxWeb, ...m.inputArgs, "--threads", "1", ...timing, "--name", m.name], plainEnv())),
     });
+    // What the web graph buys: onnxruntime-web on the native graph, where the two differ.
+    runners.push({
+      name: "ort-web (wasm), node graph",
+      peer: "ort-web-node-graph",
+      time: (m) => peerP50(run("node", ["bench/peers/ort_peer.mjs", "--runtime", "web", "--model", m.onnx, ...m.inputArgs, "--threads", "1", ...timing, "--name", m.name], plainEnv())),
+    });
   }
   const torch = (m, mode, glibcTunables = tunables) =>
     peerP50(run(PYTHON, ["bench/peers/torch_peer.py", "--spec", m.spec, "--params", m.params, ...dimArgs(m.dims), "--threads", "1", "--malloc", mode, "--glibc-tunables", glibcTunables, ...timing]));
@@ -249,7 +255,10 @@ async function main() {
     run("node", ["bin/nnx-gen.js", "run", m.spec, "--params", m.params, ...m.inputArgs, "--out", outDir], plainEnv());
     run("node", ["bench/peers/ort_peer.mjs", "--model", m.onnx, ...m.inputArgs, "--check", outDir]);
     // The web graph on onnxruntime-web must reproduce it too (to float rounding: Winograd convolutions).
-    if (!skip.has("ort-web")) run("node", ["bench/peers/ort_peer.mjs", "--runtime", "web", "--model", m.onnxWeb, ...m.inputArgs, "--check", outDir]);
+    if (!skip.has("ort-web")) {
+      run("node", ["bench/peers/ort_peer.mjs", "--runtime", "web", "--model", m.onnxWeb, ...m.inputArgs, "--check", outDir]);
+      if (readFileSync(m.onnxWeb).equals(readFileSync(m.onnx))) skipped["ort-web-node-graph"] = "the web graph is the node graph";
+    }
     // The torch peer against the float64 NumPy reference (small dims), which it also writes out.
     let haveRef = false;
     try {
@@ -358,6 +367,7 @@ async function main() {
 function ratios(r) {
   const med = (n) => r[n]?.median_ms;
   const q = (a, b) => (med(a) !== undefined && med(b) !== undefined ? med(a) / med(b) : undefined);
+  const cpuQ = (a, b) => (r[a]?.cpu_median_ms && r[b]?.cpu_median_ms ? r[a].cpu_median_ms / r[b].cpu_median_ms : undefined);
   const torchBest = ["torch (plain)", "torch (tuned malloc)", "torch (tuned + hugetlb)"].filter((n) => med(n) !== undefined).sort((a, b) => med(a) - med(b))[0];
   return {
     // nnx-gen's overhead over serving the same exported graph with the same malloc settings.
@@ -373,7 +383,10 @@ function ratios(r) {
     // nnx-gen/web's runtime against the TensorFlow.js wasm peer (>= 1.00: at least as fast),
     // and against the native runtime (reported, not a target).
     "tfjs-wasm / ort-web (wasm)": q("tfjs-wasm", "ort-web (wasm)"),
-    "tfjs-wasm / ort-web (wasm), CPU time": r["tfjs-wasm"]?.cpu_median_ms && r["ort-web (wasm)"]?.cpu_median_ms ? r["tfjs-wasm"].cpu_median_ms / r["ort-web (wasm)"].cpu_median_ms : undefined,
+    "tfjs-wasm / ort-web (wasm), CPU time": cpuQ("tfjs-wasm", "ort-web (wasm)"),
+    // The web graph against the native graph, both on onnxruntime-web (> 1: the web graph is faster).
+    "ort-web node graph / web graph": q("ort-web (wasm), node graph", "ort-web (wasm)"),
+    "ort-web node graph / web graph, CPU time": cpuQ("ort-web (wasm), node graph", "ort-web (wasm)"),
     "ort-web (wasm) / ort (plain)": q("ort-web (wasm)", "ort (plain)"),
   };
 }
@@ -445,12 +458,12 @@ const pct = (x) => (x === undefined ? "-" : `${(100 * x).toFixed(0)}%`);
 
 function markdown(report) {
   const out = [];
-  out.push("| model | dims | runner | p50 ms: median of reps | best | GFLOP/s (median) |", "|---|---|---|---|---|---|");
+  out.push("| model | dims | runner | p50 ms: median of reps | best | GFLOP/s (median) | CPU ms per run (median of p50s) |", "|---|---|---|---|---|---|---|");
   for (const [name, r] of Object.entries(report.models)) {
     let first = true;
     for (const [runner, v] of Object.entries(r.runners)) {
       const gf = v.flops ? (v.flops / v.median_ms / 1e6).toFixed(1) : "";
-      out.push(`| ${first ? name : ""} | ${first ? fmtDims(r.dims) : ""} | ${runner} | ${f2(v.median_ms)} | ${f2(v.best_ms)} | ${gf} |`);
+      out.push(`| ${first ? name : ""} | ${first ? fmtDims(r.dims) : ""} | ${runner} | ${f2(v.median_ms)} | ${f2(v.best_ms)} | ${gf} | ${f2(v.cpu_median_ms)} |`);
       first = false;
     }
   }
@@ -460,9 +473,10 @@ function markdown(report) {
     out.push(`| ${name} | ${f2(q["nnx-gen / ort (tuned malloc)"])} | ${f2(q["nnx-gen (plain malloc) / ort (plain)"])} | ${f2(q["nnx-gen / ort (plain)"])} | ${f2(q["nnx-gen / nnx-gen (onnxruntime-node binding)"])} | ${f2(q["nnx-gen / torch best"])} | ${f2(q["speed-up over torch best"])} | ${f2(q["speed-up over tfjs-wasm"])} |`);
   }
   // The browser runtime (nnx-gen/web): onnxruntime-web wasm against the TensorFlow.js wasm peer.
-  out.push("", "| model | tfjs-wasm / ort-web (wasm) (>= 1: ort-web at least as fast) | the same, CPU time | ort-web (wasm) / native ort (plain) (reported, not a target) |", "|---|---|---|---|");
+  out.push("", "| model | tfjs-wasm / ort-web (wasm) (>= 1: ort-web at least as fast) | the same, CPU time | web graph speed-up on ort-web (node graph / web graph) | the same, CPU time | ort-web (wasm) / native ort (plain) (reported, not a target) |", "|---|---|---|---|---|---|");
   for (const [name, r] of Object.entries(report.models)) {
-    out.push(`| ${name} | ${f2(r.ratios["tfjs-wasm / ort-web (wasm)"])} | ${f2(r.ratios["tfjs-wasm / ort-web (wasm), CPU time"])} | ${f2(r.ratios["ort-web (wasm) / ort (plain)"])} |`);
+    const q = r.ratios;
+    out.push(`| ${name} | ${f2(q["tfjs-wasm / ort-web (wasm)"])} | ${f2(q["tfjs-wasm / ort-web (wasm), CPU time"])} | ${f2(q["ort-web node graph / web graph"])} | ${f2(q["ort-web node graph / web graph, CPU time"])} | ${f2(q["ort-web (wasm) / ort (plain)"])} |`);
   }
   if (report.peak || report.fma_peak) {
     out.push(
