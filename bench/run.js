@@ -183,7 +183,7 @@ async function main() {
   // Each runner returns {p50, ...} from one process run.
   const peerP50 = (stdout) => {
     const j = JSON.parse(stdout);
-    return { p50: stats.latencyStats(j.samples_ms).p50, min: Math.min(...j.samples_ms), conditions: j.conditions };
+    return { p50: stats.latencyStats(j.samples_ms).p50, min: Math.min(...j.samples_ms), ...(j.cpu_samples_ms ? { cpu_p50: stats.latencyStats(j.cpu_samples_ms).p50 } : {}), conditions: j.conditions };
   };
   const runners = [];
   if (!skip.has("nnx-gen")) {
@@ -206,9 +206,16 @@ async function main() {
     runners.push({ name: "ort (tuned malloc)", time: (m) => ortPeer(m, { ...plainEnv(), GLIBC_TUNABLES: tunables }) });
   }
   if (!skip.has("ort-web")) {
-    // nnx-gen/web's runtime: onnxruntime-web's wasm (SIMD, one thread) on the same exported graph.
+    // nnx-gen/web's runtime: onnxruntime-web's wasm (SIMD, one thread) on the graph nnx-gen/web
+    // builds (`export --target web`: the same model with the ops wasm runs fastest).
     runners.push({
       name: "ort-web (wasm)",
+      time: (m) => peerP50(run("node", ["bench/peers/ort_peer.mjs", "--runtime", "web", "--model", m.onnxWeb, ...m.inputArgs, "--threads", "1", ...timing, "--name", m.name], plainEnv())),
+    });
+    // What the web graph buys: onnxruntime-web on the native graph, where the two differ.
+    runners.push({
+      name: "ort-web (wasm), node graph",
+      peer: "ort-web-node-graph",
       time: (m) => peerP50(run("node", ["bench/peers/ort_peer.mjs", "--runtime", "web", "--model", m.onnx, ...m.inputArgs, "--threads", "1", ...timing, "--name", m.name], plainEnv())),
     });
   }
@@ -233,12 +240,14 @@ async function main() {
     const m = { name, ...MODELS[name] };
     m.params = path.join(work, `${name}.safetensors`);
     m.onnx = path.join(work, `${name}.onnx`);
+    m.onnxWeb = path.join(work, `${name}.web.onnx`);
     const ref = path.join(work, `${name}.reference.safetensors`);
     const skipped = {};
 
     // One set of parameters for everyone, from nnx-gen; the exported graph carries the same ones.
     run("node", ["bin/nnx-gen.js", "export", m.spec, "--format", "safetensors", "--seed", "0", "-o", m.params]);
     run("node", ["bin/nnx-gen.js", "export", m.spec, "--format", "onnx", "--params", m.params, "-o", m.onnx]);
+    if (!skip.has("ort-web")) run("node", ["bin/nnx-gen.js", "export", m.spec, "--format", "onnx", "--target", "web", "--params", m.params, "-o", m.onnxWeb]);
     // The benchmark inputs, exactly as `nnx-gen bench` makes them (seed 0), as .npy files.
     const model = specLoad.checkSpecFile(path.join(ROOT, m.spec)).model;
     const inputs = runCli.randomInputs(model, {}, m.dims, 0);
@@ -268,6 +277,11 @@ async function main() {
         if (got.shape.join() !== want.shape.join() || !(diff <= 1e-4 * scale)) throw new Error(`${name}: nnx-gen ${f} differs from the torch model (max abs diff ${diff}, scale ${scale})`);
       }
       skipped.tfjs = "full-size model: not run by the tfjs peer";
+    }
+    // The web graph on onnxruntime-web must reproduce it too (to float rounding: Winograd convolutions).
+    if (!skip.has("ort-web")) {
+      run("node", ["bench/peers/ort_peer.mjs", "--runtime", "web", "--model", m.onnxWeb, ...m.inputArgs, "--check", outDir]);
+      if (readFileSync(m.onnxWeb).equals(readFileSync(m.onnx))) skipped["ort-web-node-graph"] = "the web graph is the node graph";
     }
     // The torch peer against the float64 NumPy reference (small dims), which it also writes out.
     let haveRef = false;
@@ -342,6 +356,8 @@ async function main() {
       // The fastest single run of all processes: on a loaded machine, the least disturbed one.
       if (v.every((x) => x.min !== undefined)) s.min_ms = Math.min(...v.map((x) => x.min));
       if (v[0].conditions) s.conditions = v[0].conditions;
+      // The peers' CPU time per run (process.cpuUsage), less sensitive to other jobs than wall time.
+      if (v[0].cpu_p50 !== undefined) s.cpu_median_ms = stats.percentile(v.map((x) => x.cpu_p50), 50);
       if (v[0].gflops !== undefined) {
         s.flops = v[0].flops;
         s.gflops_median = s.flops / s.median_ms / 1e6;
@@ -377,6 +393,7 @@ async function main() {
 function ratios(r) {
   const med = (n) => r[n]?.median_ms;
   const q = (a, b) => (med(a) !== undefined && med(b) !== undefined ? med(a) / med(b) : undefined);
+  const cpuQ = (a, b) => (r[a]?.cpu_median_ms && r[b]?.cpu_median_ms ? r[a].cpu_median_ms / r[b].cpu_median_ms : undefined);
   const torchBest = ["torch (plain)", "torch (tuned malloc)", "torch (tuned + hugetlb)"].filter((n) => med(n) !== undefined).sort((a, b) => med(a) - med(b))[0];
   return {
     // nnx-gen's overhead over serving the same exported graph with the same malloc settings.
@@ -396,6 +413,10 @@ function ratios(r) {
     // nnx-gen/web's runtime against the TensorFlow.js wasm peer (>= 1.00: at least as fast),
     // and against the native runtime (reported, not a target).
     "tfjs-wasm / ort-web (wasm)": q("tfjs-wasm", "ort-web (wasm)"),
+    "tfjs-wasm / ort-web (wasm), CPU time": cpuQ("tfjs-wasm", "ort-web (wasm)"),
+    // The web graph against the native graph, both on onnxruntime-web (> 1: the web graph is faster).
+    "ort-web node graph / web graph": q("ort-web (wasm), node graph", "ort-web (wasm)"),
+    "ort-web node graph / web graph, CPU time": cpuQ("ort-web (wasm), node graph", "ort-web (wasm)"),
     "ort-web (wasm) / ort (plain)": q("ort-web (wasm)", "ort (plain)"),
   };
 }
@@ -469,12 +490,12 @@ const pct = (x) => (x === undefined ? "-" : `${(100 * x).toFixed(0)}%`);
 
 function markdown(report) {
   const out = [];
-  out.push("| model | dims | runner | p50 ms: median of reps | best | GFLOP/s (median) |", "|---|---|---|---|---|---|");
+  out.push("| model | dims | runner | p50 ms: median of reps | best | GFLOP/s (median) | CPU ms per run (median of p50s) |", "|---|---|---|---|---|---|---|");
   for (const [name, r] of Object.entries(report.models)) {
     let first = true;
     for (const [runner, v] of Object.entries(r.runners)) {
       const gf = v.flops ? (v.flops / v.median_ms / 1e6).toFixed(1) : "";
-      out.push(`| ${first ? name : ""} | ${first ? fmtDims(r.dims) : ""} | ${runner} | ${f2(v.median_ms)} | ${f2(v.best_ms)} | ${gf} |`);
+      out.push(`| ${first ? name : ""} | ${first ? fmtDims(r.dims) : ""} | ${runner} | ${f2(v.median_ms)} | ${f2(v.best_ms)} | ${gf} | ${f2(v.cpu_median_ms)} |`);
       first = false;
     }
   }
@@ -484,9 +505,10 @@ function markdown(report) {
     out.push(`| ${name} | ${f2(q["nnx-gen / ort (tuned malloc)"])} | ${f2(q["nnx-gen (plain malloc) / ort (plain)"])} | ${f2(q["nnx-gen / ort (plain)"])} | ${f2(q["nnx-gen / nnx-gen (onnxruntime-node binding)"])} | ${f2(q["nnx-gen / torch best"])} | ${f2(q["speed-up over torch best"])} | ${f2(q["speed-up over tfjs-wasm"])} |`);
   }
   // The browser runtime (nnx-gen/web): onnxruntime-web wasm against the TensorFlow.js wasm peer.
-  out.push("", "| model | tfjs-wasm / ort-web (wasm) (>= 1: ort-web at least as fast) | ort-web (wasm) / native ort (plain) (reported, not a target) |", "|---|---|---|");
+  out.push("", "| model | tfjs-wasm / ort-web (wasm) (>= 1: ort-web at least as fast) | the same, CPU time | web graph speed-up on ort-web (node graph / web graph) | the same, CPU time | ort-web (wasm) / native ort (plain) (reported, not a target) |", "|---|---|---|---|---|---|");
   for (const [name, r] of Object.entries(report.models)) {
-    out.push(`| ${name} | ${f2(r.ratios["tfjs-wasm / ort-web (wasm)"])} | ${f2(r.ratios["ort-web (wasm) / ort (plain)"])} |`);
+    const q = r.ratios;
+    out.push(`| ${name} | ${f2(q["tfjs-wasm / ort-web (wasm)"])} | ${f2(q["tfjs-wasm / ort-web (wasm), CPU time"])} | ${f2(q["ort-web node graph / web graph"])} | ${f2(q["ort-web node graph / web graph, CPU time"])} | ${f2(q["ort-web (wasm) / ort (plain)"])} |`);
   }
   if (report.peak || report.fma_peak) {
     out.push(

@@ -10,10 +10,12 @@ import { addParamOptions, budgetOf, nameMapping, paramSource, type ParamFlags } 
 import { choice, requireModel, type CommandResult } from "./program.js";
 
 const FORMATS = ["onnx", "safetensors"] as const;
+const TARGETS = ["node", "web"] as const;
 
 interface ExportFlags extends ParamFlags {
   format: (typeof FORMATS)[number];
   output: string;
+  target: (typeof TARGETS)[number];
 }
 
 export function registerExport(program: Command, io: CliIO, done: (r: CommandResult) => void): void {
@@ -22,7 +24,8 @@ export function registerExport(program: Command, io: CliIO, done: (r: CommandRes
     .description("write the model as ONNX, or its parameters as safetensors")
     .argument("<spec>", "spec file")
     .requiredOption("--format <format>", `onnx or safetensors`, choice(FORMATS))
-    .requiredOption("-o, --output <file>", "output file");
+    .requiredOption("-o, --output <file>", "output file")
+    .option("--target <runtime>", "onnx: the runtime the graph is tuned for, node (onnxruntime) or web (onnxruntime-web); same results", choice(TARGETS), "node");
   addParamOptions(cmd).action(async (spec: string, flags: ExportFlags) => {
     const model = requireModel(spec, io);
     const names = nameMapping(flags, io);
@@ -33,7 +36,7 @@ export function registerExport(program: Command, io: CliIO, done: (r: CommandRes
       io.stdout(`${params.size} parameters -> ${flags.output}\n`);
       return done({ exitCode: 0 });
     }
-    const dataFile = await writeOnnxModel(model, params, flags.output);
+    const dataFile = await writeOnnxModel(model, params, flags.output, undefined, flags.target);
     io.stdout(`${model.model} -> ${flags.output}${dataFile ? ` (+ weights in ${dataFile})` : ""}\n`);
     done({ exitCode: 0 });
   });

@@ -5,7 +5,7 @@ import type { IrModel } from "../ir/model.js";
 import { replaceFile, writeFileAtomic } from "./files.js";
 import type { Tensor } from "../tensor.js";
 import { lowerModel } from "../runtime/lower.js";
-import { alignExternal, type BuiltModel } from "../runtime/onnx/graph.js";
+import { alignExternal, type BuiltModel, type RuntimeTarget } from "../runtime/onnx/graph.js";
 import { PROTOBUF_MAX_BYTES } from "../runtime/onnx/proto.js";
 
 /** Weights are embedded unless the model would pass protobuf's 2 GiB limit. */
@@ -28,11 +28,11 @@ async function writeExternal(path: string, built: BuiltModel): Promise<void> {
  * to `<file>.data` beside it (ONNX external data, offsets 64-byte aligned). Returns that
  * file's name when one was written.
  */
-export async function writeOnnxModel(model: IrModel, params: ReadonlyMap<string, Tensor>, file: string, embedLimit = EMBED_LIMIT): Promise<string | undefined> {
+export async function writeOnnxModel(model: IrModel, params: ReadonlyMap<string, Tensor>, file: string, embedLimit = EMBED_LIMIT, target: RuntimeTarget = "node"): Promise<string | undefined> {
   const total = [...params.values()].reduce((n, t) => n + t.data.byteLength, 0);
   const dataFile = `${basename(file)}.data`;
   const external = total > embedLimit;
-  const built = lowerModel(model, params, external ? { externalAbove: 1024, externalFile: dataFile } : { externalAbove: Infinity });
+  const built = lowerModel(model, params, { ...(external ? { externalAbove: 1024, externalFile: dataFile } : { externalAbove: Infinity }), target });
   if (built.externalData.length > 0) {
     await writeExternal(join(dirname(file), dataFile), built).catch((e: Error) => {
       throw new UserError("NNX3040", `cannot write ${dataFile}: ${e.message}`);

@@ -7,6 +7,7 @@
 
 import { host } from "../host.js";
 import type { DType, Tensor } from "../tensor.js";
+import type { RuntimeTarget } from "./onnx/graph.js";
 
 /** An in-memory file a model refers to (ONNX external data for weights). */
 export interface ExternalDataFile {
@@ -24,6 +25,8 @@ export interface LoadOptions {
 export interface Backend {
   readonly name: string;
   readonly version: string;
+  /** The graph variant its kernels run fastest (default node): see onnx/kernels.ts. */
+  readonly target?: RuntimeTarget;
   load(model: Uint8Array, opts?: LoadOptions): Promise<Session>;
   /**
    * Dtypes this runtime's API cannot feed or fetch (bfloat16 for onnxruntime's JavaScript

@@ -16,15 +16,20 @@ import { onnxDType } from "./onnx/graph.js";
 import { layerParams } from "../params/stacked.js";
 import type { Lowering } from "./lowering.js";
 import { shapeOf } from "./onnx/ops_shape.js";
-import { GraphBuilder, type BuildOptions, type BuiltModel, type Dim } from "./onnx/graph.js";
+import { GraphBuilder, type BuildOptions, type BuiltModel, type Dim, type RuntimeTarget } from "./onnx/graph.js";
 import { nameRecord } from "../util/names.js";
 
 export function onnxDims(t: TensorType): Dim[] {
   return t.shape.map((d) => d.constant ?? d.toString());
 }
 
-export function lowerModel(model: IrModel, params: ReadonlyMap<string, Tensor>, options: BuildOptions = {}): BuiltModel {
-  const g = new GraphBuilder(model.model);
+export interface LowerOptions extends BuildOptions {
+  /** The runtime the graph is for (default node): see onnx/kernels.ts. */
+  readonly target?: RuntimeTarget;
+}
+
+export function lowerModel(model: IrModel, params: ReadonlyMap<string, Tensor>, options: LowerOptions = {}): BuiltModel {
+  const g = new GraphBuilder(model.model, undefined, options.target);
   params = layerParams(model, params);
   const types = valueTypes(model);
   // compileModel refuses inputs outside `dims` before a run, so these minimums always hold.

@@ -98,7 +98,10 @@ export async function compileModel(model: IrModel, source: ParamSource, options:
   const params = await resolveParams(model, source, options.names);
   const backend = options.backend ?? (await defaultBackend());
   const widened = new Set(backend.float32Interface ?? []);
-  const built = lowerModel(model, params, widened.size > 0 ? { float32Interface: [...widened] } : {});
+  const built = lowerModel(model, params, {
+    ...(widened.size > 0 ? { float32Interface: [...widened] } : {}),
+    ...(backend.target !== undefined ? { target: backend.target } : {}),
+  });
   const session: Session = await backend.load(built.bytes, { threads: options.threads ?? 1, externalData: built.externalData }).catch((e: unknown) => {
     throw asRuntimeFailure(e, `${backend.name} could not load the model`);
   });

@@ -34,6 +34,7 @@ export async function webBackend(options: WebBackendOptions = {}): Promise<Backe
   const executionProviders = [...(options.executionProviders ?? ["wasm"])];
   return {
     name: "onnxruntime-web",
+    target: "web",
     version: ort.env.versions.web ?? ort.env.versions.common,
     load: (model, opts) => loadOrtSession(ort, model, opts ?? {}, { executionProviders }),
     // onnxruntime-common has no bfloat16 tensor type.

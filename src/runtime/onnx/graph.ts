@@ -73,6 +73,9 @@ export interface BuildOptions {
   readonly float32Interface?: readonly DType[];
 }
 
+/** onnxruntime's native CPU build (the package root) or its WebAssembly build (nnx-gen/web). */
+export type RuntimeTarget = "node" | "web";
+
 export class GraphBuilder {
   private readonly nodes: NodeDef[] = [];
   private readonly inits: { name: string; t: Tensor }[] = [];
@@ -95,7 +98,12 @@ export class GraphBuilder {
   /** roundTo's results by name: the 16-bit value each widened, so an output needs no third Cast. */
   private readonly narrowed = new Map<string, { dtype: Half; value: string }>();
 
-  constructor(readonly graphName = "nnx_gen", readonly producerVersion = "0.1.0") {}
+  constructor(
+    readonly graphName = "nnx_gen",
+    readonly producerVersion = "0.1.0",
+    /** The runtime the graph is built for: kernels.ts picks the ops that run fastest there. */
+    readonly target: RuntimeTarget = "node",
+  ) {}
 
   /** A name not used yet, derived from `hint`. */
   fresh(hint: string): string {
@@ -248,7 +256,7 @@ export class GraphBuilder {
    * of this graph by name) and returns the branch's one output. Names are unique across both.
    */
   subgraph(fill: (b: GraphBuilder) => string, dtype: DType): AttrValue {
-    const b = new GraphBuilder(this.fresh("branch"));
+    const b = new GraphBuilder(this.fresh("branch"), this.producerVersion, this.target);
     b.used = this.used;
     b.rounding = this.rounding;
     let out = fill(b);

@@ -8,6 +8,8 @@ import type { Tensor } from "../../tensor.js";
 import type { Dim, GraphBuilder } from "./graph.js";
 import { flipHost, mulHost, transposeHost } from "./host.js";
 import { INT64_MAX, concat, range, reshape, shapeOf, slice, toChannelsFirst, toChannelsLast, withOneBatchDim } from "./ops_shape.js";
+import { kernelChoices } from "./kernels.js";
+import { winogradConv3x3 } from "./ops_winograd.js";
 import { cropNegative, dilateInput, onnxPads, pad, padConstant, padReflect, padWrap, resolvePadding, samePads, type Pair, type WindowPadding } from "./ops_spatial.js";
 
 export type ConvPadding = WindowPadding | { readonly kind: "circular" } | { readonly kind: "reflect" } | { readonly kind: "causal" };
@@ -51,6 +53,11 @@ export function convNhwc(g: GraphBuilder, x: string, o: ConvOptions): string {
   let minSpatial = spatial.map((n, i) => (typeof n === "number" ? n : o.minInputShape?.[nBatch + i]));
 
   const b = withOneBatchDim(g, x, nBatch);
+  const wino = winogradPads(g, b.x, o, spatial, padding, [...strides, ...kDil, ...inDil]);
+  if (wino) {
+    const kernel = o.mask ? mulHost(o.kernel as Tensor, o.mask) : (o.kernel as Tensor);
+    return b.restore(winogradConv3x3(g, b.x, { spatial: spatial as [number, number], kernel, pads: wino, ...(o.bias !== undefined ? { bias: o.bias } : {}) }));
+  }
   let xc = toChannelsFirst(g, b.x, r);
   if (inDil.some((d) => d !== 1)) {
     // lax.conv_general_dilated refuses string padding together with lhs dilation.
@@ -107,6 +114,22 @@ export function convNhwc(g: GraphBuilder, x: string, o: ConvOptions): string {
   });
   const out = b.restore(toChannelsLast(g, y, r));
   return bias !== undefined && g.rounding ? g.node("Add", [out, bias]) : out;
+}
+
+/**
+ * The static, non-negative pads of a convolution that kernels.ts runs as Winograd F(2x2, 3x3)
+ * on this target (3x3 float32 kernel, no strides or dilations, one group, static spatial
+ * sizes, enough channels); undefined for any other.
+ */
+function winogradPads(g: GraphBuilder, x: string, o: ConvOptions, spatial: readonly Dim[], padding: ConvPadding, steps: readonly number[]): [Pair, Pair] | undefined {
+  const k = o.kernel;
+  if (!isTensor(k) || k.dtype !== "float32" || k.shape.length !== 4 || k.shape[0] !== 3 || k.shape[1] !== 3) return undefined;
+  const min = kernelChoices(g).winogradMinChannels;
+  if (k.shape[2]! < min || k.shape[3]! < min || (o.groups ?? 1) !== 1 || steps.some((s) => s !== 1)) return undefined;
+  if (!spatial.every((n) => typeof n === "number") || padding.kind === "circular" || padding.kind === "reflect" || padding.kind === "causal") return undefined;
+  const res = resolvePadding(g, x, padding, spatial, [3, 3], [1, 1]);
+  if (res.kind !== "static" || res.pads.some(([lo, hi]) => lo < 0 || hi < 0)) return undefined;
+  return [res.pads[0]!, res.pads[1]!];
 }
 
 export type ConvTransposePadding = { readonly kind: "same" | "valid" | "circular" | "same_lower" } | { readonly kind: "explicit"; readonly pads: readonly Pair[] };
