@@ -94,7 +94,7 @@ function spawnChild(mode, name) {
 
 async function main() {
   const { values: o } = parseArgs({
-    options: { reps: { type: "string", default: "5" }, json: { type: "boolean", default: false }, child: { type: "string" }, case: { type: "string" } },
+    options: { reps: { type: "string", default: "5" }, cases: { type: "string" }, json: { type: "boolean", default: false }, child: { type: "string" }, case: { type: "string" } },
   });
   if (o.child) {
     console.log(JSON.stringify(await child(o.child, o.case)));
@@ -102,7 +102,10 @@ async function main() {
   }
   mkdirSync(WORK, { recursive: true });
   const report = { target_s: TARGET_S, reps: Number(o.reps), cases: {} };
-  for (const [name, c] of Object.entries(CASES)) {
+  const selected = o.cases ? o.cases.split(",") : Object.keys(CASES);
+  for (const name of selected) {
+    const c = CASES[name];
+    if (!c) throw new Error(`unknown case ${name}; cases: ${Object.keys(CASES).join(", ")}`);
     const params = path.join(WORK, `load.${name}.safetensors`);
     const onnx = path.join(WORK, `load.${name}.onnx`);
     const cli = (args) => {

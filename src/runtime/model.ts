@@ -96,8 +96,9 @@ export async function compileModel(model: IrModel, source: ParamSource, options:
   checkParamBudget(model, budget);
   const params = await resolveParams(model, source, options.names);
   const backend = options.backend ?? (await defaultBackend());
-  const built = lowerModel(model, params);
-  const session: Session = await backend.load(built.bytes, { threads: options.threads ?? 1, externalData: built.externalData }).catch((e: unknown) => {
+  const built = lowerModel(model, params, { mappedFiles: backend.mapsExternalFiles === true, fuseTransposedWeights: backend.ortContribOps === true });
+  const load = { threads: options.threads ?? 1, externalData: built.externalData, ...(built.externalDir !== undefined ? { externalDir: built.externalDir } : {}) };
+  const session: Session = await backend.load(built.bytes, load).catch((e: unknown) => {
     throw asRuntimeFailure(e, `${backend.name} could not load the model`);
   });
   const types = valueTypes(model);
