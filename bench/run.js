@@ -4,7 +4,7 @@
  * PyTorch (CPU) and TensorFlow.js (wasm), one thread each, float32, on the three reference
  * models in bench/models and the shipped examples in fixtures/examples. See bench/README.md.
  *
- *   npm run build && node bench/run.js [--reps 3] [--duration 3] [--models reference|examples|all|cnn,mlp,...]
+ *   npm run build && node bench/run.js [--reps 3] [--duration 3] [--models reference|examples|models|all|cnn,mlp,...]
  *                                      [--skip nnx-gen,ort,ort-web,torch,tfjs,load] [--out bench/results/NAME.json]
  *                                      [--markdown FILE.md] [--quiet-wait SECONDS]
  *                                      [--wait-load 0.8 --wait-load-max 1500]
@@ -18,7 +18,7 @@
  */
 
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -33,6 +33,7 @@ const NOTES_FMA_PEAK_GFLOPS = 205;
  * What is compared: spec, the dims timed, and small dims for the numerical check against the
  * NumPy reference. `group` is "reference" (the three shapes with targets) or "examples".
  */
+const MODEL_RUNNERS = ["nnx-gen", "torch (plain)", "torch (tuned malloc)"];
 const MODELS = {
   cnn: { group: "reference", spec: "bench/models/reference_cnn.yaml", dims: { batch: 8 }, checkDims: { batch: 2 } },
   mlp: { group: "reference", spec: "bench/models/reference_mlp.yaml", dims: { batch: 64 }, checkDims: { batch: 3 } },
@@ -43,6 +44,12 @@ const MODELS = {
   self_attention: { group: "examples", spec: "fixtures/examples/self_attention.yaml", dims: { batch: 8, seq: 128 }, checkDims: { batch: 2, seq: 8 } },
   segmenter: { group: "examples", spec: "fixtures/examples/segmenter.yaml", dims: { batch: 4, height: 128, width: 128 }, checkDims: { batch: 1, height: 16, width: 16 } },
   video_conv3d: { group: "examples", spec: "fixtures/examples/video_conv3d.yaml", dims: { batch: 4 }, checkDims: { batch: 1 } },
+  // Full-size architectures (issue 10): PyTorch runs them as hand-written modules
+  // (bench/peers/torch_models.py, `torchModel`) on the same weights, checked against nnx-gen's
+  // outputs on the benchmark inputs; only the runners listed are timed (a 500 MB model per process).
+  gpt2_small: { group: "models", spec: "fixtures/examples/gpt2_small.yaml", dims: { batch: 1, seq: 128 }, torchModel: "gpt2_small", only: MODEL_RUNNERS },
+  vit_b16: { group: "models", spec: "fixtures/examples/vit_b16.yaml", dims: { batch: 1 }, torchModel: "vit_b16", only: MODEL_RUNNERS },
+  resnet18: { group: "models", spec: "fixtures/examples/resnet18.yaml", dims: { batch: 8 }, torchModel: "resnet18", only: MODEL_RUNNERS },
 };
 
 /** Busy share of all CPUs over `ms`, from /proc/stat (Linux); 0 elsewhere. */
@@ -128,7 +135,7 @@ async function main() {
   }
   const names =
     o.models === "all" ? Object.keys(MODELS)
-    : o.models === "reference" || o.models === "examples" ? Object.keys(MODELS).filter((k) => MODELS[k].group === o.models)
+    : o.models === "reference" || o.models === "examples" || o.models === "models" ? Object.keys(MODELS).filter((k) => MODELS[k].group === o.models)
     : o.models.split(",");
   for (const n of names) if (!MODELS[n]) throw new Error(`unknown model ${n}; known: ${Object.keys(MODELS).join(", ")} (or all, reference, examples)`);
 
@@ -206,7 +213,8 @@ async function main() {
     });
   }
   const torch = (m, mode, glibcTunables = tunables) =>
-    peerP50(run(PYTHON, ["bench/peers/torch_peer.py", "--spec", m.spec, "--params", m.params, ...dimArgs(m.dims), "--threads", "1", "--malloc", mode, "--glibc-tunables", glibcTunables, ...timing]));
+    m.torchModel ? peerP50(run(PYTHON, ["bench/peers/torch_models.py", "--model", m.torchModel, "--params", m.params, ...m.inputArgs, "--threads", "1", "--malloc", mode, "--glibc-tunables", glibcTunables, "--warmup", o.warmup, "--duration", o.duration]))
+    : peerP50(run(PYTHON, ["bench/peers/torch_peer.py", "--spec", m.spec, "--params", m.params, ...dimArgs(m.dims), "--threads", "1", "--malloc", mode, "--glibc-tunables", glibcTunables, ...timing]));
   if (!skip.has("torch")) {
     runners.push({ name: "torch (plain)", peer: "torch", time: (m) => torch(m, "plain") });
     runners.push({ name: "torch (tuned malloc)", peer: "torch", time: (m) => torch(m, "tuned") });
@@ -245,9 +253,25 @@ async function main() {
     const outDir = path.join(work, `${name}.nnx-out`);
     run("node", ["bin/nnx-gen.js", "run", m.spec, "--params", m.params, ...m.inputArgs, "--out", outDir], plainEnv());
     run("node", ["bench/peers/ort_peer.mjs", "--model", m.onnx, ...m.inputArgs, "--check", outDir]);
+    if (m.torchModel) {
+      // The hand-written torch model against nnx-gen on the benchmark inputs: max|d| / max|torch| <= 1e-4.
+      const torchOut = path.join(work, `${name}.torch-out`);
+      run(PYTHON, ["bench/peers/torch_models.py", "--model", m.torchModel, "--params", m.params, ...m.inputArgs, "--out", torchOut]);
+      for (const f of readdirSync(torchOut)) {
+        const want = npy.readNpy(readFileSync(path.join(torchOut, f)), f);
+        const got = npy.readNpy(readFileSync(path.join(outDir, f)), f);
+        let diff = 0, scale = 0;
+        for (let i = 0; i < want.data.length; i++) {
+          diff = Math.max(diff, Math.abs(got.data[i] - want.data[i]));
+          scale = Math.max(scale, Math.abs(want.data[i]));
+        }
+        if (got.shape.join() !== want.shape.join() || !(diff <= 1e-4 * scale)) throw new Error(`${name}: nnx-gen ${f} differs from the torch model (max abs diff ${diff}, scale ${scale})`);
+      }
+      skipped.tfjs = "full-size model: not run by the tfjs peer";
+    }
     // The torch peer against the float64 NumPy reference (small dims), which it also writes out.
     let haveRef = false;
-    try {
+    if (!m.torchModel) try {
       run(PYTHON, ["bench/peers/torch_peer.py", "--spec", m.spec, ...dimArgs(m.checkDims), "--params", m.params, "--check", "--write-reference", ref]);
       haveRef = true;
     } catch (e) {
@@ -299,7 +323,7 @@ async function main() {
     }
     process.stderr.write(`${name}: runners agree with the reference${Object.keys(skipped).length ? ` (skipped: ${Object.entries(skipped).map(([k, v]) => `${k}: ${v}`).join("; ")})` : ""}\n`);
 
-    const active = runners.filter((r) => !r.peer || !skipped[r.peer]);
+    const active = runners.filter((r) => (!r.peer || !skipped[r.peer]) && (!m.only || m.only.includes(r.name)));
     const results = Object.fromEntries(active.map((r) => [r.name, []]));
     for (let rep = 0; rep < report.reps; rep++) {
       for (const r of active) {

@@ -13,6 +13,8 @@ import { describe, expect, it } from "vitest";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const PYTHON = process.env["NNX_GEN_TORCH_PYTHON"] ?? "/usr/bin/python3";
+/** Scripts that check a few whole models rather than >= 100 random configurations. */
+const MIN_CONFIGURATIONS: Record<string, number> = { "check_models.py": 4 };
 const SCRIPTS = readdirSync(join(ROOT, "test/torch")).filter((f) => /^check_.*\.py$/.test(f)).sort();
 
 function torchImportable(): boolean {
@@ -40,7 +42,7 @@ describe("PyTorch cross-checks", () => {
       // Each script ends with "<topic>: N configurations matched".
       const m = /(\d+) configurations matched\s*$/.exec(out.trim());
       expect(m, `${script} printed no final count:\n${out}`).not.toBeNull();
-      expect(Number(m![1])).toBeGreaterThanOrEqual(100);
+      expect(Number(m![1])).toBeGreaterThanOrEqual(MIN_CONFIGURATIONS[script] ?? 100);
     }, 660_000);
   }
 });
