@@ -22,10 +22,17 @@
  *     outputs: [{type, dims, data: TypedArray} | null]    null: ORT allocates, result is copied
  *     results: [null | {type, dims, data: ArrayBuffer}]   one per null output
  *   release(session)
+ *   mapFile(path, expectedBytes) -> ArrayBuffer over a private, copy-on-write mapping of the file
+ *     (unmapped when the buffer is collected); throws when the file is not expectedBytes long
  */
 #define NAPI_VERSION 8
 #include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <node_api.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,8 +47,6 @@ static OrtMemoryInfo *cpu_memory = NULL;
 #define MAX_VALUES 64
 #define MAX_RANK 32
 #define MAX_NAME 256
-/* External initializers: one in-memory file per large tensor (GPT-2 small has 74). */
-#define MAX_EXTERNAL 65536
 
 typedef struct {
   OrtSession *session;
@@ -262,20 +267,16 @@ static napi_value copy_out(napi_env env, OrtValue *value) {
   return result;
 }
 
-/* Names from a JS array of strings into `storage` (limit x MAX_NAME); their count or -1. */
-static int get_names_up_to(napi_env env, napi_value array, uint32_t limit, char (*storage)[MAX_NAME], const char **names) {
+/* Names from a JS array of strings into `storage` (MAX_VALUES x MAX_NAME); their count or -1. */
+static int get_names(napi_env env, napi_value array, char (*storage)[MAX_NAME], const char **names) {
   uint32_t count = 0;
-  if (napi_get_array_length(env, array, &count) != napi_ok || count > limit) return -1;
+  if (napi_get_array_length(env, array, &count) != napi_ok || count > MAX_VALUES) return -1;
   for (uint32_t i = 0; i < count; i++) {
     napi_value v;
     if (napi_get_element(env, array, i, &v) != napi_ok || !get_string(env, v, storage[i], MAX_NAME)) return -1;
     names[i] = storage[i];
   }
   return (int)count;
-}
-
-static int get_names(napi_env env, napi_value array, char (*storage)[MAX_NAME], const char **names) {
-  return get_names_up_to(env, array, MAX_VALUES, storage, names);
 }
 
 /* ---- exported functions ------------------------------------------------------------------ */
@@ -317,12 +318,66 @@ static void finalize_session(napi_env env, void *data, void *hint) {
   free(handle);
 }
 
-static napi_value create_session_from(napi_env env, void *bytes, size_t length, int32_t threads, uint32_t n_external,
-                                      const char **external_names, char **external_buffers, size_t *external_lengths);
+/* Frees what create_session built from its arguments. */
+static void release_initializers(OrtValue **values, const char **names, size_t count) {
+  for (size_t i = 0; i < count; i++) {
+    if (values && values[i]) ORT_CALL(ReleaseValue)(values[i]);
+    if (names) free((void *)names[i]);
+  }
+  free(values);
+  free((void *)names);
+}
+
+/*
+ * Initializers given as tensors over the caller's memory ({type, dims, data}), by name: ORT
+ * uses that memory in place (AddExternalInitializers) instead of copying each weight into
+ * buffers of its own, which on a 500 MB model is ~125k fresh pages to fault in. The memory
+ * must stay alive and unchanged as long as the session.
+ */
+static int add_initializers(napi_env env, OrtSessionOptions *options, napi_value names_array, napi_value tensors_array, OrtValue ***values_out,
+                            const char ***names_out, size_t *count_out) {
+  uint32_t n = 0, n_tensors = 0;
+  if (napi_get_array_length(env, names_array, &n) != napi_ok || napi_get_array_length(env, tensors_array, &n_tensors) != napi_ok || n != n_tensors) {
+    throw_message(env, "createSession: initializer names and tensors must be arrays of the same length");
+    return 0;
+  }
+  *count_out = n;
+  *values_out = calloc(n ? n : 1, sizeof(OrtValue *));
+  *names_out = calloc(n ? n : 1, sizeof(char *));
+  Described *described = calloc(n ? n : 1, sizeof(Described));
+  if (!*values_out || !*names_out || !described) {
+    free(described);
+    throw_message(env, "out of memory");
+    return 0;
+  }
+  int ok = 1;
+  // Every description first (reads may run JavaScript), the memory after.
+  for (uint32_t i = 0; ok && i < n; i++) {
+    napi_value name, t;
+    size_t length = 0;
+    char *copy = NULL;
+    ok = napi_get_element(env, names_array, i, &name) == napi_ok && napi_get_value_string_utf8(env, name, NULL, 0, &length) == napi_ok &&
+         (copy = malloc(length + 1)) != NULL && napi_get_value_string_utf8(env, name, copy, length + 1, &length) == napi_ok;
+    (*names_out)[i] = copy;
+    if (!ok) {
+      throw_message(env, "createSession: initializer names must be strings");
+      break;
+    }
+    ok = napi_get_element(env, tensors_array, i, &t) == napi_ok && describe_tensor(env, t, copy, &described[i]);
+  }
+  for (uint32_t i = 0; ok && i < n; i++) {
+    Bound ignored;
+    ok = ((*values_out)[i] = bind_tensor(env, &described[i], (*names_out)[i], &ignored)) != NULL;
+  }
+  free(described);
+  if (ok && n) ok = !throw_status(env, ORT_CALL(AddExternalInitializers)(options, *names_out, (const OrtValue *const *)*values_out, n), "createSession");
+  return ok;
+}
 
 static napi_value create_session(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 7;
+  napi_value argv[7];
+  char external_dir[4096];
   NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (ort == NULL) return throw_message(env, "open() the onnxruntime library first");
   void *bytes = NULL;
@@ -330,71 +385,66 @@ static napi_value create_session(napi_env env, napi_callback_info info) {
   int32_t threads = 1;
   uint32_t n_external = 0, n_external_data = 0;
   napi_typedarray_type type;
-  if (argc < 4 || napi_get_value_int32(env, argv[1], &threads) != napi_ok || threads < 0 ||
+  if (argc < 7 || !get_string(env, argv[6], external_dir, sizeof external_dir) || napi_get_value_int32(env, argv[1], &threads) != napi_ok || threads < 0 ||
       napi_get_array_length(env, argv[2], &n_external) != napi_ok || napi_get_array_length(env, argv[3], &n_external_data) != napi_ok ||
-      n_external != n_external_data || n_external > MAX_EXTERNAL) {
-    return throw_message(env, "createSession(model: Uint8Array, threads: number, externalNames: string[], externalData: Uint8Array[])");
+      n_external != n_external_data || n_external > MAX_VALUES) {
+    return throw_message(env,
+                         "createSession(model: Uint8Array, threads: number, externalNames: string[], externalData: Uint8Array[], "
+                         "initializerNames: string[], initializers: {type, dims, data}[], externalDir: string)");
   }
-  /* On the heap: a model may have thousands of external tensors. */
-  size_t n_alloc = n_external ? n_external : 1;
-  char (*external_storage)[MAX_NAME] = malloc(n_alloc * sizeof *external_storage);
-  const char **external_names = malloc(n_alloc * sizeof *external_names);
-  char **external_buffers = malloc(n_alloc * sizeof *external_buffers);
-  size_t *external_lengths = malloc(n_alloc * sizeof *external_lengths);
-  napi_value *external_values = malloc(n_alloc * sizeof *external_values);
-  napi_value result = NULL;
-  if (!external_storage || !external_names || !external_buffers || !external_lengths || !external_values) {
-    throw_message(env, "out of memory");
-    goto done;
-  }
-  if (get_names_up_to(env, argv[2], MAX_EXTERNAL, external_storage, external_names) < 0) {
-    throw_message(env, "createSession: bad external data names");
-    goto done;
-  }
+  char external_storage[MAX_VALUES][MAX_NAME];
+  const char *external_names[MAX_VALUES];
+  char *external_buffers[MAX_VALUES];
+  size_t external_lengths[MAX_VALUES];
+  if (get_names(env, argv[2], external_storage, external_names) < 0) return throw_message(env, "createSession: bad external data names");
   // Every value first (element reads may run JavaScript), the memory after.
+  napi_value external_values[MAX_VALUES];
   for (uint32_t i = 0; i < n_external; i++) {
-    if (napi_get_element(env, argv[3], i, &external_values[i]) != napi_ok) {
-      throw_message(env, "createSession: bad external data");
-      goto done;
-    }
+    if (napi_get_element(env, argv[3], i, &external_values[i]) != napi_ok) return throw_message(env, "createSession: bad external data");
+  }
+
+  OrtSessionOptions *options = NULL;
+  OrtSession *session = NULL;
+  OrtValue **initializers = NULL;
+  const char **initializer_names = NULL;
+  size_t n_initializers = 0;
+  OrtStatus *status = ORT_CALL(CreateSessionOptions)(&options);
+  if (throw_status(env, status, "onnxruntime")) return NULL;
+  if (!add_initializers(env, options, argv[4], argv[5], &initializers, &initializer_names, &n_initializers)) {
+    release_initializers(initializers, initializer_names, n_initializers);
+    ORT_CALL(ReleaseSessionOptions)(options);
+    return NULL;
   }
   for (uint32_t i = 0; i < n_external; i++) {
     void *data = NULL;
     if (napi_get_typedarray_info(env, external_values[i], &type, &external_lengths[i], &data, NULL, NULL) != napi_ok || type != napi_uint8_array) {
-      throw_message(env, "createSession: external data must be Uint8Arrays");
-      goto done;
+      release_initializers(initializers, initializer_names, n_initializers);
+      ORT_CALL(ReleaseSessionOptions)(options);
+      return throw_message(env, "createSession: external data must be Uint8Arrays");
     }
     external_buffers[i] = data;
   }
   if (napi_get_typedarray_info(env, argv[0], &type, &length, &bytes, NULL, NULL) != napi_ok || type != napi_uint8_array) {
-    throw_message(env, "createSession: the model must be a Uint8Array");
-    goto done;
+    release_initializers(initializers, initializer_names, n_initializers);
+    ORT_CALL(ReleaseSessionOptions)(options);
+    return throw_message(env, "createSession: the model must be a Uint8Array");
   }
-  result = create_session_from(env, bytes, length, threads, n_external, external_names, external_buffers, external_lengths);
-done:
-  free(external_storage);
-  free(external_names);
-  free(external_buffers);
-  free(external_lengths);
-  free(external_values);
-  return result;
-}
 
-static napi_value create_session_from(napi_env env, void *bytes, size_t length, int32_t threads, uint32_t n_external,
-                                      const char **external_names, char **external_buffers, size_t *external_lengths) {
-  OrtSessionOptions *options = NULL;
-  OrtSession *session = NULL;
-  OrtStatus *status = ORT_CALL(CreateSessionOptions)(&options);
-  if (!status) status = ORT_CALL(SetSessionGraphOptimizationLevel)(options, ORT_ENABLE_ALL);
+  status = ORT_CALL(SetSessionGraphOptimizationLevel)(options, ORT_ENABLE_ALL);
   if (!status) status = ORT_CALL(SetIntraOpNumThreads)(options, threads);
   if (!status) status = ORT_CALL(SetInterOpNumThreads)(options, 1);
   if (!status) status = ORT_CALL(SetSessionExecutionMode)(options, ORT_SEQUENTIAL);
   if (!status) status = ORT_CALL(SetSessionLogSeverityLevel)(options, ORT_LOGGING_LEVEL_FATAL);
+  // Initializers that point into a parameter file on disk: ORT maps the file and uses its
+  // pages in place (the locations are relative to this folder; the model has no path).
+  if (!status && external_dir[0]) status = ORT_CALL(AddSessionConfigEntry)(options, "session.model_external_initializers_file_folder_path", external_dir);
   if (!status && n_external) {
     status = ORT_CALL(AddExternalInitializersFromFilesInMemory)(options, external_names, external_buffers, external_lengths, n_external);
   }
   if (!status) status = ORT_CALL(CreateSessionFromArray)(ort_env, bytes, length, options, &session);
-  if (options) ORT_CALL(ReleaseSessionOptions)(options);
+  ORT_CALL(ReleaseSessionOptions)(options);
+  // The session holds its own references to the initializers' memory.
+  release_initializers(initializers, initializer_names, n_initializers);
   if (throw_status(env, status, "onnxruntime could not load the model")) return NULL;
 
   SessionHandle *handle = malloc(sizeof *handle);
@@ -553,6 +603,64 @@ static napi_value release(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* ---- mapped files ------------------------------------------------------------------------- */
+
+typedef struct {
+  void *address;
+  size_t length;
+} Mapping;
+
+static void unmap_file(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)data;
+  Mapping *m = hint;
+  munmap(m->address, m->length);
+  free(m);
+}
+
+/*
+ * A parameter file as memory the page cache backs: no copy into fresh pages (on a 500 MB
+ * checkpoint, ~125k page faults of a read into a new buffer), and pages are only brought in
+ * where tensors are read. MAP_PRIVATE: a write through a tensor stays in this process.
+ */
+static napi_value map_file(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  char path[4096];
+  double expected = -1;
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2 || !get_string(env, argv[0], path, sizeof path) || napi_get_value_double(env, argv[1], &expected) != napi_ok || expected <= 0) {
+    return throw_message(env, "mapFile(path, expectedBytes > 0)");
+  }
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return throw_message(env, strerror(errno));
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (double)st.st_size != expected) {
+    close(fd);
+    return throw_message(env, "the file changed while it was opened");
+  }
+  size_t length = (size_t)st.st_size;
+  void *address = mmap(NULL, length, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+  int mmap_errno = errno;
+  close(fd);
+  if (address == MAP_FAILED) return throw_message(env, strerror(mmap_errno));
+  // Read ahead: every tensor is read at least once (validation, the runtime's prepacking).
+  madvise(address, length, MADV_WILLNEED);
+  Mapping *m = malloc(sizeof *m);
+  napi_value buffer;
+  if (m == NULL) {
+    munmap(address, length);
+    return throw_message(env, "out of memory");
+  }
+  m->address = address;
+  m->length = length;
+  if (napi_create_external_arraybuffer(env, address, length, unmap_file, m, &buffer) != napi_ok) {
+    unmap_file(env, address, m);
+    return throw_message(env, "nnx-gen native binding: napi_create_external_arraybuffer failed");
+  }
+  return buffer;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor functions[] = {
       {"open", NULL, open_library, NULL, NULL, NULL, napi_default, NULL},
@@ -560,6 +668,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"names", NULL, names, NULL, NULL, NULL, napi_default, NULL},
       {"run", NULL, run, NULL, NULL, NULL, napi_default, NULL},
       {"release", NULL, release, NULL, NULL, NULL, napi_default, NULL},
+      {"mapFile", NULL, map_file, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions) != napi_ok) return NULL;
   return exports;

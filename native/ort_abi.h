@@ -117,6 +117,11 @@ typedef void (*ReleaseValueFn)(OrtValue *value);
 typedef void (*ReleaseTensorTypeAndShapeInfoFn)(OrtTensorTypeAndShapeInfo *info);
 #define ORT_INDEX_ReleaseSessionOptions 100
 typedef void (*ReleaseSessionOptionsFn)(OrtSessionOptions *options);
+#define ORT_INDEX_AddSessionConfigEntry 130
+typedef OrtStatus *(*AddSessionConfigEntryFn)(OrtSessionOptions *options, const char *key, const char *value);
+#define ORT_INDEX_AddExternalInitializers 210
+typedef OrtStatus *(*AddExternalInitializersFn)(OrtSessionOptions *options, const char *const *names, const OrtValue *const *values,
+                                                size_t count);
 #define ORT_INDEX_AddExternalInitializersFromFilesInMemory 279
 typedef OrtStatus *(*AddExternalInitializersFromFilesInMemoryFn)(OrtSessionOptions *options, const char *const *names,
                                                                  char *const *buffers, const size_t *lengths, size_t count);

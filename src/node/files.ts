@@ -38,6 +38,8 @@ import { constants as bufferConstants } from "node:buffer";
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
 import { open, readdir, rename, stat, unlink, type FileHandle } from "node:fs/promises";
+import { mapFile } from "./native.js";
+import { registerMappedFile } from "../runtime/mapped_files.js";
 import path from "node:path";
 import { errorMessage, UserError } from "../diagnostics/errors.js";
 import type { DType, Tensor } from "../tensor.js";
@@ -70,7 +72,7 @@ export async function readParamsFile(file: string, limits?: ReadLimits): Promise
   if (reader === undefined) {
     fail("NNX3003", file, `unsupported parameter file type "${extensionOf(file)}"; supported: ${Object.keys(PARAMS_READERS).join(", ")}`);
   }
-  return reader(await readFileBytes(file, limits), file, limits);
+  return reader(await readFileBytes(file, limits, { map: true }), file, limits);
 }
 
 export interface InputFileOptions {
@@ -109,8 +111,18 @@ function pickInput(tensors: ReadonlyMap<string, Tensor>, file: string, name: str
   throw new UserError("NNX3070", `${file}: holds ${tensors.size} tensors (${held || "none"}) and none is named ${name ?? "after the input"}`, file, "name the tensor after the input, or keep one tensor in the file");
 }
 
-/** The whole file; every way of failing is a UserError. */
-export async function readFileBytes(file: string, limits?: ReadLimits): Promise<Uint8Array> {
+/**
+ * Files at least this big are mapped rather than read when `map` is asked for: tensors decoded
+ * in place then live in page-cache pages, with no copy into fresh memory (BENCHMARKS.md,
+ * "Load time of big models").
+ */
+export const MAP_MIN_BYTES = 16 * 2 ** 20;
+
+/**
+ * The whole file; every way of failing is a UserError. With `map`, a big file is mapped
+ * (copy-on-write: writes through the bytes never reach the file) when nnx-gen's binding can.
+ */
+export async function readFileBytes(file: string, limits?: ReadLimits, opts: { map?: boolean } = {}): Promise<Uint8Array> {
   let handle: FileHandle;
   try {
     // Non-blocking: opening a FIFO would otherwise wait for a writer before stat can refuse it.
@@ -124,6 +136,12 @@ export async function readFileBytes(file: string, limits?: ReadLimits): Promise<
     if (!stats.isFile()) fail("NNX3001", file, "is not a regular file");
     if (stats.size > MAX_FILE_BYTES) fail("NNX3002", file, `is ${stats.size} bytes; files over ${MAX_FILE_BYTES} bytes are not loaded`);
     checkBytes(limits, stats.size, file, "is");
+    const mapped = opts.map && stats.size >= MAP_MIN_BYTES ? mapFile(file, stats.size) : undefined;
+    if (mapped) {
+      const full = path.resolve(file);
+      registerMappedFile(mapped.buffer, { dir: path.dirname(full), name: path.basename(full) });
+      return mapped;
+    }
     const bytes = new Uint8Array(stats.size);
     let filled = 0;
     while (filled < bytes.length) {

@@ -38,10 +38,19 @@ interface WireTensor {
 /** native/nnx_ort.c's exports. */
 interface Addon {
   open(libraryPath: string): string;
-  createSession(model: Uint8Array, threads: number, externalNames: string[], externalData: Uint8Array[]): object;
+  createSession(
+    model: Uint8Array,
+    threads: number,
+    externalNames: string[],
+    externalData: Uint8Array[],
+    initializerNames: string[],
+    initializers: WireTensor[],
+    externalDir: string,
+  ): object;
   names(session: object): { inputs: string[]; outputs: string[] };
   run(session: object, inputNames: string[], inputs: WireTensor[], outputNames: string[], outputs: (WireTensor | null)[]): ({ type: number; dims: number[]; data: ArrayBuffer } | null)[];
   release(session: object): void;
+  mapFile(path: string, expectedBytes: number): ArrayBuffer;
 }
 
 const DTYPE_OF_ONNX = new Map<number, DType>(DTYPES.map((d) => [ONNX_DTYPE[d], d]));
@@ -82,6 +91,20 @@ function openAddon(): { addon: Addon; version: string } | undefined {
 
 let opened: ReturnType<typeof openAddon> | null = null;
 
+/**
+ * The file's bytes over a private copy-on-write mapping (see map_file in nnx_ort.c), or
+ * undefined when the addon is not usable or the mapping fails: the caller then reads the file.
+ */
+export function mapFile(path: string, expectedBytes: number): Uint8Array | undefined {
+  if (opened === null) opened = openAddon();
+  if (!opened || expectedBytes <= 0) return undefined;
+  try {
+    return new Uint8Array(opened.addon.mapFile(path, expectedBytes));
+  } catch {
+    return undefined;
+  }
+}
+
 /** nnx-gen's binding when it is usable, else onnxruntime-node's. */
 export async function nativeBackend(opts: { writeInPlace?: boolean } = {}): Promise<Backend> {
   const writeInPlace = opts.writeInPlace ?? defaultWriteInPlace();
@@ -94,14 +117,27 @@ export async function nativeBackend(opts: { writeInPlace?: boolean } = {}): Prom
   return {
     name: "onnxruntime (nnx-gen binding)",
     version,
+    mapsExternalFiles: true,
+    ortContribOps: true,
     load: async (model, options) => loadSession(addon, model, options ?? {}, writeInPlace),
   };
 }
 
 function loadSession(addon: Addon, model: Uint8Array, opts: LoadOptions, writeInPlace: boolean): Session {
   const external = opts.externalData ?? [];
+  // Whole-tensor files go to ORT as tensors over their memory, used in place; others as files.
+  const tensors = external.filter((f) => f.initializer);
+  const files = external.filter((f) => !f.initializer);
   try {
-    const handle = addon.createSession(model, opts.threads ?? 1, external.map((f) => f.path), external.map((f) => f.data));
+    const handle = addon.createSession(
+      model,
+      opts.threads ?? 1,
+      files.map((f) => f.path),
+      files.map((f) => f.data),
+      tensors.map((f) => f.initializer!.name),
+      tensors.map(({ data, initializer: { dtype, dims } = { dtype: "uint8", dims: [] } }) => ({ type: ONNX_DTYPE[dtype], dims, data: viewOf(dtype, data.buffer, data.byteOffset, numElements(dims)) })),
+      opts.externalDir ?? "",
+    );
     return new NativeSession(addon, handle, addon.names(handle), external, writeInPlace);
   } catch (e) {
     throw new RuntimeFailure(errorMessage(e), { cause: e });

@@ -13,6 +13,11 @@ import type { RuntimeTarget } from "./onnx/graph.js";
 export interface ExternalDataFile {
   readonly path: string;
   readonly data: Uint8Array;
+  /**
+   * The one initializer this file holds whole, when it does: a backend may hand ORT the tensor
+   * itself over `data` (used in place) instead of a file to read it from (copied).
+   */
+  readonly initializer?: { readonly name: string; readonly dtype: DType; readonly dims: readonly number[] };
 }
 
 export interface LoadOptions {
@@ -20,6 +25,8 @@ export interface LoadOptions {
   readonly threads?: number;
   /** Files the model's external initializers point to. */
   readonly externalData?: readonly ExternalDataFile[];
+  /** The folder of files on disk the model's initializers point to (BuildOptions.mappedFiles). */
+  readonly externalDir?: string;
 }
 
 export interface Backend {
@@ -27,6 +34,13 @@ export interface Backend {
   readonly version: string;
   /** The graph variant its kernels run fastest (default node): see onnx/kernels.ts. */
   readonly target?: RuntimeTarget;
+  /**
+   * The backend reads initializers from files on disk by location (LoadOptions.externalDir),
+   * mapping them rather than copying: models are then built with BuildOptions.mappedFiles.
+   */
+  readonly mapsExternalFiles?: boolean;
+  /** The backend runs onnxruntime's CPU kernels, com.microsoft ops included (BuildOptions.fuseTransposedWeights). */
+  readonly ortContribOps?: boolean;
   load(model: Uint8Array, opts?: LoadOptions): Promise<Session>;
   /**
    * Dtypes this runtime's API cannot feed or fetch (bfloat16 for onnxruntime's JavaScript

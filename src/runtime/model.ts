@@ -101,8 +101,11 @@ export async function compileModel(model: IrModel, source: ParamSource, options:
   const built = lowerModel(model, params, {
     ...(widened.size > 0 ? { float32Interface: [...widened] } : {}),
     ...(backend.target !== undefined ? { target: backend.target } : {}),
+    mappedFiles: backend.mapsExternalFiles === true,
+    fuseTransposedWeights: backend.ortContribOps === true,
   });
-  const session: Session = await backend.load(built.bytes, { threads: options.threads ?? 1, externalData: built.externalData }).catch((e: unknown) => {
+  const load = { threads: options.threads ?? 1, externalData: built.externalData, ...(built.externalDir !== undefined ? { externalDir: built.externalDir } : {}) };
+  const session: Session = await backend.load(built.bytes, load).catch((e: unknown) => {
     throw asRuntimeFailure(e, `${backend.name} could not load the model`);
   });
   const types = valueTypes(model);

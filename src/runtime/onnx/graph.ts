@@ -6,6 +6,7 @@
 import { allocate, tensor, type DType, type Tensor } from "../../tensor.js";
 import type { ExternalDataFile } from "../backend.js";
 import { roundingOf, roundScalar, type Half, type Rounding } from "./rounding.js";
+import { mappedFileOf } from "../mapped_files.js";
 import { ONNX_DTYPE, encodeModel, type AttrValue, type Dim, type NodeDef, type TensorDef, type ValueInfoDef } from "./proto.js";
 
 export type { Dim } from "./proto.js";
@@ -49,6 +50,8 @@ export interface BuiltModel {
   readonly bytes: Uint8Array;
   /** In-memory "files" for initializers stored with data_location EXTERNAL. */
   readonly externalData: readonly ExternalDataFile[];
+  /** The folder of the mapped file that initializers point into (BuildOptions.mappedFiles). */
+  readonly externalDir?: string;
 }
 
 export interface BuildOptions {
@@ -71,6 +74,19 @@ export interface BuildOptions {
    * cannot pass them (onnxruntime-web and onnxruntime-node have no bfloat16 tensors).
    */
   readonly float32Interface?: readonly DType[];
+  /**
+   * Initializers whose bytes lie in a mapped parameter file (runtime/mapped_files.ts) point to
+   * their place in that file, for a backend that maps it itself: nothing is copied. Only one
+   * folder's files are referenced; tensors from elsewhere are passed as usual.
+   */
+  readonly mappedFiles?: boolean;
+  /**
+   * For onnxruntime's CPU kernels only (its com.microsoft domain): MatMul(x, Transpose(W)) on a
+   * 2-D initializer W becomes FusedMatMul(x, W, transB=1). Both pre-pack the same (K, N) panels
+   * and run the same kernel, but the Transpose would be folded at load into a transposed copy
+   * of W (for a tied GPT-2 head, 154 MB written, then packed). Export keeps standard ONNX.
+   */
+  readonly fuseTransposedWeights?: boolean;
 }
 
 /** onnxruntime's native CPU build (the package root) or its WebAssembly build (nnx-gen/web). */
@@ -275,15 +291,22 @@ export class GraphBuilder {
     const above = opts.externalAbove ?? 2 ** 20;
     const externalData: ExternalDataFile[] = [];
     let offset = 0;
+    let externalDir: string | undefined;
     const initializers: TensorDef[] = this.inits.map(({ name, t }) => {
       const raw = tensorBytes(t);
       const base = { name, dtype: t.dtype, dims: t.shape };
       if (raw.byteLength < above || raw.byteLength === 0) return { ...base, raw };
-      externalData.push({ path: opts.externalFile ?? `w${externalData.length}.bin`, data: raw });
+      const file = opts.mappedFiles && opts.externalFile === undefined ? mappedFileOf(raw.buffer) : undefined;
+      if (file && (externalDir ?? file.dir) === file.dir) {
+        externalDir = file.dir;
+        return { ...base, external: { location: file.name, offset: raw.byteOffset, length: raw.byteLength } };
+      }
       if (opts.externalFile === undefined) {
+        externalData.push({ path: `w${externalData.length}.bin`, data: raw, initializer: { name, dtype: t.dtype, dims: t.shape } });
         // One in-memory "file" per tensor: no concatenation copy, offset 0 is always aligned.
         return { ...base, external: { location: `w${externalData.length - 1}.bin`, offset: 0, length: raw.byteLength } };
       }
+      externalData.push({ path: opts.externalFile, data: raw });
       const at = alignExternal(offset);
       offset = at + raw.byteLength;
       return { ...base, external: { location: opts.externalFile, offset: at, length: raw.byteLength } };
@@ -297,15 +320,17 @@ export class GraphBuilder {
     const renameNode = (n: NodeDef): NodeDef => ({ ...n, inputs: n.inputs.map(rn), outputs: n.outputs.map(rn), ...(n.attrs ? { attrs: renameAttrs(n.attrs) } : {}) });
     const renameAttrs = (attrs: Readonly<Record<string, AttrValue>>): Record<string, AttrValue> =>
       Object.fromEntries(Object.entries(attrs).map(([k, a]) => [k, a.kind === "graph" ? { kind: "graph", value: { ...a.value, nodes: a.value.nodes.map(renameNode) } } : a]));
-    const nodes = [...head, ...this.nodes.map(renameNode), ...tail];
+    let nodes = [...head, ...this.nodes.map(renameNode), ...tail];
+    let fused = false;
+    if (opts.fuseTransposedWeights) ({ nodes, fused } = fuseTransposedWeights(nodes, new Set(this.inits.filter((i) => i.t.shape.length === 2).map((i) => i.name)), outputs));
     const bytes = encodeModel({
       irVersion: IR_VERSION,
-      opsets: [{ domain: "", version: OPSET }],
+      opsets: fused ? [{ domain: "", version: OPSET }, { domain: ORT_DOMAIN, version: 1 }] : [{ domain: "", version: OPSET }],
       producerName: "nnx-gen",
       producerVersion: this.producerVersion,
       graph: { name: this.graphName, nodes, initializers, inputs, outputs },
     });
-    return { bytes, externalData };
+    return externalDir === undefined ? { bytes, externalData } : { bytes, externalData, externalDir };
   }
 
   /**
@@ -342,6 +367,37 @@ export class GraphBuilder {
 }
 
 export type { Half, Rounding } from "./rounding.js";
+const ORT_DOMAIN = "com.microsoft";
+
+/** BuildOptions.fuseTransposedWeights: the rewritten nodes, and whether any was rewritten. */
+function fuseTransposedWeights(nodes: readonly NodeDef[], matrices: ReadonlySet<string>, outputs: readonly ValueInfoDef[]): { nodes: NodeDef[]; fused: boolean } {
+  // Values read anywhere: by a node, a branch's node, or as a graph output.
+  const readers = new Map<string, number>();
+  const read = (n: NodeDef): void => {
+    for (const i of n.inputs) readers.set(i, (readers.get(i) ?? 0) + 1);
+    for (const a of Object.values(n.attrs ?? {})) if (a.kind === "graph") a.value.nodes.forEach(read);
+  };
+  nodes.forEach(read);
+  for (const o of outputs) readers.set(o.name, (readers.get(o.name) ?? 0) + 1);
+  const transposed = new Map<string, string>();
+  for (const n of nodes) {
+    const perm = n.attrs?.["perm"];
+    if (n.op === "Transpose" && !n.domain && matrices.has(n.inputs[0]!) && perm?.kind === "ints" && perm.value.join() === "1,0") transposed.set(n.outputs[0]!, n.inputs[0]!);
+  }
+  // Only when every reader of the transposed value is a MatMul's second input: the Transpose then goes.
+  const usable = new Set([...transposed.keys()].filter((t) => nodes.filter((n) => n.op === "MatMul" && !n.domain && n.inputs[1] === t && n.inputs[0] !== t).length === readers.get(t)));
+  if (usable.size === 0) return { nodes: [...nodes], fused: false };
+  const out: NodeDef[] = [];
+  for (const n of nodes) {
+    if (n.op === "Transpose" && usable.has(n.outputs[0]!)) continue;
+    if (n.op === "MatMul" && usable.has(n.inputs[1]!)) {
+      out.push({ ...n, op: "FusedMatMul", domain: ORT_DOMAIN, inputs: [n.inputs[0]!, transposed.get(n.inputs[1]!)!], attrs: { transB: { kind: "int", value: 1 }, alpha: { kind: "float", value: 1 } } });
+      continue;
+    }
+    out.push(n);
+  }
+  return { nodes: out, fused: true };
+}
 
 /** Where the next tensor starts in a shared external data file. */
 export function alignExternal(offset: number): number {

@@ -70,7 +70,10 @@ function lowerToMatMul(g: GraphBuilder, x: string, xs: string, ks: string, os: s
   // Kernel -> (batch, contract, kFree), flattened to 3-D (or 2-D without batch letters).
   const kPerm = [...batch, ...contract, ...kFree].map((c) => ks.indexOf(c));
   const [B, C, K] = [prod(batch.map(kdim)), prod(contract.map(kdim)), prod(kFree.map(kdim))];
-  const w = g.constant(reshapeHost(transposeHost(kernel, kPerm), batch.length > 0 ? [B, C, K] : [C, K]), "einsum_w");
+  // Kernels already in that order (attention's q/k/v/out) are reshaped views: no host copy, and
+  // a kernel read from a mapped file stays in it (BuildOptions.mappedFiles).
+  const ordered = kPerm.every((p, i) => p === i) ? kernel : transposeHost(kernel, kPerm);
+  const w = g.constant(reshapeHost(ordered, batch.length > 0 ? [B, C, K] : [C, K]), "einsum_w");
 
   // x -> (batch, xFree, contract).
   const xOrder = [...batch, ...xFree, ...contract];
