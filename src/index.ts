@@ -4,7 +4,7 @@
  */
 import "./node/host.js";
 export { tensor, DTYPES, type DType, type Tensor, type DataOf } from "./tensor.js";
-export { toFloat32, fromFloat32, type FloatDType } from "./io/convert.js";
+export { toFloat32, fromFloat32, inputAs, type FloatDType } from "./io/convert.js";
 export type { Diagnostic, Severity } from "./diagnostics/diagnostic.js";
 export { formatDiagnostics, DIAGNOSTIC_FORMATS, type DiagnosticFormat } from "./diagnostics/format.js";
 export { CODES } from "./diagnostics/codes.js";

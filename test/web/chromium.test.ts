@@ -15,7 +15,7 @@ import { compileSpecModel } from "../../src/runtime/model.js";
 import { checkSpecFile } from "../../src/spec/load.js";
 import { tensor } from "../../src/tensor.js";
 import { generateFromFile } from "../codegen/golden.js";
-import { expectClose, type ParityCase } from "../parity/helpers.js";
+import { expectClose, expectParityOutput, type OutputTensor, type ParityCase } from "../parity/helpers.js";
 import { openPage, ROOT, type BrowserPage } from "./browser.js";
 
 interface PlainTensor {
@@ -65,9 +65,7 @@ function compare(c: ParityCase, folder: string, got: Record<string, PlainTensor>
   for (const o of c.outputs) {
     const want = readNpy(readFileSync(join(ROOT, "fixtures", folder, c.name, "expected", `${o}.npy`)), o);
     expect(got[o], `output ${o}`).toBeDefined();
-    expect(got[o]!.dtype).toBe(want.dtype);
-    expect(got[o]!.shape).toEqual([...want.shape]);
-    expectClose(got[o]!.data, Array.from(want.data as ArrayLike<number | bigint>, Number), c.atol, c.rtol);
+    expectParityOutput(c, o, got[o] as OutputTensor, want);
   }
 }
 

@@ -8,9 +8,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { compileSpecModel, readNpy, toFloat32, webBackend, type Backend, type Tensor } from "../../src/web/index.js";
-import { inputAs } from "../../src/io/convert.js";
-import { expectClose, ulpMismatch, type ParityCase, type UlpDtype } from "../parity/helpers.js";
+import { compileSpecModel, inputAs, readNpy, webBackend, type Backend, type Tensor } from "../../src/web/index.js";
+import { expectParityOutput, type ParityCase } from "../parity/helpers.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -34,22 +33,12 @@ for (const folder of ["parity", "parity_extra"]) {
           // Input files as `run` reads them (int64 ids are int32, float64 float32, with x64 off).
           for (const i of c.inputs) {
             const declared = compiled.model.inputs.find((x) => x.name === i)!;
-            inputs[i] = inputAs(readNpy(readFileSync(join(caseDir, `${i}.npy`)), i), declared.type.dtype, i, (compiled.model as { x64?: boolean }).x64);
+            inputs[i] = inputAs(readNpy(readFileSync(join(caseDir, `${i}.npy`)), i), declared.type.dtype, i, compiled.model.x64);
           }
           const got = await compiled.run(inputs);
           for (const o of c.outputs) {
             const want = readNpy(readFileSync(join(caseDir, "expected", `${o}.npy`)), o);
-            // bfloat16 outputs are in their dtype here; `run` (and so the oracle) writes them as float32.
-            const out = got[o]!.dtype === "bfloat16" ? toFloat32(got[o] as Tensor<"bfloat16">) : got[o]!;
-            expect(out.dtype).toBe(want.dtype);
-            expect([...out.shape]).toEqual([...want.shape]);
-            const dtype = c.dtypes?.[o];
-            if (c.ulps !== undefined && dtype !== undefined) {
-              const bad = ulpMismatch(out.data as ArrayLike<number>, want.data as ArrayLike<number>, dtype as UlpDtype, c.ulps);
-              if (bad !== undefined) expect.fail(`${o} (${dtype}): ${bad}`);
-            } else {
-              expectClose(out.data as Float32Array, want.data as Float32Array, c.atol, c.rtol);
-            }
+            expectParityOutput(c, o, got[o]!, want);
           }
         } finally {
           await compiled.release();

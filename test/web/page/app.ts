@@ -32,7 +32,11 @@ async function runCase(dir: string, inputs: string[]): Promise<Record<string, Pl
   const model = await nnx.compileSpecModel(spec, { params: await bytes(`${dir}/params.safetensors`) }, WASM);
   try {
     const feeds: Record<string, nnx.Tensor> = {};
-    for (const i of inputs) feeds[i] = nnx.readNpy(new Uint8Array(await bytes(`${dir}/${i}.npy`)), `${i}.npy`);
+    // Input files as `run` reads them (int64 ids are int32, float64 float32, with x64 off).
+    for (const i of inputs) {
+      const declared = model.model.inputs.find((x) => x.name === i)!.type.dtype;
+      feeds[i] = nnx.inputAs(nnx.readNpy(new Uint8Array(await bytes(`${dir}/${i}.npy`)), `${i}.npy`), declared, `${i}.npy`, model.model.x64);
+    }
     const out = await model.run(feeds);
     return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, plain(v)]));
   } finally {
