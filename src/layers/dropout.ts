@@ -43,4 +43,6 @@ export const dropout: LayerKind<DropoutAttrs> = {
   build,
   lower: (_layer, [x]) => x!,
   describe: (a) => call("Dropout", [String(a.rate)]),
+  // The constructor's fork: one key from the stream, for no parameter.
+  rngDraws: (layer) => (layer.attrs.drawsKey ? [null] : []),
 };

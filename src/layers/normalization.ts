@@ -14,7 +14,7 @@
  * with defaults: 7. BatchNorm: x - mean, the multiply (scale folded into the per-feature
  * factor) and the bias add: 3. MACs are 0.
  */
-import type { TensorType } from "../ir/model.js";
+import { paramCollection, type ParamSpec, type TensorType } from "../ir/model.js";
 import type { Tensor } from "../tensor.js";
 import { batchNormFactor, moments, normalize } from "../runtime/onnx/ops_norm.js";
 import { reshapeHost } from "../runtime/onnx/host.js";
@@ -277,7 +277,9 @@ function describeNorm(a: NormAttrs): string {
 }
 
 function kind(type: NormType, build: LayerKind<NormAttrs>["build"]): LayerKind<NormAttrs> {
-  return { types: [type], arity: "one", build, lower: (layer, [x], l) => lowerNorm(layer, x!, l), describe: describeNorm };
+  // Keys: scale, then bias; BatchNorm's mean and var are nnx.BatchStat(jnp.zeros/ones), no key.
+  const rngDraws = (layer: { params: readonly ParamSpec[] }) => layer.params.filter((p) => paramCollection(p) === "params").map((p) => p.name);
+  return { types: [type], arity: "one", build, lower: (layer, [x], l) => lowerNorm(layer, x!, l), describe: describeNorm, rngDraws };
 }
 
 export const normalizations: LayerKind<NormAttrs>[] = [

@@ -1,19 +1,20 @@
 /**
  * `--seed N` gives the parameters `nnx.Rngs(N)` gives: every shipped example's `run --seed 0
  * --save-params` against the NumPy reference (fixtures/prng/cases.json, keys drawn by rules
- * written there from Flax's constructors), in both threefry layouts; and the draw order of
+ * written there from Flax's constructors), in both threefry layouts, the four full-size ones
+ * included (hash of every parameter); and the draw order of
  * layers with and without a bias.
  */
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { basename } from "node:path";
+import { readFileSync, rmSync } from "node:fs";
+import { basename, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readSafetensors } from "../../src/io/safetensors.js";
 import { canonicalInitializer, initializeParam, sampleInitializer } from "../../src/params/initializers.js";
 import { RngStream } from "../../src/params/rngs.js";
 import { initializeParams } from "../../src/params/store.js";
 import { CASES } from "../params/prng_cases.js";
-import { cli, dimFlags, dimsFor, exampleSpecs, expectOk, loadModel, sharedTempDir, writeSpec } from "./helpers.js";
+import { cli, dimFlags, dimsFor, EXAMPLES, exampleSpecs, expectOk, FULL_SIZE_EXAMPLES, loadModel, sharedTempDir, writeSpec } from "./helpers.js";
 
 const t = sharedTempDir("jax-seed");
 
@@ -22,37 +23,49 @@ function ulpDistance(a: number, b: number): number {
   return (a ^ b) >>> 31 ? (a === b ? 0 : Infinity) : Math.abs((a | 0) - (b | 0));
 }
 
+/** `run --seed 0 --save-params` (one initialization) against the reference, param by param. */
+async function matchesReference(name: string, spec: string, layout: "partitionable" | "legacy"): Promise<void> {
+  const model = loadModel(spec);
+  const file = t.path(`${name}-${layout}.safetensors`);
+  const args = ["run", spec, ...dimFlags(dimsFor(model)), "--seed", "0", "--out", t.path(`${name}-${layout}`), "--save-params", file];
+  expectOk(await cli(...args, ...(layout === "legacy" ? ["--prng", "legacy"] : [])));
+  const got = readSafetensors(readFileSync(file), file);
+  rmSync(file); // the full-size examples write up to 440 MB
+  const want = CASES.examples[`${name}/${layout}`]!;
+  expect([...got.keys()].sort()).toEqual(Object.keys(want).sort());
+  let sampled = 0;
+  let oneUlp = 0;
+  let more = 0;
+  const differing: string[] = [];
+  for (const [pname, ref] of Object.entries(want)) {
+    const data = got.get(pname)!.data as Float32Array;
+    expect(data.length).toBe(ref.n);
+    const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    if (createHash("sha256").update(bytes).digest("hex") !== ref.sha256) differing.push(pname);
+    const sample = new Uint32Array(new Uint8Array(Buffer.from(ref.sample, "base64")).buffer);
+    const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
+    sample.forEach((w, i) => {
+      const d = ulpDistance(bits[i * ref.stride]!, w);
+      sampled++;
+      if (d === 1) oneUlp++;
+      else if (d > 1) more++;
+    });
+  }
+  console.log(`${name} (${layout}): ${Object.keys(want).length} params; of ${sampled} sampled values ${oneUlp} differ by 1 ulp, ${more} by more`);
+  expect(more).toBe(0);
+  expect(differing).toEqual([]);
+}
+
+const LAYOUTS = ["partitionable", "legacy"] as const;
+
 describe.each(exampleSpecs().map((s) => [basename(s, ".yaml"), s] as const))("%s: run --seed 0 --save-params", (name, spec) => {
-  it.each(["partitionable", "legacy"] as const)("%s layout matches the NumPy reference bit for bit", async (layout) => {
-    const model = loadModel(spec);
-    const file = t.path(`${name}-${layout}.safetensors`);
-    const args = ["run", spec, ...dimFlags(dimsFor(model)), "--seed", "0", "--out", t.path(`${name}-${layout}`), "--save-params", file];
-    expectOk(await cli(...args, ...(layout === "legacy" ? ["--prng", "legacy"] : [])));
-    const got = readSafetensors(readFileSync(file), file);
-    const want = CASES.examples[`${name}/${layout}`]!;
-    expect([...got.keys()].sort()).toEqual(Object.keys(want).sort());
-    let sampled = 0;
-    let oneUlp = 0;
-    let more = 0;
-    const differing: string[] = [];
-    for (const [pname, ref] of Object.entries(want)) {
-      const data = got.get(pname)!.data as Float32Array;
-      expect(data.length).toBe(ref.n);
-      const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-      if (createHash("sha256").update(bytes).digest("hex") !== ref.sha256) differing.push(pname);
-      const sample = new Uint32Array(new Uint8Array(Buffer.from(ref.sample, "base64")).buffer);
-      const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
-      sample.forEach((w, i) => {
-        const d = ulpDistance(bits[i * ref.stride]!, w);
-        sampled++;
-        if (d === 1) oneUlp++;
-        else if (d > 1) more++;
-      });
-    }
-    console.log(`${name} (${layout}): ${Object.keys(want).length} params; of ${sampled} sampled values ${oneUlp} differ by 1 ulp, ${more} by more`);
-    expect(more).toBe(0);
-    expect(differing).toEqual([]);
-  });
+  it.each(LAYOUTS)("%s layout matches the NumPy reference bit for bit", (layout) => matchesReference(name, spec, layout));
+});
+
+// The full-size examples (11.7M to 124M parameters, ~330M values in all): the same check, one
+// initialization per layout, each given minutes on a loaded machine.
+describe.each([...FULL_SIZE_EXAMPLES].sort().map((f) => [basename(f, ".yaml"), join(EXAMPLES, f)] as const))("%s (full size): run --seed 0 --save-params", (name, spec) => {
+  it.each(LAYOUTS)("%s layout matches the NumPy reference bit for bit", (layout) => matchesReference(name, spec, layout), 600_000);
 });
 
 describe("keys follow Flax's constructors", () => {
