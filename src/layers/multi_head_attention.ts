@@ -18,6 +18,8 @@ import type { Built, LayerContext, LayerKind } from "./kind.js";
 
 export interface MultiHeadAttentionAttrs {
   core: AttentionCore;
+  /** dropout_rate > 0: the constructor forks a dropout key after its params. */
+  drawsDropoutKey: boolean;
   inFeatures: number;
   inKvFeatures: number;
   qkvFeatures: number;
@@ -133,7 +135,7 @@ function build(f: Readonly<Record<string, unknown>>, inputs: readonly TensorType
   const lnFlops = normalizeQk ? rows(xq).mul(qkvFeatures * 6).add(rows(xk).mul(numKvHeads * headDim * 6)) : Expr.const(0);
   const output: TensorType = { dtype, shape: [...xq.shape.slice(0, -1), Expr.const(outFeatures)] };
   return {
-    attrs: { core: r.core, inFeatures, inKvFeatures, qkvFeatures, outFeatures, headDim, useBias, normalizeQk, nInputs, hasMaskValue },
+    attrs: { core: r.core, drawsDropoutKey: (f["dropout_rate"] as number) > 0, inFeatures, inKvFeatures, qkvFeatures, outFeatures, headDim, useBias, normalizeQk, nInputs, hasMaskValue },
     numerics: { cast: dtype, compute: dtype },
     output,
     params,
@@ -177,7 +179,7 @@ export const multiHeadAttention: LayerKind<MultiHeadAttentionAttrs> = {
   lower,
   // The params in Flax's order, then the key `rngs.dropout.fork()` draws when dropout_rate > 0
   // (nnx.Rngs(seed) serves the dropout stream from the default one).
-  rngDraws: (layer) => [...layer.params.map((p) => p.name), ...(layer.attrs.core.weightsPath ? [null] : [])],
+  rngDraws: (layer) => [...layer.params.map((p) => p.name), ...(layer.attrs.drawsDropoutKey ? [null] : [])],
   describe: (a) =>
     call("MultiHeadAttention", [
       `${a.core.numHeads} heads x ${a.headDim}`,

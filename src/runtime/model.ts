@@ -97,9 +97,10 @@ export async function compileModel(model: IrModel, source: ParamSource, options:
   checkParamBudget(model, budget);
   const params = await resolveParams(model, source, options.names);
   const backend = options.backend ?? (await defaultBackend());
-  const widened = new Set(backend.float32Interface ?? []);
+  const float32Interface = backend.float32Interface ?? [];
+  const widened = new Set(float32Interface);
   const built = lowerModel(model, params, {
-    ...(widened.size > 0 ? { float32Interface: [...widened] } : {}),
+    ...(float32Interface.length > 0 ? { float32Interface } : {}),
     ...(backend.target !== undefined ? { target: backend.target } : {}),
     mappedFiles: backend.mapsExternalFiles === true,
     fuseTransposedWeights: backend.ortContribOps === true,
