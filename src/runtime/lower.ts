@@ -61,20 +61,9 @@ export function lowerModel(model: IrModel, params: ReadonlyMap<string, Tensor>, 
     },
   };
   for (const layer of model.layers) {
-    const kind = LAYER_KINDS.get(layer.type)!;
-    if (!kind.lower) throw new RuntimeFailure(`layer type ${layer.type} has no lowering`);
-    const num = layer.numerics;
-    // promote_dtype: floating inputs cast to the layer's dtype (integer ids and bool masks are not).
-    const ins = layer.inputs.map((n) => {
-      const from = types.get(n)!.dtype;
-      return num?.cast && isFloatDType(from) ? castValue(g, values.get(n)!, from, num.cast) : values.get(n)!;
-    });
     current = layer;
     try {
-      const rounding = num ? roundingFor(num.compute ?? "float32", num.dot ?? num.compute ?? "float32") : undefined;
-      let out = g.withRounding(rounding, () => kind.lower(layer, ins, ctx));
-      // Rounded once at the end where the layer computed in float32 (norms) or wider.
-      if (typeof out === "string" && num && isHalf(layer.output.dtype) && rounding?.ops !== layer.output.dtype) out = g.roundTo(out, layer.output.dtype);
+      const out = lowerLayer(layer, layer.inputs.map((n) => values.get(n)!), layer.inputs.map((n) => types.get(n)!.dtype), ctx);
       if (typeof out === "string") values.set(layer.name, out);
       else out.forEach((v, k) => values.set(partName(layer.name, k), v));
     } catch (e) {
@@ -93,6 +82,22 @@ export function lowerModel(model: IrModel, params: ReadonlyMap<string, Tensor>, 
   return g.build(options);
 }
 
+/**
+ * One layer into `ctx.g`: floating inputs cast to its dtype (promote_dtype; integer ids and bool
+ * masks are not), its arithmetic rounded where JAX rounds, and its output rounded once at the
+ * end where it computed in float32 (norms) or wider. Also runtime/float64.ts's dry lowering.
+ */
+export function lowerLayer(layer: IrLayer, values: readonly string[], dtypes: readonly DType[], ctx: Lowering): string | readonly string[] {
+  const { g } = ctx;
+  const kind = LAYER_KINDS.get(layer.type)!;
+  if (!kind.lower) throw new RuntimeFailure(`layer type ${layer.type} has no lowering`);
+  const num = layer.numerics;
+  const ins = values.map((v, k) => (num?.cast && isFloatDType(dtypes[k]!) ? castValue(g, v, dtypes[k]!, num.cast) : v));
+  const rounding = num ? roundingFor(num.compute ?? "float32", num.dot ?? num.compute ?? "float32") : undefined;
+  const out = g.withRounding(rounding, () => kind.lower(layer, ins, ctx));
+  return typeof out === "string" && num && isHalf(layer.output.dtype) && rounding?.ops !== layer.output.dtype ? g.roundTo(out, layer.output.dtype) : out;
+}
+
 const graphParams = new WeakMap<Tensor, Map<string, Tensor>>();
 
 /**
@@ -100,10 +105,12 @@ const graphParams = new WeakMap<Tensor, Map<string, Tensor>>();
  * and rounded to `cast` when the layer promotes it to a 16-bit dtype (promote_dtype's
  * jnp.asarray). Cached per tensor, so a tied table stays one initializer.
  */
-function graphParam(t: Tensor, cast: DType | undefined): Tensor {
+export function graphParam(t: Tensor, cast: DType | undefined): Tensor {
   const to = cast !== undefined && isHalf(cast) && t.dtype !== cast ? cast : undefined;
   if (!isHalf(t.dtype) && to === undefined) {
     if (cast === "float64" && t.dtype === "float32") return convertParam(t, "float64");
+    // A float64 parameter of a layer computing in float32 (x64, dtype: float32): jnp.asarray rounds it.
+    if (cast === "float32" && t.dtype === "float64") return convertParam(t, "float32");
     return t;
   }
   let byCast = graphParams.get(t);
