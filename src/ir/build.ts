@@ -168,7 +168,8 @@ export function buildModel(src: SpecSource, bind: Readonly<Record<string, number
       if (!badFields) src.report("NNX2023", pointer, `${name}: cannot infer this layer's shape: ${(e as Error).message}`);
       quietFailure = true;
     }
-    if (built && !quietFailure && x64 && computesFloat64(built)) {
+    // Data movement too: some lowerings compute (max's NaN check, max_pool's padding).
+    if (built && !quietFailure && x64 && (computesFloat64(built) || [built.output, ...(inputTypes as TensorType[])].some((t) => t?.dtype === "float64"))) {
       const layer: IrLayer = { name, type, index, pointer, inputs: refs, attrs: built.attrs, ...(built.numerics ? { numerics: built.numerics } : {}), output: built.output, params: built.params, cost: built.cost };
       const paramOf = (owner: string, p: string) => (owner === name ? layer : layers.find((l) => l.name === owner))?.params.find((s) => s.name === p);
       quietFailure = !float64Lowerable(ctx, layer, inputTypes as TensorType[], paramOf);

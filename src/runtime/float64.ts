@@ -19,8 +19,11 @@ import type { Lowering } from "./lowering.js";
  * (scripts/probe-double-kernels.mjs), and agreeing with the typed kernel registrations in
  * onnxruntime/core/providers/cpu/cpu_execution_provider.cc (Conv, ConvTranspose, AveragePool,
  * LeakyRelu, Erf and Softplus are registered for float only). Gelu is an ONNX function: with no
- * kernel for double, onnxruntime inlines its body, which for `approximate: none` calls Erf.
- * An op missing here counts as having no double kernel.
+ * kernel for double, onnxruntime inlines its body, which for `approximate: none` calls Erf
+ * (and whose constants are float32: nnx-gen spells gelu out in float64 instead).
+ * An op missing here counts as having no double kernel. Not modeled: onnxruntime's graph
+ * fusions into float-only contrib kernels (x * Sigmoid(x) -> QuickGelu), which the float64
+ * lowerings avoid (ops_activation.ts silu).
  */
 export const DOUBLE_KERNELS: Readonly<Record<string, { readonly node: boolean; readonly web: boolean }>> = Object.fromEntries(
   Object.entries({
@@ -82,6 +85,7 @@ export function firstFloat64Gap(nodes: readonly NodeDef[], known: Map<string, DT
   for (const n of nodes) {
     for (const a of Object.values(n.attrs ?? {})) {
       if (a.kind !== "graph") continue;
+      for (const i of a.value.initializers ?? []) known.set(i.name, i.dtype);
       const gap = firstFloat64Gap(a.value.nodes, known, target);
       if (gap) return gap;
     }
@@ -91,8 +95,8 @@ export function firstFloat64Gap(nodes: readonly NodeDef[], known: Map<string, DT
     if (![...ins, out].includes("float64")) continue;
     const key = kernelKey(n);
     if (!DOUBLE_KERNELS[key]?.[target]) return { op: key, why: "kernel" };
-    const floats = new Set(ins.filter((d) => d === "float32" || d === "float64"));
-    const operands = n.op === "Where" ? new Set([typeOf(n.inputs[1]!), typeOf(n.inputs[2]!)]) : floats;
+    const isFloat = (d: DType | undefined) => d === "float32" || d === "float64";
+    const operands = new Set((n.op === "Where" ? [typeOf(n.inputs[1]!), typeOf(n.inputs[2]!)] : ins).filter(isFloat));
     if ((SAME_TYPE.has(n.op) || n.op === "Where") && operands.size > 1) return { op: key, why: "mixed" };
   }
   return undefined;

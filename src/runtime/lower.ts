@@ -94,7 +94,14 @@ export function lowerLayer(layer: IrLayer, values: readonly string[], dtypes: re
   const num = layer.numerics;
   const ins = values.map((v, k) => (num?.cast && isFloatDType(dtypes[k]!) ? castValue(g, v, dtypes[k]!, num.cast) : v));
   const rounding = num ? roundingFor(num.compute ?? "float32", num.dot ?? num.compute ?? "float32") : undefined;
-  const out = g.withRounding(rounding, () => kind.lower(layer, ins, ctx));
+  const saved = g.floatScalars;
+  g.floatScalars = num?.compute === "float64" || num?.cast === "float64" ? "float64" : undefined;
+  let out: string | readonly string[];
+  try {
+    out = g.withRounding(rounding, () => kind.lower(layer, ins, ctx));
+  } finally {
+    g.floatScalars = saved;
+  }
   return typeof out === "string" && num && isHalf(layer.output.dtype) && rounding?.ops !== layer.output.dtype ? g.roundTo(out, layer.output.dtype) : out;
 }
 

@@ -61,7 +61,9 @@ export function dotProductAttention(g: GraphBuilder, q: string, k: string, v: st
   const b = range(0, nb);
   const [T, N, H] = [nb, nb + 1, nb + 2];
   const groups = o.numHeads / o.numKvHeads;
-  if (o.weightsPath) q = g.node("Div", [q, g.scalar(Math.fround(Math.sqrt(o.depth)), "float32")]);
+  // jax.nn.dot_product_attention casts float64 logits to float32 for its softmax: not lowered yet.
+  if (g.floatScalars && !o.weightsPath) throw new Error("jax.nn.dot_product_attention (the path without dropout) computes its softmax in float32 between float64 einsums, which nnx-gen does not lower yet");
+  if (o.weightsPath) q = g.node("Div", [q, g.scalar(g.floatScalars ? Math.sqrt(o.depth) : Math.fround(Math.sqrt(o.depth)), "float32")]);
   let qt: string, kt: string, vt: string;
   if (groups === 1) {
     qt = transpose(g, q, [...b, N, T, H]);
