@@ -16,9 +16,10 @@ import type { Lowering } from "./lowering.js";
  * The ONNX ops (opset 21) onnxruntime 1.30's CPU execution provider runs on tensor(double), on
  * the native build (onnxruntime-node) and the WebAssembly one (onnxruntime-web): the same set.
  * Measured by loading one model per op with double operands on both
- * (scripts/probe-double-kernels.mjs), and agreeing with the typed kernel registrations in
- * onnxruntime/core/providers/cpu/cpu_execution_provider.cc (Conv, ConvTranspose, AveragePool,
- * LeakyRelu, Erf and Softplus are registered for float only). Gelu is an ONNX function: with no
+ * (test/dtypes/x64.test.ts checks every row on both), consistent with the kernel registrations
+ * in onnxruntime/core/providers/cpu/cpu_execution_provider.cc (Relu, Sigmoid, Tanh, Exp, MatMul,
+ * Gemm, Softmax, ... have `double` typed kernels; Conv, ConvTranspose, AveragePool, LeakyRelu and
+ * Softplus are registered untyped, for float). Gelu is an ONNX function: with no
  * kernel for double, onnxruntime inlines its body, which for `approximate: none` calls Erf
  * (and whose constants are float32: nnx-gen spells gelu out in float64 instead).
  * An op missing here counts as having no double kernel. Not modeled: onnxruntime's graph
