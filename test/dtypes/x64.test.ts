@@ -230,3 +230,24 @@ describe("--seed with float64 parameters (x64)", () => {
     }
   });
 });
+
+describe("a float64 input file with x64 off", () => {
+  it("is rounded to float32 with a note, as parameter files are; with x64 it stays float64, without one", async () => {
+    const { mkdtempSync, writeFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { tmpdir } = await import("node:os");
+    const { writeNpy } = await import("../../src/io/npy.js");
+    const { readInputFile } = await import("../../src/node/files.js");
+    const file = join(mkdtempSync(join(tmpdir(), "nnx-x64-")), "x.npy");
+    writeFileSync(file, writeNpy(tensor("float64", [2], new Float64Array([1 + 2 ** -40, -0.1]))));
+    const notes: string[] = [];
+    const off = await readInputFile(file, "float32", 1, { name: "x", onNote: (m) => notes.push(m) });
+    expect(off.dtype).toBe("float32");
+    expect(Array.from(off.data)).toEqual([1, Math.fround(-0.1)]);
+    expect(notes).toEqual([`${file}: float64 converted to float32 (x64 is off, JAX's default; as jnp.asarray rounds it) for input x`]);
+    const on = await readInputFile(file, "float64", 1, { name: "x", x64: true, onNote: (m) => notes.push(m) });
+    expect(on.dtype).toBe("float64");
+    expect(Array.from(on.data)).toEqual([1 + 2 ** -40, -0.1]);
+    expect(notes).toHaveLength(1);
+  });
+});
