@@ -28,7 +28,7 @@ import type { Lowering } from "./lowering.js";
  */
 export const DOUBLE_KERNELS: Readonly<Record<string, { readonly node: boolean; readonly web: boolean }>> = Object.fromEntries(
   Object.entries({
-    yes: "Abs Add Sub Mul Div Pow Mod Max Min Neg Exp Log Sqrt Reciprocal Tanh Sigmoid Relu Gelu(approximate=tanh) Sin Cos Floor Ceil Round Sign Clip IsNaN IsInf Equal Less LessOrEqual Greater GreaterOrEqual Where Cast CastLike MatMul Gemm Einsum Softmax LogSoftmax ReduceSum ReduceMean ReduceMax ReduceMin ReduceProd ReduceSumSquare ReduceL2 ReduceLogSumExp ArgMax CumSum MaxPool LayerNormalization BatchNormalization Identity Transpose Reshape Squeeze Unsqueeze Expand Concat Split Slice Gather GatherElements Pad Tile Trilu Range ConstantOfShape TopK If",
+    yes: "Abs Add Sub Mul Div Pow Mod Max Min Neg Exp Log Sqrt Reciprocal Tanh Sigmoid Relu Gelu(approximate=tanh) Sin Cos Floor Ceil Round Sign Clip IsNaN IsInf Equal Less LessOrEqual Greater GreaterOrEqual Where Cast CastLike MatMul Gemm Einsum Softmax LogSoftmax ReduceSum ReduceMean ReduceMax ReduceMin ReduceProd ReduceSumSquare ReduceL2 ReduceLogSumExp ArgMax CumSum MaxPool LayerNormalization BatchNormalization Identity Transpose Reshape Squeeze Unsqueeze Expand Concat Split Slice Gather GatherElements Pad Tile Trilu Range ConstantOfShape TopK If Shape Size",
     no: "LeakyRelu Gelu(approximate=none) Erf Softplus Conv ConvTranspose AveragePool GlobalAveragePool",
   }).flatMap(([has, ops]) => ops.split(" ").map((op) => [op, { node: has === "yes", web: has === "yes" }])),
 );

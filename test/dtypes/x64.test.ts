@@ -113,6 +113,8 @@ const PROBES: Record<string, (g: G) => string> = {
   Trilu: (g) => g.node("Trilu", [x(g)]),
   Range: (g) => g.node("Range", [d0(g, 0), d0(g, 5), d0(g, 1)]),
   ConstantOfShape: (g) => g.node("ConstantOfShape", [i64(g, [2, 3])], { value: tensorAttr(tensor("float64", [1], new Float64Array([1.5]))) }),
+  Shape: (g) => g.node("Cast", [g.node("Shape", [x(g)])], { to: 11 }),
+  Size: (g) => g.node("Cast", [g.node("Size", [x(g)])], { to: 11 }),
   TopK: (g) => g.nodeMulti("TopK", [x(g), i64(g, [2])], 2)[0],
   If: (g) => {
     const a = x(g);
