@@ -172,7 +172,7 @@ export function buildModel(src: SpecSource, bind: Readonly<Record<string, number
     if (built && !quietFailure && x64 && (computesFloat64(built) || [built.output, ...(inputTypes as TensorType[])].some((t) => t?.dtype === "float64"))) {
       const layer: IrLayer = { name, type, index, pointer, inputs: refs, attrs: built.attrs, ...(built.numerics ? { numerics: built.numerics } : {}), output: built.output, params: built.params, cost: built.cost };
       const paramOf = (owner: string, p: string) => (owner === name ? layer : layers.find((l) => l.name === owner))?.params.find((s) => s.name === p);
-      quietFailure = !float64Lowerable(ctx, layer, inputTypes as TensorType[], paramOf);
+      quietFailure = !float64Lowerable(ctx, layer, inputTypes as TensorType[], paramOf, nameRecord(Object.fromEntries(Object.entries(dims).map(([s, c]) => [s, c.min]))));
     }
     values.set(name, quietFailure ? null : (built?.output ?? null));
     if (built?.parts && !quietFailure) {
@@ -349,14 +349,14 @@ function checkPartRefs(
  * Whether onnxruntime computes this float64 layer (runtime/float64.ts); if not, a `check`
  * error naming the op without a double kernel and what to write instead.
  */
-function float64Lowerable(ctx: LayerContext, layer: IrLayer, inputs: readonly TensorType[], paramOf: (layer: string, name: string) => ParamSpec | undefined): boolean {
+function float64Lowerable(ctx: LayerContext, layer: IrLayer, inputs: readonly TensorType[], paramOf: (layer: string, name: string) => ParamSpec | undefined, mins: Readonly<Record<string, number>>): boolean {
   const field = ctx.given("dtype") ? "dtype" : ctx.given("param_dtype") ? "param_dtype" : ctx.given("preferred_element_type") ? "preferred_element_type" : undefined;
   const hint = "dtype" in layerDefaults(layer.type)
     ? "set dtype: float32 on this layer (promote_dtype then casts its inputs and float64 parameters to float32), or x64: false"
     : "convert its input first ({type: astype, dtype: float32}), or set x64: false";
   let gap: Float64Gap | undefined;
   try {
-    gap = float64Gap(layer, inputs, paramOf);
+    gap = float64Gap(layer, inputs, paramOf, mins);
   } catch (e) {
     ctx.error("NNX2111", field, `${layer.type} computes in float64 here (x64: true), and nnx-gen cannot lower it in float64: ${(e as Error).message}`, hint);
     return false;

@@ -105,11 +105,12 @@ export function firstFloat64Gap(nodes: readonly NodeDef[], known: Map<string, DT
 
 /**
  * Lower `layer` alone, as lowerModel would (its inputs of `inputs` types, `paramOf` giving the
- * spec of any layer's parameter, attend reading its Embed's table), and return the first op it
+ * spec of any layer's parameter, attend reading its Embed's table, `mins` the spec's dims
+ * minimums), and return the first op it
  * emits in double without a double kernel. Parameters are zero tensors that are never filled
  * (untouched pages cost no memory); nothing is run.
  */
-export function float64Gap(layer: IrLayer, inputs: readonly TensorType[], paramOf: (layer: string, name: string) => ParamSpec | undefined, target: "node" | "web" = "node"): Float64Gap | undefined {
+export function float64Gap(layer: IrLayer, inputs: readonly TensorType[], paramOf: (layer: string, name: string) => ParamSpec | undefined, mins: Readonly<Record<string, number>> = {}, target: "node" | "web" = "node"): Float64Gap | undefined {
   const g = new GraphBuilder("float64_check", undefined, target);
   const types = new Map<string, TensorType>(layer.inputs.map((n, k) => [n, inputs[k]!]));
   types.set(layer.name, layer.output);
@@ -125,7 +126,7 @@ export function float64Gap(layer: IrLayer, inputs: readonly TensorType[], paramO
       return graphParam(zero, layer.numerics?.cast);
     },
     dims: (v) => onnxDims(types.get(v)!),
-    minDims: (v) => types.get(v)!.shape.map((d) => d.constant),
+    minDims: (v) => types.get(v)!.shape.map((d) => d.lowerBound(mins)),
     dtype: (v) => graphDtype(types.get(v)!.dtype),
     valueDtype: (v) => types.get(v)!.dtype,
     symbol: (name) => (dims.get(name) ?? dims.set(name, g.input(`dim_${dims.size}`, "int64", [1])).get(name))!,
