@@ -24,7 +24,7 @@ import type { Lowering } from "./lowering.js";
  * (and whose constants are float32: nnx-gen spells gelu out in float64 instead).
  * An op missing here counts as having no double kernel. Not modeled: onnxruntime's graph
  * fusions into float-only contrib kernels (x * Sigmoid(x) -> QuickGelu), which the float64
- * lowerings avoid (ops_activation.ts silu).
+ * lowerings avoid (ops_activation.ts sigmoid).
  */
 export const DOUBLE_KERNELS: Readonly<Record<string, { readonly node: boolean; readonly web: boolean }>> = Object.fromEntries(
   Object.entries({

@@ -5,14 +5,17 @@ import { erfc } from "./ops_elementwise.js";
 import { roundScalar } from "./rounding.js";
 
 export const relu = (g: GraphBuilder, x: string): string => g.node("Relu", [x]);
-export const sigmoid = (g: GraphBuilder, x: string): string => g.node("Sigmoid", [x]);
+/**
+ * lax.logistic. In float64, 1 / (1 + exp(-x)) without ONNX Sigmoid: onnxruntime fuses
+ * x * Sigmoid(x) (also across two layers, `multiply(x, sigmoid(x))`) into com.microsoft.QuickGelu,
+ * whose kernel is float32 only, and the model would not load.
+ */
+export const sigmoid = (g: GraphBuilder, x: string): string =>
+  g.floatScalars ? g.node("Reciprocal", [g.node("Add", [g.scalar(1, "float32"), g.node("Exp", [g.node("Neg", [x])])])]) : g.node("Sigmoid", [x]);
 export const tanh = (g: GraphBuilder, x: string): string => g.node("Tanh", [x]);
 
 /** jax.nn.silu / swish: x * sigmoid(x). */
-export const silu = (g: GraphBuilder, x: string): string =>
-  // In float64, x / (1 + exp(-x)): onnxruntime fuses x * Sigmoid(x) into com.microsoft.QuickGelu,
-  // whose kernel is float32 only, and the session would not load.
-  g.floatScalars ? g.node("Div", [x, g.node("Add", [g.scalar(1, "float32"), g.node("Exp", [g.node("Neg", [x])])])]) : g.node("Mul", [x, g.node("Sigmoid", [x])]);
+export const silu = (g: GraphBuilder, x: string): string => g.node("Mul", [x, sigmoid(g, x)]);
 
 /**
  * jax.nn.gelu. approximate (the JAX default): 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x^3))), ONNX
