@@ -362,7 +362,7 @@ function float64Lowerable(ctx: LayerContext, layer: IrLayer, inputs: readonly Te
     return false;
   }
   if (!gap) return true;
-  if (gap.why === "mixed") ctx.error("NNX2111", field, `${layer.type} computes in float64 here (x64: true), and nnx-gen's float64 lowering of it mixes float32 into ${gap.op} (a bug in nnx-gen)`, hint);
+  if (gap.why === "mixed") ctx.error("NNX2111", field, `${layer.type} computes in float64 here (x64: true), and nnx-gen's lowering of it is not float64 throughout yet (float32 meets float64 at ${gap.op})`, hint);
   else ctx.error("NNX2130", field, `${layer.type} computes in float64 here (x64: true), and its lowering needs ONNX ${gap.op}, which has no double kernel in onnxruntime (native or web)`, hint);
   return false;
 }

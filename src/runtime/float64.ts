@@ -9,7 +9,7 @@ import { allocate, type DType, type Tensor } from "../tensor.js";
 import { GraphBuilder } from "./onnx/graph.js";
 import { graphDtype } from "./onnx/ops_elementwise.js";
 import { ONNX_DTYPE, type AttrValue, type NodeDef, type ValueInfoDef } from "./onnx/proto.js";
-import { graphParam, lowerLayer, onnxDims } from "./lower.js";
+import { castOf, graphParam, lowerLayer, onnxDims } from "./lower.js";
 import type { Lowering } from "./lowering.js";
 
 /**
@@ -73,7 +73,7 @@ const SAME_TYPE = new Set(["Add", "Sub", "Mul", "Div", "Max", "Min", "Mod", "Mat
 export interface Float64Gap {
   /** The ONNX op (Gelu with its `approximate`). */
   readonly op: string;
-  /** "kernel": no double kernel; "mixed": the lowering mixes float widths (nnx-gen's bug). */
+  /** "kernel": no double kernel; "mixed": the lowering mixes float widths (not lowered in float64 yet). */
   readonly why: "kernel" | "mixed";
 }
 
@@ -123,7 +123,7 @@ export function float64Gap(layer: IrLayer, inputs: readonly TensorType[], paramO
       if (!p) throw new Error(`no parameter ${owner}.${name}`);
       const dtype = p.dtype;
       const zero = { dtype, shape: [...p.shape], data: allocate(dtype, p.shape.reduce((a, b) => a * b, 1)) } as Tensor;
-      return graphParam(zero, layer.numerics?.cast);
+      return graphParam(zero, castOf(layer));
     },
     dims: (v) => onnxDims(types.get(v)!),
     minDims: (v) => types.get(v)!.shape.map((d) => d.lowerBound(mins)),
@@ -131,9 +131,14 @@ export function float64Gap(layer: IrLayer, inputs: readonly TensorType[], paramO
     valueDtype: (v) => types.get(v)!.dtype,
     symbol: (name) => (dims.get(name) ?? dims.set(name, g.input(`dim_${dims.size}`, "int64", [1])).get(name))!,
   };
-  lowerLayer(layer, values, inputs.map((t) => t.dtype), ctx);
+  const out = lowerLayer(layer, values, inputs.map((t) => t.dtype), ctx);
   // The builder's own lists (read only here: the graph is never built).
   const scratch = g as unknown as { inputs: ValueInfoDef[]; inits: { name: string; t: Tensor }[]; nodes: NodeDef[] };
   const known = new Map<string, DType>([...scratch.inputs.map((i) => [i.name, i.dtype] as const), ...scratch.inits.map((i) => [i.name, i.t.dtype] as const)]);
-  return firstFloat64Gap(scratch.nodes, known, target);
+  const gap = firstFloat64Gap(scratch.nodes, known, target);
+  if (gap) return gap;
+  // The result must have the layer's dtype (a float32 dot under preferred_element_type float64 would not).
+  const results = typeof out === "string" ? [[out, layer.output] as const] : out.map((v, k) => [v, layer.parts![k]!] as const);
+  const wrong = results.find(([v, t]) => known.has(v) && known.get(v) !== graphDtype(t.dtype));
+  return wrong ? { op: `its result (${known.get(wrong[0])}, not ${wrong[1].dtype})`, why: "mixed" } : undefined;
 }

@@ -46,7 +46,7 @@ export function lowerModel(model: IrModel, params: ReadonlyMap<string, Tensor>, 
     param: (layer, name) => {
       const t = params.get(qualifiedParamName(layer, name));
       if (!t) throw new RuntimeFailure(`parameter ${qualifiedParamName(layer, name)} is missing at lowering time`);
-      return graphParam(t, current?.numerics?.cast);
+      return graphParam(t, current && castOf(current));
     },
     dims: (value) => onnxDims(types.get(value)!),
     minDims: (value) => types.get(value)!.shape.map((d) => d.lowerBound(mins)),
@@ -91,7 +91,7 @@ export function lowerLayer(layer: IrLayer, values: readonly string[], dtypes: re
   const { g } = ctx;
   const kind = LAYER_KINDS.get(layer.type)!;
   if (!kind.lower) throw new RuntimeFailure(`layer type ${layer.type} has no lowering`);
-  const num = layer.numerics;
+  const num = layer.numerics && { ...layer.numerics, cast: castOf(layer) };
   const ins = values.map((v, k) => (num?.cast && isFloatDType(dtypes[k]!) ? castValue(g, v, dtypes[k]!, num.cast) : v));
   const rounding = num ? roundingFor(num.compute ?? "float32", num.dot ?? num.compute ?? "float32") : undefined;
   const saved = g.floatScalars;
@@ -103,6 +103,16 @@ export function lowerLayer(layer: IrLayer, values: readonly string[], dtypes: re
     g.floatScalars = saved;
   }
   return typeof out === "string" && num && isHalf(layer.output.dtype) && rounding?.ops !== layer.output.dtype ? g.roundTo(out, layer.output.dtype) : out;
+}
+
+/**
+ * The dtype a layer's inputs and parameters are cast to. preferred_element_type float64 on
+ * float32 operands: XLA widens them (exactly) and dots in double, and the float32 bias widens
+ * exactly too, so such a layer is computed in float64 throughout.
+ */
+export function castOf(layer: IrLayer): DType | undefined {
+  const num = layer.numerics;
+  return num?.dot === "float64" && num.cast === "float32" ? "float64" : num?.cast;
 }
 
 const graphParams = new WeakMap<Tensor, Map<string, Tensor>>();
