@@ -124,17 +124,15 @@ const graphParams = new WeakMap<Tensor, Map<string, Tensor>>();
  */
 export function graphParam(t: Tensor, cast: DType | undefined): Tensor {
   const to = cast !== undefined && isHalf(cast) && t.dtype !== cast ? cast : undefined;
-  if (!isHalf(t.dtype) && to === undefined) {
-    if (cast === "float64" && t.dtype === "float32") return convertParam(t, "float64");
-    // A float64 parameter of a layer computing in float32 (x64, dtype: float32): jnp.asarray rounds it.
-    if (cast === "float32" && t.dtype === "float64") return convertParam(t, "float32");
-    return t;
-  }
+  // x64: widened exactly for a layer computing in float64; a float64 parameter of a layer
+  // computing in float32 (dtype: float32) rounded, as jnp.asarray does.
+  const wide = cast === "float64" && t.dtype !== "float64" ? "float64" : cast === "float32" && t.dtype === "float64" ? "float32" : undefined;
+  if (!isHalf(t.dtype) && to === undefined && wide === undefined) return t;
   let byCast = graphParams.get(t);
   if (!byCast) graphParams.set(t, (byCast = new Map()));
-  const key = to ?? "";
+  const key = `${to ?? ""}:${wide ?? ""}`;
   let out = byCast.get(key);
-  if (!out) byCast.set(key, (out = convertParam(t, "float32", to)));
+  if (!out) byCast.set(key, (out = convertParam(t, wide ?? "float32", to)));
   return out;
 }
 
