@@ -33,7 +33,7 @@ interface RunFlags extends ParamFlags {
 }
 
 /** Read `--input NAME=FILE` files, converted to the spec's dtypes. */
-export async function readInputs(model: IrModel, flags: readonly string[]): Promise<Record<string, Tensor>> {
+export async function readInputs(model: IrModel, flags: readonly string[], onNote?: (message: string) => void): Promise<Record<string, Tensor>> {
   // Every flag is checked before any file is read.
   const files = new Map<string, { file: string; input: IrModel["inputs"][number] }>();
   for (const f of flags) {
@@ -50,7 +50,7 @@ export async function readInputs(model: IrModel, flags: readonly string[]): Prom
     files.set(name, { file: f.slice(eq + 1), input });
   }
   const out = nameRecord<Tensor>();
-  for (const [name, { file, input }] of files) out[name] = await readInputFile(file, input.type.dtype, input.type.shape.length, { name, x64: x64Of(model) });
+  for (const [name, { file, input }] of files) out[name] = await readInputFile(file, input.type.dtype, input.type.shape.length, { name, x64: x64Of(model), ...(onNote ? { onNote } : {}) });
   return out;
 }
 
@@ -150,7 +150,7 @@ export function registerRun(program: Command, io: CliIO, done: (r: CommandResult
       if (flags.saveParams !== undefined && extname(flags.saveParams).toLowerCase() !== ".safetensors") {
         throw new UsageError(`--save-params writes safetensors; name the file *.safetensors, got "${flags.saveParams}"`);
       }
-      const given = await readInputs(model, flags.input);
+      const given = await readInputs(model, flags.input, (m) => io.stderr(`note: ${m}\n`));
       const dims = bindDims(model, parseDims(flags.dim), { requireAll: true, fromInputs: dimsFromInputs(model, given) });
       requireBoundDims(model, dims);
       // Sized before the random inputs, the parameters or the session are allocated.

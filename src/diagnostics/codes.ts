@@ -104,6 +104,8 @@ export const CODES = {
   // dtypes (NNX2110-NNX2129)
   NNX2110: "float64 computed as float32 (x64 off)",
   NNX2111: "float64 not computable by the runtime (x64)",
+  NNX2130: "float64 layer needs an op onnxruntime has no double kernel for (x64)",
+  NNX2131: "--seed cannot draw a float64 parameter yet (x64)",
   // Parameters and data files (NNX3001-NNX3049: the file readers, titled in src/io/codes.ts)
   ...IO_CODES,
   NNX3050: "baseline file cannot be read",

@@ -15,9 +15,10 @@ import type { SpecSource } from "../spec/source.js";
 import type { BrokenLayers } from "../spec/validate.js";
 import type { DType } from "../tensor.js";
 import { didYouMean } from "../util/suggest.js";
-import { parsePartRef, partName, type DimConstraint, type IrInput, type IrLayer, type IrModel, type IrOutput, type TensorType } from "./model.js";
+import { parsePartRef, partName, type DimConstraint, type IrInput, type IrLayer, type IrModel, type IrOutput, type ParamSpec, type TensorType } from "./model.js";
 import { expandModules, type ExpandableSpec } from "./modules.js";
 import { nameRecord } from "../util/names.js";
+import { float64Gap, type Float64Gap } from "../runtime/float64.js";
 
 interface RawSpec {
   model: string;
@@ -167,9 +168,11 @@ export function buildModel(src: SpecSource, bind: Readonly<Record<string, number
       if (!badFields) src.report("NNX2023", pointer, `${name}: cannot infer this layer's shape: ${(e as Error).message}`);
       quietFailure = true;
     }
-    if (built && !quietFailure && x64 && computesFloat64(built)) {
-      ctx.error("NNX2111", ctx.given("dtype") ? "dtype" : ctx.given("param_dtype") ? "param_dtype" : undefined, `${type} computes in float64 here (x64: true), and nnx-gen's runtime has no float64 lowering of it`, "set x64: false (JAX's default: float64 computes as float32), or use float32");
-      quietFailure = true;
+    // Data movement too: some lowerings compute (max's NaN check, max_pool's padding).
+    if (built && !quietFailure && x64 && (computesFloat64(built) || [built.output, ...(inputTypes as TensorType[])].some((t) => t?.dtype === "float64"))) {
+      const layer: IrLayer = { name, type, index, pointer, inputs: refs, attrs: built.attrs, ...(built.numerics ? { numerics: built.numerics } : {}), output: built.output, params: built.params, cost: built.cost };
+      const paramOf = (owner: string, p: string) => (owner === name ? layer : layers.find((l) => l.name === owner))?.params.find((s) => s.name === p);
+      quietFailure = !float64Lowerable(ctx, layer, inputTypes as TensorType[], paramOf, nameRecord(Object.fromEntries(Object.entries(dims).map(([s, c]) => [s, c.min]))));
     }
     values.set(name, quietFailure ? null : (built?.output ?? null));
     if (built?.parts && !quietFailure) {
@@ -342,6 +345,28 @@ function checkPartRefs(
 }
 
 /** Whether a layer computes or stores float64 (data movement of a float64 value does neither). */
+/**
+ * Whether onnxruntime computes this float64 layer (runtime/float64.ts); if not, a `check`
+ * error naming the op without a double kernel and what to write instead.
+ */
+function float64Lowerable(ctx: LayerContext, layer: IrLayer, inputs: readonly TensorType[], paramOf: (layer: string, name: string) => ParamSpec | undefined, mins: Readonly<Record<string, number>>): boolean {
+  const field = ctx.given("dtype") ? "dtype" : ctx.given("param_dtype") ? "param_dtype" : ctx.given("preferred_element_type") ? "preferred_element_type" : undefined;
+  const hint = "dtype" in layerDefaults(layer.type)
+    ? "set dtype: float32 on this layer (promote_dtype then casts its inputs and float64 parameters to float32), or x64: false"
+    : "convert its input first ({type: astype, dtype: float32}), or set x64: false";
+  let gap: Float64Gap | undefined;
+  try {
+    gap = float64Gap(layer, inputs, paramOf, mins);
+  } catch (e) {
+    ctx.error("NNX2111", field, `${layer.type} computes in float64 here (x64: true), and nnx-gen cannot lower it in float64: ${(e as Error).message}`, hint);
+    return false;
+  }
+  if (!gap) return true;
+  if (gap.why === "mixed") ctx.error("NNX2111", field, `${layer.type} computes in float64 here (x64: true), and nnx-gen's lowering of it is not float64 throughout yet (float32 meets float64 at ${gap.op})`, hint);
+  else ctx.error("NNX2130", field, `${layer.type} computes in float64 here (x64: true), and its lowering needs ONNX ${gap.op}, which has no double kernel in onnxruntime (native or web)`, hint);
+  return false;
+}
+
 function computesFloat64(b: Built<unknown>): boolean {
   const n = b.numerics;
   const f64 = (d: DType | undefined) => d === "float64";

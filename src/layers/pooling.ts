@@ -65,6 +65,7 @@ function lower(type: string) {
     const a = layer.attrs;
     const o = {
       inputShape: l.dims(layer.inputs[0]!),
+      dtype: l.dtype(layer.inputs[0]!),
       window: a.windowShape,
       strides: a.strides,
       padding: a.padding === "SAME" ? ({ kind: "same" } as const) : a.padding === "VALID" ? ({ kind: "valid" } as const) : ({ kind: "explicit", pads: a.padding } as const),

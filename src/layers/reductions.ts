@@ -34,6 +34,6 @@ export const reductions: LayerKind<ReductionAttrs>[] = (["mean", "sum", "max"] a
   types: [t],
   arity: "one",
   build: build(t),
-  lower: (layer, [x], l) => reduceNaN(l.g, x!, t, layer.attrs.axes),
+  lower: (layer, [x], l) => reduceNaN(l.g, x!, t, layer.attrs.axes, false, l.dtype(layer.inputs[0]!)),
   describe: (a) => call(t, [axes(a.axes)]),
 }));

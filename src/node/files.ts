@@ -80,6 +80,8 @@ export interface InputFileOptions {
   readonly name?: string;
   /** The spec's `x64`: off (JAX's default), a float64 file is converted to a float32 input. */
   readonly x64?: boolean;
+  /** Told when that conversion happens (as parameter files are). */
+  readonly onNote?: (message: string) => void;
 }
 
 /**
@@ -96,6 +98,7 @@ export async function readInputFile(file: string, dtype: DType, expectedRank?: n
   if (extension === ".json") return readJsonTensor(decodeText(bytes, file), file, dtype, expectedRank);
   const read = extension === ".npy" ? readNpy(bytes, file) : pickInput(readSafetensors(bytes, file), file, options.name);
   const t = inputAs(read, dtype, file, options.x64);
+  if (read.dtype === "float64" && t.dtype === "float32") options.onNote?.(`${file}: float64 converted to float32 (x64 is off, JAX's default; as jnp.asarray rounds it) for input ${options.name ?? ""}`.trimEnd());
   if (expectedRank !== undefined && t.shape.length !== expectedRank) {
     fail("NNX3006", file, `holds shape ${formatShape(t.shape)} but a rank-${expectedRank} array is expected`);
   }

@@ -58,10 +58,22 @@ export function layerDraws(layer: IrLayer): readonly RngDraw[] {
   return kind?.rngDraws?.(layer) ?? layer.params.map((p) => p.name);
 }
 
-/** The dtype `--seed` draws a parameter in (float64 never reaches here: x64 off makes it float32). */
+/** The dtype `--seed` draws a parameter in (float64 only with x64; x64 off makes it float32). */
 function initDtype(p: ParamSpec): "float32" | "float16" | "bfloat16" {
   if (p.dtype === "float16" || p.dtype === "bfloat16" || p.dtype === "float32") return p.dtype;
   throw new Error(`${p.name}: --seed initializes float32, float16 and bfloat16 parameters, not ${p.dtype}`);
+}
+
+/**
+ * A float64 parameter (x64) from --seed: zeros, ones and constants exactly. JAX draws random
+ * float64 values from 64-bit random bits through XLA's double erf/erf_inv, which nnx-gen does
+ * not reproduce yet: a clear error rather than values JAX would not give.
+ */
+function float64Init(layer: IrLayer, p: ParamSpec): Float64Array {
+  if (drawsFromKey(p.init)) {
+    throw new UserError("NNX2131", `parameter ${paramName(layer, p)} is float64 (x64: true) with initializer ${p.init.kind}: --seed reproduces JAX's float32, float16 and bfloat16 draws, not yet its float64 ones (64-bit random bits through XLA's double erf_inv)`, undefined, "pass --params with the float64 values, or set param_dtype: float32 on that layer (promote_dtype casts it up exactly)");
+  }
+  return new Float64Array(numElements(p.initShape)).fill(p.init.kind === "ones" ? 1 : p.init.kind === "constant" ? p.init.value : 0);
 }
 
 /**
@@ -78,13 +90,13 @@ export function initializeParams(model: IrModel, seed: number, prng: Prng = "par
   const out = new Map<string, Tensor>();
   const stacks = (model.uses ?? []).filter((u) => u.repeat?.stacked);
   // Each parameter in its param_dtype: float16/bfloat16 drawn as JAX draws them (raw bits).
-  const store = (layer: IrLayer, p: ParamSpec, data: Float32Array | Uint16Array) => {
-    const dtype = initDtype(p);
+  const store = (layer: IrLayer, p: ParamSpec, data: Float32Array | Uint16Array | Float64Array) => {
+    const dtype = data instanceof Float64Array ? "float64" : initDtype(p);
     const slot = model.stacked?.[layer.name];
     if (!slot) return void out.set(paramName(layer, p), { dtype, shape: [...p.shape], data } as Tensor);
     const name = storedName(slot, layer, p);
     if (!out.has(name)) out.set(name, { dtype, shape: [...slot.counts, ...p.shape], data: allocate(dtype, numElements(slot.counts) * data.length) } as Tensor);
-    (out.get(name)!.data as Float32Array | Uint16Array).set(data, sliceOffset(slot, p));
+    (out.get(name)!.data as Float32Array | Uint16Array | Float64Array).set(data, sliceOffset(slot, p));
   };
   const xoshiro = (p: ParamSpec, data: Float32Array): Float32Array | Uint16Array => {
     const d = initDtype(p);
@@ -92,7 +104,7 @@ export function initializeParams(model: IrModel, seed: number, prng: Prng = "par
   };
   const ordered = () => new Map([...declaredParams(model).keys()].map((n) => [n, out.get(n)!]));
   if (prng === "xoshiro") {
-    for (const layer of model.layers) for (const p of layer.params) store(layer, p, xoshiro(p, initializeParam(p.init, p.initShape, seed, paramName(layer, p))));
+    for (const layer of model.layers) for (const p of layer.params) store(layer, p, p.dtype === "float64" ? float64Init(layer, p) : xoshiro(p, initializeParam(p.init, p.initShape, seed, paramName(layer, p))));
     return ordered();
   }
   const root = RngStream.fromSeed(seed, prng);
@@ -122,7 +134,7 @@ export function initializeParams(model: IrModel, seed: number, prng: Prng = "par
         if (key === undefined && drawsFromKey(p.init)) {
           throw new Error(`${paramName(layer, p)}: ${layer.type} creates it without a key, but its initializer ${p.init.kind} needs one`);
         }
-        store(layer, p, sampleInitializer(p.init, p.initShape, key, initDtype(p), prng));
+        store(layer, p, p.dtype === "float64" ? float64Init(layer, p) : sampleInitializer(p.init, p.initShape, key, initDtype(p), prng));
       }
     }
   } finally {

@@ -46,7 +46,7 @@ export function lowerModel(model: IrModel, params: ReadonlyMap<string, Tensor>, 
     param: (layer, name) => {
       const t = params.get(qualifiedParamName(layer, name));
       if (!t) throw new RuntimeFailure(`parameter ${qualifiedParamName(layer, name)} is missing at lowering time`);
-      return graphParam(t, current?.numerics?.cast);
+      return graphParam(t, current && castOf(current));
     },
     dims: (value) => onnxDims(types.get(value)!),
     minDims: (value) => types.get(value)!.shape.map((d) => d.lowerBound(mins)),
@@ -61,20 +61,9 @@ export function lowerModel(model: IrModel, params: ReadonlyMap<string, Tensor>, 
     },
   };
   for (const layer of model.layers) {
-    const kind = LAYER_KINDS.get(layer.type)!;
-    if (!kind.lower) throw new RuntimeFailure(`layer type ${layer.type} has no lowering`);
-    const num = layer.numerics;
-    // promote_dtype: floating inputs cast to the layer's dtype (integer ids and bool masks are not).
-    const ins = layer.inputs.map((n) => {
-      const from = types.get(n)!.dtype;
-      return num?.cast && isFloatDType(from) ? castValue(g, values.get(n)!, from, num.cast) : values.get(n)!;
-    });
     current = layer;
     try {
-      const rounding = num ? roundingFor(num.compute ?? "float32", num.dot ?? num.compute ?? "float32") : undefined;
-      let out = g.withRounding(rounding, () => kind.lower(layer, ins, ctx));
-      // Rounded once at the end where the layer computed in float32 (norms) or wider.
-      if (typeof out === "string" && num && isHalf(layer.output.dtype) && rounding?.ops !== layer.output.dtype) out = g.roundTo(out, layer.output.dtype);
+      const out = lowerLayer(layer, layer.inputs.map((n) => values.get(n)!), layer.inputs.map((n) => types.get(n)!.dtype), ctx);
       if (typeof out === "string") values.set(layer.name, out);
       else out.forEach((v, k) => values.set(partName(layer.name, k), v));
     } catch (e) {
@@ -93,6 +82,39 @@ export function lowerModel(model: IrModel, params: ReadonlyMap<string, Tensor>, 
   return g.build(options);
 }
 
+/**
+ * One layer into `ctx.g`: floating inputs cast to its dtype (promote_dtype; integer ids and bool
+ * masks are not), its arithmetic rounded where JAX rounds, and its output rounded once at the
+ * end where it computed in float32 (norms) or wider. Also runtime/float64.ts's dry lowering.
+ */
+export function lowerLayer(layer: IrLayer, values: readonly string[], dtypes: readonly DType[], ctx: Lowering): string | readonly string[] {
+  const { g } = ctx;
+  const kind = LAYER_KINDS.get(layer.type)!;
+  if (!kind.lower) throw new RuntimeFailure(`layer type ${layer.type} has no lowering`);
+  const num = layer.numerics && { ...layer.numerics, cast: castOf(layer) };
+  const ins = values.map((v, k) => (num?.cast && isFloatDType(dtypes[k]!) ? castValue(g, v, dtypes[k]!, num.cast) : v));
+  const rounding = num ? roundingFor(num.compute ?? "float32", num.dot ?? num.compute ?? "float32") : undefined;
+  const saved = g.floatScalars;
+  g.floatScalars = num?.compute === "float64" || num?.cast === "float64" ? "float64" : undefined;
+  let out: string | readonly string[];
+  try {
+    out = g.withRounding(rounding, () => kind.lower(layer, ins, ctx));
+  } finally {
+    g.floatScalars = saved;
+  }
+  return typeof out === "string" && num && isHalf(layer.output.dtype) && rounding?.ops !== layer.output.dtype ? g.roundTo(out, layer.output.dtype) : out;
+}
+
+/**
+ * The dtype a layer's inputs and parameters are cast to. preferred_element_type float64 on
+ * float32 operands: XLA widens them (exactly) and dots in double, and the float32 bias widens
+ * exactly too, so such a layer is computed in float64 throughout.
+ */
+export function castOf(layer: IrLayer): DType | undefined {
+  const num = layer.numerics;
+  return num?.dot === "float64" && num.cast === "float32" ? "float64" : num?.cast;
+}
+
 const graphParams = new WeakMap<Tensor, Map<string, Tensor>>();
 
 /**
@@ -100,17 +122,17 @@ const graphParams = new WeakMap<Tensor, Map<string, Tensor>>();
  * and rounded to `cast` when the layer promotes it to a 16-bit dtype (promote_dtype's
  * jnp.asarray). Cached per tensor, so a tied table stays one initializer.
  */
-function graphParam(t: Tensor, cast: DType | undefined): Tensor {
+export function graphParam(t: Tensor, cast: DType | undefined): Tensor {
   const to = cast !== undefined && isHalf(cast) && t.dtype !== cast ? cast : undefined;
-  if (!isHalf(t.dtype) && to === undefined) {
-    if (cast === "float64" && t.dtype === "float32") return convertParam(t, "float64");
-    return t;
-  }
+  // x64: widened exactly for a layer computing in float64; a float64 parameter of a layer
+  // computing in float32 (dtype: float32) rounded, as jnp.asarray does.
+  const wide = cast === "float64" && t.dtype !== "float64" ? "float64" : cast === "float32" && t.dtype === "float64" ? "float32" : undefined;
+  if (!isHalf(t.dtype) && to === undefined && wide === undefined) return t;
   let byCast = graphParams.get(t);
   if (!byCast) graphParams.set(t, (byCast = new Map()));
-  const key = to ?? "";
+  const key = `${to ?? ""}:${wide ?? ""}`;
   let out = byCast.get(key);
-  if (!out) byCast.set(key, (out = convertParam(t, "float32", to)));
+  if (!out) byCast.set(key, (out = convertParam(t, wide ?? "float32", to)));
   return out;
 }
 

@@ -32,6 +32,25 @@ try {
 }
 `;
 
+// x64: a generated module over real float64 (Tensor<"float64">, Float64Array in and out).
+const SPEC_X64 = join(ROOT, "test/codegen/specs/x64_mlp.yaml");
+const X64_INPUT = Array.from({ length: 2 * 8 }, (_, i) => Math.sin(i + 1) * 1.5 + 1e-12 * i);
+const CONSUMER_X64 = `import { readFileSync, writeFileSync } from "node:fs";
+import { tensor, type Tensor } from "nnx-gen";
+import { X64Mlp } from "./generated/x64_mlp.js";
+
+const values = JSON.parse(readFileSync(process.argv[2]!, "utf8")) as number[];
+const model = await X64Mlp.create({ seed: 0 });
+try {
+  const { act } = await model.run({ x: tensor("float64", [2, 8], Float64Array.from(values)) });
+  const typed: Tensor<"float64", readonly [2, 4]> = act;
+  const data: Float64Array = typed.data;
+  writeFileSync(process.argv[3]!, JSON.stringify({ dtype: typed.dtype, shape: typed.shape, data: Array.from(data) }));
+} finally {
+  await model.release();
+}
+`;
+
 const TSCONFIG = {
   compilerOptions: {
     target: "ES2022",
@@ -73,6 +92,9 @@ beforeAll(() => {
   writeFileSync(join(project, "tsconfig.json"), JSON.stringify(TSCONFIG, null, 2));
   writeFileSync(join(project, "main.ts"), CONSUMER);
   writeFileSync(join(project, "image.json"), JSON.stringify(pixels()));
+  writeFileSync(join(project, "generated", "x64_mlp.ts"), generateFromFile(SPEC_X64).code);
+  writeFileSync(join(project, "main_x64.ts"), CONSUMER_X64);
+  writeFileSync(join(project, "x64.json"), JSON.stringify(X64_INPUT));
 });
 afterAll(() => rmSync(project, { recursive: true, force: true }));
 
@@ -98,5 +120,22 @@ describe("a user's project importing a generated module (end to end, real runtim
     expect([...fromCli.shape]).toEqual([BATCH, 10]);
     // Same spec, seed, runtime and thread count: the same float32 numbers.
     expect(fromModule.data).toEqual(Array.from(fromCli.data as Float32Array));
+  });
+
+  it("runs a generated x64 module in real float64 (Float64Array in and out), matching nnx-gen run", () => {
+    const compiled = node([join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "."], project);
+    expect(compiled.output).toBe("");
+    const ran = node(["out/main_x64.js", "x64.json", "act.json"], project);
+    expect(ran.output).toBe("");
+    expect(ran.status).toBe(0);
+    const fromModule = JSON.parse(readFileSync(join(project, "act.json"), "utf8")) as { dtype: string; shape: number[]; data: number[] };
+    writeFileSync(join(project, "x64_input.json"), JSON.stringify([X64_INPUT.slice(0, 8), X64_INPUT.slice(8)]));
+    const cli = node([join(ROOT, "bin/nnx-gen.js"), "run", SPEC_X64, "--seed", "0", "--input", `x=${join(project, "x64_input.json")}`, "--out", join(project, "cli_x64")], project);
+    expect(cli.status, cli.output).toBe(0);
+    const fromCli = readNpy(readFileSync(join(project, "cli_x64", "act.npy")), "act.npy");
+    expect(fromModule.dtype).toBe("float64");
+    expect(fromCli.dtype).toBe("float64");
+    expect(fromModule.shape).toEqual([2, 4]);
+    expect(fromModule.data).toEqual(Array.from(fromCli.data as Float64Array));
   });
 });

@@ -89,12 +89,15 @@ describe("IR dtypes: promote_dtype per layer", () => {
     expect(model!.layers[0]!.params[0]!.dtype).toBe("float32");
   });
 
-  it("x64 on: float64 data movement is fine, float64 compute is a check error at the field", () => {
+  it("x64 on: float64 data movement and computation where onnxruntime has double kernels; else a check error at the field", () => {
     const ok = check("  - { name: y, type: reshape, shape: [16] }\n", "  x: { shape: [2, 8], dtype: float64 }\n", "x64: true\n");
     expect(ok.diagnostics).toEqual([]);
     expect(out(ok.model!, "y")).toBe("float64");
-    const bad = check("  - { name: y, type: Linear, out_features: 4, dtype: float64 }\n", "  x: { shape: [2, 8] }\n", "x64: true\n");
-    expect(bad.diagnostics.map((d) => [d.code, d.line, d.column])).toEqual([["NNX2111", 7, 54]]);
+    const dense = check("  - { name: y, type: Linear, out_features: 4, dtype: float64 }\n", "  x: { shape: [2, 8] }\n", "x64: true\n");
+    expect(dense.diagnostics).toEqual([]);
+    expect(out(dense.model!, "y")).toBe("float64");
+    const bad = check("  - { name: y, type: Conv, out_features: 4, kernel_size: [3], dtype: float64 }\n", "  x: { shape: [2, 8, 3] }\n", "x64: true\n");
+    expect(bad.diagnostics.map((d) => [d.code, d.line, d.column])).toEqual([["NNX2130", 7, 70]]);
   });
 });
 

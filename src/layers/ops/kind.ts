@@ -101,7 +101,8 @@ function dtypes(def: OpDef, operands: readonly Operand[], values: readonly Tenso
     }
   }
   for (const d of new Set([compute, output])) {
-    if (!COMPUTABLE.has(d)) {
+    // float64 under x64: decided per lowering at check time (runtime/float64.ts).
+    if (!COMPUTABLE.has(d) && !(d === "float64" && ctx.x64)) {
       const runtime = "nnx-gen's runtime computes these ops in float32, float16, bfloat16, int32 and bool only";
       if (def.dtype === "astype") ctx.error("NNX2063", "dtype", `astype to ${d}: ${runtime} so far`, "use dtype float32, bfloat16, int32 or bool");
       else {

@@ -9,7 +9,7 @@
  * float32 results round like JAX's; ONNX's fused ops are used only where they compute the same
  * formula (LeakyRelu, Gelu, Softmax).
  */
-import type { GraphBuilder } from "../../runtime/onnx/graph.js";
+import { onnxDType, type GraphBuilder } from "../../runtime/onnx/graph.js";
 import { gelu, leakyRelu, logSoftmax, relu, sigmoid as onnxSigmoid, silu, softmax, tanh } from "../../runtime/onnx/ops_activation.js";
 import { expm1, log1p, softplus } from "../../runtime/onnx/ops_elementwise.js";
 import { reduce } from "../../runtime/onnx/ops_math.js";
@@ -133,7 +133,7 @@ function logsumexp(e: Emit, x: string, mean: boolean): string {
   const sum = reduce(g, n(e, "Exp", n(e, "Sub", x, amax)), "sum", axes, true);
   let out = n(e, "Add", n(e, "Log", n(e, "Abs", sum)), amax);
   if (mean) {
-    const count = g.node("Cast", [g.node("ReduceProd", [g.node("Gather", [g.node("Shape", [x]), g.constInt64(axes)]), g.constInt64([0])], { keepdims: 0 })], { to: 1 });
+    const count = g.node("Cast", [g.node("ReduceProd", [g.node("Gather", [g.node("Shape", [x]), g.constInt64(axes)]), g.constInt64([0])], { keepdims: 0 })], { to: onnxDType(e.dtype) });
     out = n(e, "Sub", out, n(e, "Log", count));
   }
   return e.args["keepdims"] === true ? out : g.node("Squeeze", [out, g.constInt64(axes)]);

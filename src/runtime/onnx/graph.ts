@@ -111,6 +111,11 @@ export class GraphBuilder {
    * (dots and convs to `dots`), as XLA's CPU compiler converts each such op to float32 and back.
    */
   rounding: Rounding | undefined = undefined;
+  /**
+   * Set while a layer computing in float64 (x64) is lowered: the lowerings' float32 constants
+   * are Python scalars in JAX's formulas, weakly typed, so they take the float64 dtype.
+   */
+  floatScalars: "float64" | undefined = undefined;
   /** roundTo's results by name: the 16-bit value each widened, so an output needs no third Cast. */
   private readonly narrowed = new Map<string, { dtype: Half; value: string }>();
 
@@ -194,6 +199,7 @@ export class GraphBuilder {
   scalar(value: number, dtype: DType): string {
     // A Python scalar meeting a 16-bit array takes its dtype (weak typing): rounded once here.
     if (dtype === "float32" && this.rounding?.ops) value = roundScalar(value, this.rounding.ops);
+    if (dtype === "float32" && this.floatScalars) dtype = this.floatScalars;
     return this.cached(`s:${dtype}:${Object.is(value, -0) ? "-0" : value}`, () => {
       if (dtype === "float16" || dtype === "bfloat16") return this.node("Cast", [this.scalar(value, "float32")], { to: onnxDType(dtype) });
       const t = tensor(dtype, [], allocate(dtype, 1));

@@ -5,11 +5,17 @@ import { erfc } from "./ops_elementwise.js";
 import { roundScalar } from "./rounding.js";
 
 export const relu = (g: GraphBuilder, x: string): string => g.node("Relu", [x]);
-export const sigmoid = (g: GraphBuilder, x: string): string => g.node("Sigmoid", [x]);
+/**
+ * lax.logistic. In float64, 1 / (1 + exp(-x)) without ONNX Sigmoid: onnxruntime fuses
+ * x * Sigmoid(x) (also across two layers, `multiply(x, sigmoid(x))`) into com.microsoft.QuickGelu,
+ * whose kernel is float32 only, and the model would not load.
+ */
+export const sigmoid = (g: GraphBuilder, x: string): string =>
+  g.floatScalars ? g.node("Reciprocal", [g.node("Add", [g.scalar(1, "float32"), g.node("Exp", [g.node("Neg", [x])])])]) : g.node("Sigmoid", [x]);
 export const tanh = (g: GraphBuilder, x: string): string => g.node("Tanh", [x]);
 
 /** jax.nn.silu / swish: x * sigmoid(x). */
-export const silu = (g: GraphBuilder, x: string): string => g.node("Mul", [x, g.node("Sigmoid", [x])]);
+export const silu = (g: GraphBuilder, x: string): string => g.node("Mul", [x, sigmoid(g, x)]);
 
 /**
  * jax.nn.gelu. approximate (the JAX default): 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x^3))), ONNX
@@ -18,8 +24,10 @@ export const silu = (g: GraphBuilder, x: string): string => g.node("Mul", [x, g.
  * which loses relative precision below x = -2 (4% at -5).
  */
 export function gelu(g: GraphBuilder, x: string, approximate = true): string {
-  if (approximate && g.rounding?.ops) {
-    // In 16 bits JAX rounds after each op of the formula (onnx/rounding.ts): spelled out.
+  if (approximate && (g.rounding?.ops || g.floatScalars)) {
+    // In 16 bits JAX rounds after each op of the formula (onnx/rounding.ts): spelled out. In
+    // float64 too: ONNX Gelu's function body, which onnxruntime inlines for double, has float32
+    // constants (5e-9 relative off).
     const f = (v: number): string => g.scalar(v, "float32");
     const cube = g.node("Mul", [g.node("Mul", [x, x]), x]);
     const inner = g.node("Mul", [f(Math.sqrt(2 / Math.PI)), g.node("Add", [x, g.node("Mul", [f(0.044715), cube])])]);

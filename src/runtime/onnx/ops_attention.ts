@@ -61,7 +61,9 @@ export function dotProductAttention(g: GraphBuilder, q: string, k: string, v: st
   const b = range(0, nb);
   const [T, N, H] = [nb, nb + 1, nb + 2];
   const groups = o.numHeads / o.numKvHeads;
-  if (o.weightsPath) q = g.node("Div", [q, g.scalar(Math.fround(Math.sqrt(o.depth)), "float32")]);
+  // float64 (x64): Python floats stay double (no float32 rounding of 1/sqrt(depth) or the mask value).
+  const wide = g.floatScalars !== undefined;
+  if (o.weightsPath) q = g.node("Div", [q, g.scalar(wide ? Math.sqrt(o.depth) : Math.fround(Math.sqrt(o.depth)), "float32")]);
   let qt: string, kt: string, vt: string;
   if (groups === 1) {
     qt = transpose(g, q, [...b, N, T, H]);
@@ -79,7 +81,7 @@ export function dotProductAttention(g: GraphBuilder, q: string, k: string, v: st
   // the dtype once after it; Flax's weights path rounds each op in the dtype (onnx/rounding.ts).
   const weights = (): string => {
   let logits = g.node("MatMul", [qt, kt]);
-  if (!o.weightsPath) logits = g.node("Mul", [logits, g.scalar(Math.fround(1 / Math.sqrt(o.depth)), "float32")]);
+  if (!o.weightsPath) logits = g.node("Mul", [logits, g.scalar(wide ? 1 / Math.sqrt(o.depth) : Math.fround(1 / Math.sqrt(o.depth)), "float32")]);
   if (groups !== 1) logits = reshape(g, logits, concat(g, [shapeOf(g, logits, 0, nb), g.constInt64([o.numHeads]), shapeOf(g, logits, nb + 2)], 0));
   const lr = nb + 3;
   if (o.bias) logits = g.node("Add", [logits, dropLeading(g, o.bias.name, o.bias.rank, lr)]);
@@ -92,9 +94,12 @@ export function dotProductAttention(g: GraphBuilder, q: string, k: string, v: st
   if (masks.length > 0) {
     const keep = masks.reduce((a, m) => g.node("And", [a, m]));
     // jnp.finfo(dtype).min in Flax's path; jax.nn's -0.7 * finfo(float32).max.
-    const big = o.weightsPath ? -finfoMax(half) : Math.fround(-0.7 * F32_MAX);
+    const big = o.weightsPath ? (wide ? -Number.MAX_VALUE : -finfoMax(half)) : wide ? -0.7 * F32_MAX : Math.fround(-0.7 * F32_MAX);
     logits = g.node("Where", [keep, logits, g.scalar(big, "float32")]);
   }
+  // jax.nn's softmax "is always carried out in fp32": float64 logits are cast down and the
+  // probabilities back up (astype(key.dtype)) around it.
+  if (wide && !o.weightsPath) return cast(g, softmax(g, cast(g, logits, "float32"), -1), "float64");
   return softmax(g, logits, -1);
   };
   let p = o.weightsPath || !half ? weights() : g.roundTo(g.withRounding(undefined, weights), half);

@@ -27,13 +27,13 @@ export function reduce(g: GraphBuilder, x: string, kind: Reduction, axes?: reado
  * where a NaN was reduced and 0 elsewhere; subtracting it keeps every other result bit for bit
  * (-0 - 0 is -0). Without NaN (the common case) that costs one sum over x.
  */
-export function reduceNaN(g: GraphBuilder, x: string, kind: Reduction, axes?: readonly number[], keepdims = false): string {
+export function reduceNaN(g: GraphBuilder, x: string, kind: Reduction, axes?: readonly number[], keepdims = false, dtype: DType = "float32"): string {
   const y = reduce(g, x, kind, axes, keepdims);
   if (kind !== "max" && kind !== "min") return y;
   return ifNaNOr(g, x, undefined, (b) => {
     const nanOnly = b.node("Where", [b.node("IsNaN", [x]), x, b.node("CastLike", [b.scalar(0, "float32"), x])]);
     return b.node("Sub", [y, reduce(b, nanOnly, "sum", axes, keepdims)]);
-  }, y);
+  }, y, dtype);
 }
 
 /**

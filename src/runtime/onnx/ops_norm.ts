@@ -65,6 +65,11 @@ export function normalize(g: GraphBuilder, x: string, m: Moments, epsilon: numbe
  * then rounded are correctly rounded for float32 operands).
  */
 export function batchNormFactor(variance: Tensor, epsilon: number, scale: Tensor | undefined, half?: Half): Tensor {
+  if (variance.dtype === "float64") {
+    // x64: rsqrt(var + eps) * scale in float64, each step one double op as XLA computes it.
+    const f = Float64Array.from(variance.data as Float64Array, (v, i) => (1 / Math.sqrt(v + epsilon)) * (scale ? Number(scale.data[i]!) : 1));
+    return tensor("float64", variance.shape, f);
+  }
   const v = variance.data as Float32Array;
   const s = scale?.data as Float32Array | undefined;
   // In 16 bits each step rounds to the dtype (rsqrt is one op there), epsilon too (weak).

@@ -63,7 +63,7 @@ export function maxPool(g: GraphBuilder, x: string, o: PoolOptions): string {
   // The checks read x and the result in the caller's layout, so ORT can still run the plain
   // pool channels-last without the transposes around it.
   const fast = plainMaxPool(g, x, o, dtype, false);
-  const lowest = g.node("Equal", [g.node("ReduceMin", [fast], { keepdims: 0 }), g.node("CastLike", [g.scalar(-FLOAT32_MAX, "float32"), fast])]);
+  const lowest = g.node("Equal", [g.node("ReduceMin", [fast], { keepdims: 0 }), g.node("CastLike", [dtype === "float64" ? g.scalar(-Number.MAX_VALUE, "float64") : g.scalar(-FLOAT32_MAX, "float32"), fast])]);
   return ifNaNOr(g, x, lowest, (b) => plainMaxPool(b, x, o, dtype, true), fast, dtype);
 }
 
