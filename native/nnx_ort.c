@@ -22,6 +22,8 @@
  *     outputs: [{type, dims, data: TypedArray} | null]    null: ORT allocates, result is copied
  *     results: [null | {type, dims, data: ArrayBuffer}]   one per null output
  *   release(session)
+ *   (debugging: NNX_GEN_ORT_OPTIMIZED_MODEL=file writes onnxruntime's optimized graph,
+ *    NNX_GEN_ORT_PROFILE=prefix its per-node profile, when the session is released)
  *   mapFile(path, expectedBytes) -> ArrayBuffer over a private, copy-on-write mapping of the file
  *     (unmapped when the buffer is collected); throws when the file is not expectedBytes long
  */
@@ -36,6 +38,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "ort_abi.h"
 
@@ -279,6 +284,160 @@ static int get_names(napi_env env, napi_value array, char (*storage)[MAX_NAME], 
   return (int)count;
 }
 
+/* ---- rounding kernel --------------------------------------------------------------------- */
+
+/*
+ * nnx_gen.rounding:RoundBFloat16(x: float) -> float: each element rounded to bfloat16 and
+ * widened back, the value Cast(to=BFLOAT16) -> Cast(to=FLOAT) gives, in one pass instead of
+ * two. It is what 16-bit models do after each op (src/runtime/onnx/rounding.ts); onnxruntime's
+ * float -> bfloat16 Cast is a scalar loop, and the pair cost more than the ops it rounds.
+ * Round to nearest, ties to even, as onnxruntime's BFloat16(float): add 0x7fff plus the lowest
+ * kept bit, keep the top 16 bits (overflow carries into infinity); NaN becomes onnxruntime's
+ * bfloat16 NaN 0x7fc1. Registered for every session (domain below), used by graphs built for
+ * this binding only (src/runtime/onnx/fuse_rounding.ts).
+ */
+#define ROUNDING_DOMAIN "nnx_gen.rounding"
+
+static inline uint32_t round_bf16_one(uint32_t u) {
+  uint32_t r = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
+  return (u & 0x7fffffffu) > 0x7f800000u ? 0x7fc10000u : r;
+}
+
+/* Four lanes at a time where SSE2 is (every x86-64): the pass is then as fast as memory. */
+static void round_bf16(const uint32_t *x, uint32_t *y, size_t n) {
+  size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i bias = _mm_set1_epi32(0x7fff), one = _mm_set1_epi32(1), keep = _mm_set1_epi32((int)0xffff0000u);
+  const __m128i magnitude = _mm_set1_epi32(0x7fffffff), inf = _mm_set1_epi32(0x7f800000), nan = _mm_set1_epi32(0x7fc10000);
+  for (; i + 4 <= n; i += 4) {
+    __m128i u = _mm_loadu_si128((const __m128i *)(x + i));
+    __m128i lsb = _mm_and_si128(_mm_srli_epi32(u, 16), one);
+    __m128i r = _mm_and_si128(_mm_add_epi32(_mm_add_epi32(u, bias), lsb), keep);
+    /* |u| > infinity as integers: NaN (both sides below 2^31, so the signed compare is right). */
+    __m128i is_nan = _mm_cmpgt_epi32(_mm_and_si128(u, magnitude), inf);
+    _mm_storeu_si128((__m128i *)(y + i), _mm_or_si128(_mm_and_si128(is_nan, nan), _mm_andnot_si128(is_nan, r)));
+  }
+#endif
+  for (; i < n; i++) y[i] = round_bf16_one(x[i]);
+}
+
+/* The output has the input's type and shape, so onnxruntime's shape-driven rewrites (NCHWc pooling, ...) still apply after it. */
+static OrtStatus *round_infer_shape(const OrtCustomOp *op, OrtShapeInferContext *context) {
+  (void)op;
+  OrtTensorTypeAndShapeInfo *info = NULL;
+  OrtStatus *status = ORT_CALL(ShapeInferContext_GetInputTypeShape)(context, 0, &info);
+  /* The info stays the context's (onnxruntime frees it). */
+  if (!status) status = ORT_CALL(ShapeInferContext_SetOutputTypeShape)(context, 0, info);
+  return status;
+}
+
+static void *round_create_kernel(const OrtCustomOp *op, const OrtApi *api, const OrtKernelInfo *info) {
+  (void)api;
+  (void)info;
+  return (void *)op;
+}
+static const char *round_name(const OrtCustomOp *op) {
+  (void)op;
+  return "RoundBFloat16";
+}
+static const char *round_provider(const OrtCustomOp *op) {
+  (void)op;
+  return NULL; /* the CPU execution provider */
+}
+static ONNXTensorElementDataType round_type(const OrtCustomOp *op, size_t index) {
+  (void)op;
+  (void)index;
+  return ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT;
+}
+static size_t round_count(const OrtCustomOp *op) {
+  (void)op;
+  return 1;
+}
+static void round_destroy(void *kernel) { (void)kernel; }
+static int round_required(const OrtCustomOp *op, size_t index) {
+  (void)op;
+  (void)index;
+  return 0; /* INPUT_OUTPUT_REQUIRED */
+}
+static OrtMemType round_memory(const OrtCustomOp *op, size_t index) {
+  (void)op;
+  (void)index;
+  return OrtMemTypeDefault;
+}
+static int round_one(const OrtCustomOp *op) {
+  (void)op;
+  return 1;
+}
+static int round_zero(const OrtCustomOp *op) {
+  (void)op;
+  return 0;
+}
+static int round_last_version(const OrtCustomOp *op) {
+  (void)op;
+  return 0x7fffffff;
+}
+static size_t round_no_pairs(int **input_index, int **output_index) {
+  *input_index = NULL;
+  *output_index = NULL;
+  return 0;
+}
+static void round_release_pairs(int *input_index, int *output_index) {
+  (void)input_index;
+  (void)output_index;
+}
+
+/* KernelCompute returns nothing: a failed call leaves the output unwritten (none fails for a
+ * float tensor onnxruntime allocated itself). */
+static void round_compute(void *kernel, OrtKernelContext *context) {
+  (void)kernel;
+  const OrtValue *input = NULL;
+  OrtValue *output = NULL;
+  OrtTensorTypeAndShapeInfo *shape = NULL;
+  int64_t dims[MAX_RANK];
+  size_t rank = 0, count = 0;
+  void *x = NULL, *y = NULL;
+  OrtStatus *status = ORT_CALL(KernelContext_GetInput)(context, 0, &input);
+  if (!status) status = ORT_CALL(GetTensorTypeAndShape)(input, &shape);
+  if (!status) status = ORT_CALL(GetDimensionsCount)(shape, &rank);
+  if (!status && rank > MAX_RANK) rank = MAX_RANK + 1;
+  if (!status && rank <= MAX_RANK) status = ORT_CALL(GetDimensions)(shape, dims, rank);
+  if (!status) status = ORT_CALL(GetTensorShapeElementCount)(shape, &count);
+  if (shape) ORT_CALL(ReleaseTensorTypeAndShapeInfo)(shape);
+  if (!status && rank <= MAX_RANK) status = ORT_CALL(KernelContext_GetOutput)(context, 0, dims, rank, &output);
+  if (!status && output) status = ORT_CALL(GetTensorMutableData)((OrtValue *)input, &x);
+  if (!status && output) status = ORT_CALL(GetTensorMutableData)(output, &y);
+  if (status) ORT_CALL(ReleaseStatus)(status);
+  else if (x && y) round_bf16(x, y, count);
+}
+
+static const OrtCustomOp round_op = {
+    .version = NNX_ORT_API_VERSION,
+    .CreateKernel = round_create_kernel,
+    .GetName = round_name,
+    .GetExecutionProviderType = round_provider,
+    .GetInputType = round_type,
+    .GetInputTypeCount = round_count,
+    .GetOutputType = round_type,
+    .GetOutputTypeCount = round_count,
+    .KernelCompute = round_compute,
+    .KernelDestroy = round_destroy,
+    .GetInputCharacteristic = round_required,
+    .GetOutputCharacteristic = round_required,
+    .GetInputMemoryType = round_memory,
+    .GetVariadicInputMinArity = round_one,
+    .GetVariadicInputHomogeneity = round_zero,
+    .GetVariadicOutputMinArity = round_one,
+    .GetVariadicOutputHomogeneity = round_zero,
+    .InferOutputShapeFn = round_infer_shape,
+    .GetStartVersion = round_one,
+    .GetEndVersion = round_last_version,
+    .GetMayInplace = round_no_pairs,
+    .ReleaseMayInplace = round_release_pairs,
+    .GetAliasMap = round_no_pairs,
+    .ReleaseAliasMap = round_release_pairs,
+};
+static OrtCustomOpDomain *rounding_domain = NULL;
+
 /* ---- exported functions ------------------------------------------------------------------ */
 
 static napi_value open_library(napi_env env, napi_callback_info info) {
@@ -299,6 +458,8 @@ static napi_value open_library(napi_env env, napi_callback_info info) {
     ort = api;
     OrtStatus *status = ORT_CALL(CreateEnv)(ORT_LOGGING_LEVEL_FATAL, "nnx-gen", &ort_env);
     if (!status) status = ORT_CALL(CreateCpuMemoryInfo)(OrtDeviceAllocator, OrtMemTypeDefault, &cpu_memory);
+    if (!status) status = ORT_CALL(CreateCustomOpDomain)(ROUNDING_DOMAIN, &rounding_domain);
+    if (!status) status = ORT_CALL(CustomOpDomain_Add)(rounding_domain, &round_op);
     if (throw_status(env, status, "onnxruntime")) {
       ort = NULL;
       return NULL;
@@ -435,6 +596,12 @@ static napi_value create_session(napi_env env, napi_callback_info info) {
   if (!status) status = ORT_CALL(SetInterOpNumThreads)(options, 1);
   if (!status) status = ORT_CALL(SetSessionExecutionMode)(options, ORT_SEQUENTIAL);
   if (!status) status = ORT_CALL(SetSessionLogSeverityLevel)(options, ORT_LOGGING_LEVEL_FATAL);
+  if (!status) status = ORT_CALL(AddCustomOpDomain)(options, rounding_domain);
+  // For looking at what onnxruntime makes of a graph (BENCHMARKS.md): its optimized model, and a
+  // per-node profile written when the session is released.
+  const char *optimized = getenv("NNX_GEN_ORT_OPTIMIZED_MODEL"), *profile = getenv("NNX_GEN_ORT_PROFILE");
+  if (!status && optimized && optimized[0]) status = ORT_CALL(SetOptimizedModelFilePath)(options, optimized);
+  if (!status && profile && profile[0]) status = ORT_CALL(EnableProfiling)(options, profile);
   // Initializers that point into a parameter file on disk: ORT maps the file and uses its
   // pages in place (the locations are relative to this folder; the model has no path).
   if (!status && external_dir[0]) status = ORT_CALL(AddSessionConfigEntry)(options, "session.model_external_initializers_file_folder_path", external_dir);
