@@ -291,16 +291,17 @@ static int get_names(napi_env env, napi_value array, char (*storage)[MAX_NAME], 
  * widened back, the value Cast(to=BFLOAT16) -> Cast(to=FLOAT) gives, in one pass instead of
  * two. It is what 16-bit models do after each op (src/runtime/onnx/rounding.ts); onnxruntime's
  * float -> bfloat16 Cast is a scalar loop, and the pair cost more than the ops it rounds.
- * Round to nearest, ties to even, as onnxruntime's BFloat16(float): add 0x7fff plus the lowest
- * kept bit, keep the top 16 bits (overflow carries into infinity); NaN becomes onnxruntime's
- * bfloat16 NaN 0x7fc1. Registered for every session (domain below), used by graphs built for
- * this binding only (src/runtime/onnx/fuse_rounding.ts).
+ * Round to nearest, ties to even, as onnxruntime's Cast: add 0x7fff plus the lowest kept bit,
+ * keep the top 16 bits (overflow carries into infinity); a NaN becomes the quiet NaN of its
+ * sign, as the Cast pair makes it (test/runtime/rounding_op.test.ts compares the two bit for
+ * bit). Registered for every session (domain below), used by graphs built for this binding
+ * only (src/runtime/onnx/fuse_rounding.ts).
  */
 #define ROUNDING_DOMAIN "nnx_gen.rounding"
 
 static inline uint32_t round_bf16_one(uint32_t u) {
   uint32_t r = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
-  return (u & 0x7fffffffu) > 0x7f800000u ? 0x7fc10000u : r;
+  return (u & 0x7fffffffu) > 0x7f800000u ? (u & 0x80000000u) | 0x7fc00000u : r;
 }
 
 /* Four lanes at a time where SSE2 is (every x86-64): the pass is then as fast as memory. */
@@ -308,13 +309,14 @@ static void round_bf16(const uint32_t *x, uint32_t *y, size_t n) {
   size_t i = 0;
 #if defined(__SSE2__)
   const __m128i bias = _mm_set1_epi32(0x7fff), one = _mm_set1_epi32(1), keep = _mm_set1_epi32((int)0xffff0000u);
-  const __m128i magnitude = _mm_set1_epi32(0x7fffffff), inf = _mm_set1_epi32(0x7f800000), nan = _mm_set1_epi32(0x7fc10000);
+  const __m128i magnitude = _mm_set1_epi32(0x7fffffff), inf = _mm_set1_epi32(0x7f800000), quiet = _mm_set1_epi32(0x7fc00000), sign = _mm_set1_epi32((int)0x80000000u);
   for (; i + 4 <= n; i += 4) {
     __m128i u = _mm_loadu_si128((const __m128i *)(x + i));
     __m128i lsb = _mm_and_si128(_mm_srli_epi32(u, 16), one);
     __m128i r = _mm_and_si128(_mm_add_epi32(_mm_add_epi32(u, bias), lsb), keep);
     /* |u| > infinity as integers: NaN (both sides below 2^31, so the signed compare is right). */
     __m128i is_nan = _mm_cmpgt_epi32(_mm_and_si128(u, magnitude), inf);
+    __m128i nan = _mm_or_si128(_mm_and_si128(u, sign), quiet);
     _mm_storeu_si128((__m128i *)(y + i), _mm_or_si128(_mm_and_si128(is_nan, nan), _mm_andnot_si128(is_nan, r)));
   }
 #endif
