@@ -304,23 +304,68 @@ static inline uint32_t round_bf16_one(uint32_t u) {
   return (u & 0x7fffffffu) > 0x7f800000u ? (u & 0x80000000u) | 0x7fc00000u : r;
 }
 
+#if defined(__SSE2__)
+/* Four lanes of round_bf16_one. */
+static inline __m128i round_bf16_4(__m128i u) {
+  const __m128i bias = _mm_set1_epi32(0x7fff), one = _mm_set1_epi32(1), keep = _mm_set1_epi32((int)0xffff0000u);
+  const __m128i magnitude = _mm_set1_epi32(0x7fffffff), inf = _mm_set1_epi32(0x7f800000), quiet = _mm_set1_epi32(0x7fc00000), sign = _mm_set1_epi32((int)0x80000000u);
+  __m128i lsb = _mm_and_si128(_mm_srli_epi32(u, 16), one);
+  __m128i r = _mm_and_si128(_mm_add_epi32(_mm_add_epi32(u, bias), lsb), keep);
+  /* |u| > infinity as integers: NaN (both sides below 2^31, so the signed compare is right). */
+  __m128i is_nan = _mm_cmpgt_epi32(_mm_and_si128(u, magnitude), inf);
+  __m128i nan = _mm_or_si128(_mm_and_si128(u, sign), quiet);
+  return _mm_or_si128(_mm_and_si128(is_nan, nan), _mm_andnot_si128(is_nan, r));
+}
+#endif
+
 /* Four lanes at a time where SSE2 is (every x86-64): the pass is then as fast as memory. */
 static void round_bf16(const uint32_t *x, uint32_t *y, size_t n) {
   size_t i = 0;
 #if defined(__SSE2__)
-  const __m128i bias = _mm_set1_epi32(0x7fff), one = _mm_set1_epi32(1), keep = _mm_set1_epi32((int)0xffff0000u);
-  const __m128i magnitude = _mm_set1_epi32(0x7fffffff), inf = _mm_set1_epi32(0x7f800000), quiet = _mm_set1_epi32(0x7fc00000), sign = _mm_set1_epi32((int)0x80000000u);
-  for (; i + 4 <= n; i += 4) {
-    __m128i u = _mm_loadu_si128((const __m128i *)(x + i));
-    __m128i lsb = _mm_and_si128(_mm_srli_epi32(u, 16), one);
-    __m128i r = _mm_and_si128(_mm_add_epi32(_mm_add_epi32(u, bias), lsb), keep);
-    /* |u| > infinity as integers: NaN (both sides below 2^31, so the signed compare is right). */
-    __m128i is_nan = _mm_cmpgt_epi32(_mm_and_si128(u, magnitude), inf);
-    __m128i nan = _mm_or_si128(_mm_and_si128(u, sign), quiet);
-    _mm_storeu_si128((__m128i *)(y + i), _mm_or_si128(_mm_and_si128(is_nan, nan), _mm_andnot_si128(is_nan, r)));
-  }
+  for (; i + 4 <= n; i += 4) _mm_storeu_si128((__m128i *)(y + i), round_bf16_4(_mm_loadu_si128((const __m128i *)(x + i))));
 #endif
   for (; i < n; i++) y[i] = round_bf16_one(x[i]);
+}
+
+static inline float bits_float(uint32_t u) {
+  float f;
+  memcpy(&f, &u, sizeof f);
+  return f;
+}
+static inline uint32_t float_bits(float f) {
+  uint32_t u;
+  memcpy(&u, &f, sizeof u);
+  return u;
+}
+
+/*
+ * RoundAddBFloat16(x, b) = round(round(x) + b), b a vector along x's last axis as Add
+ * broadcasts it (length d of that axis, or 1; or x's axis is 1): the rounded result of a dot or
+ * conv, its bias add in float32, and that sum rounded, in one pass (fuse_rounding.ts).
+ */
+static void round_add_bf16(const uint32_t *x, const float *b, uint32_t *y, size_t rows, size_t d, size_t c) {
+  size_t out = d > c ? d : c;
+  for (size_t r = 0; r < rows; r++) {
+    const uint32_t *xr = x + r * d;
+    uint32_t *yr = y + r * out;
+    size_t j = 0;
+#if defined(__SSE2__)
+    if (d == c) {
+      for (; j + 4 <= out; j += 4) {
+        __m128 v = _mm_castsi128_ps(round_bf16_4(_mm_loadu_si128((const __m128i *)(xr + j))));
+        /* When both are NaN, onnxruntime's Add gives the bias's (its sign survives the rounding). */
+        __m128 bj = _mm_loadu_ps(b + j), nan_b = _mm_cmpunord_ps(bj, bj);
+        __m128 sum = _mm_or_ps(_mm_and_ps(nan_b, bj), _mm_andnot_ps(nan_b, _mm_add_ps(v, bj)));
+        _mm_storeu_si128((__m128i *)(yr + j), round_bf16_4(_mm_castps_si128(sum)));
+      }
+    }
+#endif
+    for (; j < out; j++) {
+      float bj = b[c == 1 ? 0 : j];
+      float sum = bj != bj ? bj : bits_float(round_bf16_one(xr[d == 1 ? 0 : j])) + bj;
+      yr[j] = round_bf16_one(float_bits(sum));
+    }
+  }
 }
 
 /* The output has the input's type and shape, so onnxruntime's shape-driven rewrites (NCHWc pooling, ...) still apply after it. */
@@ -330,6 +375,23 @@ static OrtStatus *round_infer_shape(const OrtCustomOp *op, OrtShapeInferContext 
   OrtStatus *status = ORT_CALL(ShapeInferContext_GetInputTypeShape)(context, 0, &info);
   /* The info stays the context's (onnxruntime frees it). */
   if (!status) status = ORT_CALL(ShapeInferContext_SetOutputTypeShape)(context, 0, info);
+  return status;
+}
+
+/* RoundAddBFloat16: x's shape when b cannot widen it (b has one element or x's last axis, known, is b's length). */
+static OrtStatus *round_add_infer_shape(const OrtCustomOp *op, OrtShapeInferContext *context) {
+  (void)op;
+  OrtTensorTypeAndShapeInfo *info = NULL, *binfo = NULL;
+  int64_t dims[MAX_RANK], bdims[MAX_RANK];
+  size_t rank = 0, brank = 0;
+  OrtStatus *status = ORT_CALL(ShapeInferContext_GetInputTypeShape)(context, 0, &info);
+  if (!status) status = ORT_CALL(ShapeInferContext_GetInputTypeShape)(context, 1, &binfo);
+  if (!status) status = ORT_CALL(GetDimensionsCount)(info, &rank);
+  if (!status) status = ORT_CALL(GetDimensionsCount)(binfo, &brank);
+  if (status || rank == 0 || rank > MAX_RANK || brank != 1) return status;
+  status = ORT_CALL(GetDimensions)(info, dims, rank);
+  if (!status) status = ORT_CALL(GetDimensions)(binfo, bdims, brank);
+  if (!status && (bdims[0] == 1 || (bdims[0] > 0 && dims[rank - 1] == bdims[0]))) status = ORT_CALL(ShapeInferContext_SetOutputTypeShape)(context, 0, info);
   return status;
 }
 
@@ -354,6 +416,14 @@ static ONNXTensorElementDataType round_type(const OrtCustomOp *op, size_t index)
 static size_t round_count(const OrtCustomOp *op) {
   (void)op;
   return 1;
+}
+static const char *round_add_name(const OrtCustomOp *op) {
+  (void)op;
+  return "RoundAddBFloat16";
+}
+static size_t round_add_inputs(const OrtCustomOp *op) {
+  (void)op;
+  return 2;
 }
 static void round_destroy(void *kernel) { (void)kernel; }
 static int round_required(const OrtCustomOp *op, size_t index) {
@@ -388,28 +458,59 @@ static void round_release_pairs(int *input_index, int *output_index) {
   (void)output_index;
 }
 
+/* A tensor's dims (at most MAX_RANK) and element count. */
+static OrtStatus *tensor_dims(const OrtValue *value, int64_t *dims, size_t *rank, size_t *count) {
+  OrtTensorTypeAndShapeInfo *shape = NULL;
+  OrtStatus *status = ORT_CALL(GetTensorTypeAndShape)(value, &shape);
+  if (!status) status = ORT_CALL(GetDimensionsCount)(shape, rank);
+  if (!status && *rank > MAX_RANK) status = ORT_CALL(CreateStatus)(ORT_INVALID_ARGUMENT, "nnx-gen rounding: rank too high");
+  if (!status) status = ORT_CALL(GetDimensions)(shape, dims, *rank);
+  if (!status) status = ORT_CALL(GetTensorShapeElementCount)(shape, count);
+  if (shape) ORT_CALL(ReleaseTensorTypeAndShapeInfo)(shape);
+  return status;
+}
+
 /* KernelCompute returns nothing: a failed call leaves the output unwritten (none fails for a
  * float tensor onnxruntime allocated itself). */
 static void round_compute(void *kernel, OrtKernelContext *context) {
   (void)kernel;
   const OrtValue *input = NULL;
   OrtValue *output = NULL;
-  OrtTensorTypeAndShapeInfo *shape = NULL;
   int64_t dims[MAX_RANK];
   size_t rank = 0, count = 0;
   void *x = NULL, *y = NULL;
   OrtStatus *status = ORT_CALL(KernelContext_GetInput)(context, 0, &input);
-  if (!status) status = ORT_CALL(GetTensorTypeAndShape)(input, &shape);
-  if (!status) status = ORT_CALL(GetDimensionsCount)(shape, &rank);
-  if (!status && rank > MAX_RANK) rank = MAX_RANK + 1;
-  if (!status && rank <= MAX_RANK) status = ORT_CALL(GetDimensions)(shape, dims, rank);
-  if (!status) status = ORT_CALL(GetTensorShapeElementCount)(shape, &count);
-  if (shape) ORT_CALL(ReleaseTensorTypeAndShapeInfo)(shape);
-  if (!status && rank <= MAX_RANK) status = ORT_CALL(KernelContext_GetOutput)(context, 0, dims, rank, &output);
-  if (!status && output) status = ORT_CALL(GetTensorMutableData)((OrtValue *)input, &x);
-  if (!status && output) status = ORT_CALL(GetTensorMutableData)(output, &y);
+  if (!status) status = tensor_dims(input, dims, &rank, &count);
+  if (!status) status = ORT_CALL(KernelContext_GetOutput)(context, 0, dims, rank, &output);
+  if (!status) status = ORT_CALL(GetTensorMutableData)((OrtValue *)input, &x);
+  if (!status) status = ORT_CALL(GetTensorMutableData)(output, &y);
   if (status) ORT_CALL(ReleaseStatus)(status);
   else if (x && y) round_bf16(x, y, count);
+}
+
+static void round_add_compute(void *kernel, OrtKernelContext *context) {
+  (void)kernel;
+  const OrtValue *input = NULL, *vector = NULL;
+  OrtValue *output = NULL;
+  int64_t dims[MAX_RANK + 1], bdims[MAX_RANK];
+  size_t rank = 0, count = 0, brank = 0, c = 0;
+  void *x = NULL, *b = NULL, *y = NULL;
+  OrtStatus *status = ORT_CALL(KernelContext_GetInput)(context, 0, &input);
+  if (!status) status = ORT_CALL(KernelContext_GetInput)(context, 1, &vector);
+  if (!status) status = tensor_dims(input, dims, &rank, &count);
+  if (!status) status = tensor_dims(vector, bdims, &brank, &c);
+  size_t d = rank ? (size_t)dims[rank - 1] : 1;
+  if (!status && (c == 0 || (c != 1 && d != 1 && c != d))) status = ORT_CALL(CreateStatus)(ORT_INVALID_ARGUMENT, "nnx-gen rounding: bias does not broadcast");
+  if (!status && c > d) {
+    if (rank == 0) dims[rank++] = (int64_t)c;
+    else dims[rank - 1] = (int64_t)c;
+  }
+  if (!status) status = ORT_CALL(KernelContext_GetOutput)(context, 0, dims, rank, &output);
+  if (!status) status = ORT_CALL(GetTensorMutableData)((OrtValue *)input, &x);
+  if (!status) status = ORT_CALL(GetTensorMutableData)((OrtValue *)vector, &b);
+  if (!status) status = ORT_CALL(GetTensorMutableData)(output, &y);
+  if (status) ORT_CALL(ReleaseStatus)(status);
+  else if (x && b && y && count) round_add_bf16(x, b, y, count / d, d, c);
 }
 
 static const OrtCustomOp round_op = {
@@ -431,6 +532,32 @@ static const OrtCustomOp round_op = {
     .GetVariadicOutputMinArity = round_one,
     .GetVariadicOutputHomogeneity = round_zero,
     .InferOutputShapeFn = round_infer_shape,
+    .GetStartVersion = round_one,
+    .GetEndVersion = round_last_version,
+    .GetMayInplace = round_no_pairs,
+    .ReleaseMayInplace = round_release_pairs,
+    .GetAliasMap = round_no_pairs,
+    .ReleaseAliasMap = round_release_pairs,
+};
+static const OrtCustomOp round_add_op = {
+    .version = NNX_ORT_API_VERSION,
+    .CreateKernel = round_create_kernel,
+    .GetName = round_add_name,
+    .GetExecutionProviderType = round_provider,
+    .GetInputType = round_type,
+    .GetInputTypeCount = round_add_inputs,
+    .GetOutputType = round_type,
+    .GetOutputTypeCount = round_count,
+    .KernelCompute = round_add_compute,
+    .KernelDestroy = round_destroy,
+    .GetInputCharacteristic = round_required,
+    .GetOutputCharacteristic = round_required,
+    .GetInputMemoryType = round_memory,
+    .GetVariadicInputMinArity = round_one,
+    .GetVariadicInputHomogeneity = round_zero,
+    .GetVariadicOutputMinArity = round_one,
+    .GetVariadicOutputHomogeneity = round_zero,
+    .InferOutputShapeFn = round_add_infer_shape,
     .GetStartVersion = round_one,
     .GetEndVersion = round_last_version,
     .GetMayInplace = round_no_pairs,
@@ -462,6 +589,7 @@ static napi_value open_library(napi_env env, napi_callback_info info) {
     if (!status) status = ORT_CALL(CreateCpuMemoryInfo)(OrtDeviceAllocator, OrtMemTypeDefault, &cpu_memory);
     if (!status) status = ORT_CALL(CreateCustomOpDomain)(ROUNDING_DOMAIN, &rounding_domain);
     if (!status) status = ORT_CALL(CustomOpDomain_Add)(rounding_domain, &round_op);
+    if (!status) status = ORT_CALL(CustomOpDomain_Add)(rounding_domain, &round_add_op);
     if (throw_status(env, status, "onnxruntime")) {
       ort = NULL;
       return NULL;

@@ -55,6 +55,9 @@ typedef struct OrtApiBase {
 typedef const OrtApiBase *(*OrtGetApiBaseFn)(void);
 
 /* Table position and type of each function used. */
+typedef enum { ORT_INVALID_ARGUMENT = 2 } OrtErrorCode;
+#define ORT_INDEX_CreateStatus 0
+typedef OrtStatus *(*CreateStatusFn)(OrtErrorCode code, const char *message);
 #define ORT_INDEX_GetErrorMessage 2
 typedef const char *(*GetErrorMessageFn)(const OrtStatus *status);
 #define ORT_INDEX_CreateEnv 3

@@ -43,6 +43,15 @@ function graph(roundingOp: boolean): Uint8Array {
   return g.build({ roundingOp, externalAbove: Infinity }).bytes;
 }
 
+/** x [rows, d] -> round -> + b [c] -> round, as a 16-bit Linear's bias add lowers. */
+function biasGraph(roundingOp: boolean, d: number, b: Float32Array): Uint8Array {
+  const g = new GraphBuilder();
+  const x = g.input("x", "float32", ["rows", d]);
+  const sum = g.node("Add", [g.roundTo(x, "bfloat16"), g.constant(tensor("float32", [b.length], b), "bias")]);
+  g.output(g.roundTo(sum, "bfloat16"), "y", "float32", ["rows", Math.max(d, b.length)]);
+  return g.build({ roundingOp, externalAbove: Infinity }).bytes;
+}
+
 describe.skipIf(!existsSync(ADDON_PATH))("RoundBFloat16 on nnx-gen's binding", () => {
   it("replaces the Cast pair, and only where asked", () => {
     const ops = (b: Uint8Array) => decodeModel(b).graph.nodes.map((n) => `${n.domain ?? ""}:${n.op}`);
@@ -78,6 +87,32 @@ describe.skipIf(!existsSync(ADDON_PATH))("RoundBFloat16 on nnx-gen's binding", (
     } finally {
       await fused.release();
       await casts.release();
+    }
+  });
+
+  it("RoundAddBFloat16 (round, bias add, round in one pass) gives the bits of the Cast pairs and Add", async () => {
+    const ops = (bytes: Uint8Array) => decodeModel(bytes).graph.nodes.map((n) => n.op);
+    // Biases: ordinary, zero of both signs, one that makes ties and overflows, infinity, NaN.
+    const b8 = new Float32Array([0.375, -0, 0, 1.00390625, 3.3895314e38, -Infinity, NaN, -2.5e-39]);
+    const bits = patterns();
+    for (const [d, b] of [[8, b8], [1, b8], [8, b8.subarray(3, 4)]] as const) {
+      expect(ops(biasGraph(true, d, b))).toEqual(["RoundAddBFloat16"]);
+      const rows = Math.floor(bits.length / d);
+      const x = tensor("float32", [rows, d], new Float32Array(bits.buffer, 0, rows * d));
+      const fused = await (await nativeBackend()).load(biasGraph(true, d, b));
+      const casts = await (await ortBackend()).load(biasGraph(false, d, b));
+      try {
+        const ya = (await fused.run({ x })).y!;
+        const yb = (await casts.run({ x })).y!;
+        expect(ya.shape).toEqual(yb.shape);
+        const a = new Uint32Array((ya.data as Float32Array).buffer, 0, ya.data.length);
+        const c = new Uint32Array((yb.data as Float32Array).buffer, 0, yb.data.length);
+        const diff = [...a.keys()].filter((i) => a[i] !== c[i]);
+        expect(diff.length, diff.slice(0, 4).map((i) => `${i}: ${a[i]!.toString(16)} vs ${c[i]!.toString(16)}`).join("; ")).toBe(0);
+      } finally {
+        await fused.release();
+        await casts.release();
+      }
     }
   });
 });

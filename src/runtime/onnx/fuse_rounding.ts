@@ -13,8 +13,11 @@ const BFLOAT16 = 16;
 
 const castTo = (n: NodeDef, to: number): boolean => n.op === "Cast" && !n.domain && n.attrs?.["to"]?.kind === "int" && n.attrs["to"].value === to;
 
-/** The rewritten nodes, and whether any pair was replaced. */
-export function fuseRounding(nodes: readonly NodeDef[], outputs: readonly ValueInfoDef[]): { nodes: NodeDef[]; fused: boolean } {
+/**
+ * The rewritten nodes, and whether any pair was replaced. `vectors`: the rank-1 float32
+ * initializers (biases), for RoundAddBFloat16.
+ */
+export function fuseRounding(nodes: readonly NodeDef[], outputs: readonly ValueInfoDef[], vectors: ReadonlySet<string> = new Set()): { nodes: NodeDef[]; fused: boolean } {
   // Values read anywhere: by a node, a branch's node, or as a graph output.
   const readers = new Map<string, number>();
   const read = (n: NodeDef): void => {
@@ -38,7 +41,34 @@ export function fuseRounding(nodes: readonly NodeDef[], outputs: readonly ValueI
     out.push(n);
   }
   transposeFirst(out, readers);
-  return { nodes: out, fused: true };
+  return { nodes: roundAdd(out, readers, vectors), fused: true };
+}
+
+const isRound = (n: NodeDef | undefined): n is NodeDef => n?.op === "RoundBFloat16" && n.domain === ROUNDING_DOMAIN;
+
+/**
+ * Round(x) -> Add(., b) -> Round, b a bias vector, becomes RoundAddBFloat16(x, b): what a 16-bit
+ * Linear or Conv does after its dot (JAX rounds the dot, then the bias add), in one pass
+ * instead of three. Each intermediate must have no other reader.
+ */
+function roundAdd(nodes: readonly NodeDef[], readers: ReadonlyMap<string, number>, vectors: ReadonlySet<string>): NodeDef[] {
+  const producer = new Map<string, NodeDef>();
+  for (const n of nodes) for (const o of n.outputs) producer.set(o, n);
+  const gone = new Set<NodeDef>();
+  const replaced = new Map<NodeDef, NodeDef>();
+  for (const r2 of nodes) {
+    if (!isRound(r2)) continue;
+    const add = producer.get(r2.inputs[0]!);
+    if (!add || add.op !== "Add" || add.domain || readers.get(add.outputs[0]!) !== 1) continue;
+    const k = add.inputs.findIndex((i) => isRound(producer.get(i)) && readers.get(i) === 1);
+    const bias = add.inputs[1 - k];
+    if (k < 0 || bias === undefined || !vectors.has(bias)) continue;
+    const r1 = producer.get(add.inputs[k]!)!;
+    if (gone.has(r1) || replaced.has(r1)) continue;
+    gone.add(r1).add(add);
+    replaced.set(r2, { op: "RoundAddBFloat16", domain: ROUNDING_DOMAIN, inputs: [r1.inputs[0]!, bias], outputs: r2.outputs, ...(r2.name !== undefined ? { name: r2.name } : {}) });
+  }
+  return nodes.filter((n) => !gone.has(n)).map((n) => replaced.get(n) ?? n);
 }
 
 /**

@@ -327,7 +327,7 @@ export class GraphBuilder {
     let fused = false;
     if (opts.fuseTransposedWeights) ({ nodes, fused } = fuseTransposedWeights(nodes, new Set(this.inits.filter((i) => i.t.shape.length === 2).map((i) => i.name)), outputs));
     let rounded = false;
-    if (opts.roundingOp) ({ nodes, fused: rounded } = fuseRounding(nodes, outputs));
+    if (opts.roundingOp) ({ nodes, fused: rounded } = fuseRounding(nodes, outputs, new Set(this.inits.filter((i) => i.t.dtype === "float32" && i.t.shape.length === 1).map((i) => i.name))));
     const bytes = encodeModel({
       irVersion: IR_VERSION,
       opsets: [{ domain: "", version: OPSET }, ...(fused ? [{ domain: ORT_DOMAIN, version: 1 }] : []), ...(rounded ? [{ domain: ROUNDING_DOMAIN, version: 1 }] : [])],
