@@ -513,58 +513,20 @@ static void round_add_compute(void *kernel, OrtKernelContext *context) {
   else if (x && b && y && count) round_add_bf16(x, b, y, count / d, d, c);
 }
 
-static const OrtCustomOp round_op = {
-    .version = NNX_ORT_API_VERSION,
-    .CreateKernel = round_create_kernel,
-    .GetName = round_name,
-    .GetExecutionProviderType = round_provider,
-    .GetInputType = round_type,
-    .GetInputTypeCount = round_count,
-    .GetOutputType = round_type,
-    .GetOutputTypeCount = round_count,
-    .KernelCompute = round_compute,
-    .KernelDestroy = round_destroy,
-    .GetInputCharacteristic = round_required,
-    .GetOutputCharacteristic = round_required,
-    .GetInputMemoryType = round_memory,
-    .GetVariadicInputMinArity = round_one,
-    .GetVariadicInputHomogeneity = round_zero,
-    .GetVariadicOutputMinArity = round_one,
-    .GetVariadicOutputHomogeneity = round_zero,
-    .InferOutputShapeFn = round_infer_shape,
-    .GetStartVersion = round_one,
-    .GetEndVersion = round_last_version,
-    .GetMayInplace = round_no_pairs,
-    .ReleaseMayInplace = round_release_pairs,
-    .GetAliasMap = round_no_pairs,
-    .ReleaseAliasMap = round_release_pairs,
-};
-static const OrtCustomOp round_add_op = {
-    .version = NNX_ORT_API_VERSION,
-    .CreateKernel = round_create_kernel,
-    .GetName = round_add_name,
-    .GetExecutionProviderType = round_provider,
-    .GetInputType = round_type,
-    .GetInputTypeCount = round_add_inputs,
-    .GetOutputType = round_type,
-    .GetOutputTypeCount = round_count,
-    .KernelCompute = round_add_compute,
-    .KernelDestroy = round_destroy,
-    .GetInputCharacteristic = round_required,
-    .GetOutputCharacteristic = round_required,
-    .GetInputMemoryType = round_memory,
-    .GetVariadicInputMinArity = round_one,
-    .GetVariadicInputHomogeneity = round_zero,
-    .GetVariadicOutputMinArity = round_one,
-    .GetVariadicOutputHomogeneity = round_zero,
-    .InferOutputShapeFn = round_add_infer_shape,
-    .GetStartVersion = round_one,
-    .GetEndVersion = round_last_version,
-    .GetMayInplace = round_no_pairs,
-    .ReleaseMayInplace = round_release_pairs,
-    .GetAliasMap = round_no_pairs,
-    .ReleaseAliasMap = round_release_pairs,
-};
+/* The two ops differ in name, inputs, kernel and shape rule only. */
+#define ROUNDING_OP(name_fn, inputs_fn, compute_fn, infer_fn)                                                        \
+  {                                                                                                                  \
+    .version = NNX_ORT_API_VERSION, .CreateKernel = round_create_kernel, .GetName = name_fn,                         \
+    .GetExecutionProviderType = round_provider, .GetInputType = round_type, .GetInputTypeCount = inputs_fn,          \
+    .GetOutputType = round_type, .GetOutputTypeCount = round_count, .KernelCompute = compute_fn,                     \
+    .KernelDestroy = round_destroy, .GetInputCharacteristic = round_required, .GetOutputCharacteristic = round_required, \
+    .GetInputMemoryType = round_memory, .GetVariadicInputMinArity = round_one, .GetVariadicInputHomogeneity = round_zero, \
+    .GetVariadicOutputMinArity = round_one, .GetVariadicOutputHomogeneity = round_zero, .InferOutputShapeFn = infer_fn, \
+    .GetStartVersion = round_one, .GetEndVersion = round_last_version, .GetMayInplace = round_no_pairs,             \
+    .ReleaseMayInplace = round_release_pairs, .GetAliasMap = round_no_pairs, .ReleaseAliasMap = round_release_pairs, \
+  }
+static const OrtCustomOp round_op = ROUNDING_OP(round_name, round_count, round_compute, round_infer_shape);
+static const OrtCustomOp round_add_op = ROUNDING_OP(round_add_name, round_add_inputs, round_add_compute, round_add_infer_shape);
 static OrtCustomOpDomain *rounding_domain = NULL;
 
 /* ---- exported functions ------------------------------------------------------------------ */

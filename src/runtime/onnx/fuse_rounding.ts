@@ -11,14 +11,8 @@ export const ROUNDING_DOMAIN = "nnx_gen.rounding";
 const FLOAT = 1;
 const BFLOAT16 = 16;
 
-const castTo = (n: NodeDef, to: number): boolean => n.op === "Cast" && !n.domain && n.attrs?.["to"]?.kind === "int" && n.attrs["to"].value === to;
-
-/**
- * The rewritten nodes, and whether any pair was replaced. `vectors`: the rank-1 float32
- * initializers (biases), for RoundAddBFloat16.
- */
-export function fuseRounding(nodes: readonly NodeDef[], outputs: readonly ValueInfoDef[], vectors: ReadonlySet<string> = new Set()): { nodes: NodeDef[]; fused: boolean } {
-  // Values read anywhere: by a node, a branch's node, or as a graph output.
+/** How often each value is read: by a node, a branch's node, or as a graph output. */
+export function readerCounts(nodes: readonly NodeDef[], outputs: readonly ValueInfoDef[]): Map<string, number> {
   const readers = new Map<string, number>();
   const read = (n: NodeDef): void => {
     for (const i of n.inputs) readers.set(i, (readers.get(i) ?? 0) + 1);
@@ -26,6 +20,17 @@ export function fuseRounding(nodes: readonly NodeDef[], outputs: readonly ValueI
   };
   nodes.forEach(read);
   for (const o of outputs) readers.set(o.name, (readers.get(o.name) ?? 0) + 1);
+  return readers;
+}
+
+const castTo = (n: NodeDef, to: number): boolean => n.op === "Cast" && !n.domain && n.attrs?.["to"]?.kind === "int" && n.attrs["to"].value === to;
+
+/**
+ * The rewritten nodes, and whether any pair was replaced. `vectors`: the rank-1 float32
+ * initializers (biases), for RoundAddBFloat16.
+ */
+export function fuseRounding(nodes: readonly NodeDef[], outputs: readonly ValueInfoDef[], vectors: ReadonlySet<string> = new Set()): { nodes: NodeDef[]; fused: boolean } {
+  const readers = readerCounts(nodes, outputs);
   // The narrowing Casts whose one reader is a widening Cast: the pair is one rounding.
   const narrow = new Map<string, string>();
   for (const n of nodes) if (castTo(n, BFLOAT16) && readers.get(n.outputs[0]!) === 1) narrow.set(n.outputs[0]!, n.inputs[0]!);

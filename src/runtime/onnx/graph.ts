@@ -5,7 +5,7 @@
 
 import { allocate, tensor, type DType, type Tensor } from "../../tensor.js";
 import type { ExternalDataFile } from "../backend.js";
-import { fuseRounding, ROUNDING_DOMAIN } from "./fuse_rounding.js";
+import { fuseRounding, readerCounts, ROUNDING_DOMAIN } from "./fuse_rounding.js";
 import { roundingOf, roundScalar, type Half, type Rounding } from "./rounding.js";
 import { mappedFileOf } from "../mapped_files.js";
 import { ONNX_DTYPE, encodeModel, type AttrValue, type Dim, type NodeDef, type TensorDef, type ValueInfoDef } from "./proto.js";
@@ -376,14 +376,7 @@ const ORT_DOMAIN = "com.microsoft";
 
 /** BuildOptions.fuseTransposedWeights: the rewritten nodes, and whether any was rewritten. */
 function fuseTransposedWeights(nodes: readonly NodeDef[], matrices: ReadonlySet<string>, outputs: readonly ValueInfoDef[]): { nodes: NodeDef[]; fused: boolean } {
-  // Values read anywhere: by a node, a branch's node, or as a graph output.
-  const readers = new Map<string, number>();
-  const read = (n: NodeDef): void => {
-    for (const i of n.inputs) readers.set(i, (readers.get(i) ?? 0) + 1);
-    for (const a of Object.values(n.attrs ?? {})) if (a.kind === "graph") a.value.nodes.forEach(read);
-  };
-  nodes.forEach(read);
-  for (const o of outputs) readers.set(o.name, (readers.get(o.name) ?? 0) + 1);
+  const readers = readerCounts(nodes, outputs);
   const transposed = new Map<string, string>();
   for (const n of nodes) {
     const perm = n.attrs?.["perm"];
