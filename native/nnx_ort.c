@@ -343,7 +343,7 @@ static inline uint32_t float_bits(float f) {
  * broadcasts it (length d of that axis, or 1; or x's axis is 1): the rounded result of a dot or
  * conv, its bias add in float32, and that sum rounded, in one pass (fuse_rounding.ts).
  */
-static void round_add_bf16(const uint32_t *x, const float *b, uint32_t *y, size_t rows, size_t d, size_t c) {
+static void round_add_bf16(const uint32_t *x, const float *b, uint32_t *y, size_t rows, size_t d, size_t c, int relu) {
   size_t out = d > c ? d : c;
   for (size_t r = 0; r < rows; r++) {
     const uint32_t *xr = x + r * d;
@@ -356,14 +356,18 @@ static void round_add_bf16(const uint32_t *x, const float *b, uint32_t *y, size_
         /* When both are NaN, onnxruntime's Add gives the bias's (its sign survives the rounding). */
         __m128 bj = _mm_loadu_ps(b + j), nan_b = _mm_cmpunord_ps(bj, bj);
         __m128 sum = _mm_or_ps(_mm_and_ps(nan_b, bj), _mm_andnot_ps(nan_b, _mm_add_ps(v, bj)));
-        _mm_storeu_si128((__m128i *)(yr + j), round_bf16_4(_mm_castps_si128(sum)));
+        __m128 rounded = _mm_castsi128_ps(round_bf16_4(_mm_castps_si128(sum)));
+        /* onnxruntime's Relu: x < 0 ? +0 : x (NaN and -0 pass through). */
+        if (relu) rounded = _mm_andnot_ps(_mm_cmplt_ps(rounded, _mm_setzero_ps()), rounded);
+        _mm_storeu_ps((float *)(yr + j), rounded);
       }
     }
 #endif
     for (; j < out; j++) {
       float bj = b[c == 1 ? 0 : j];
       float sum = bj != bj ? bj : bits_float(round_bf16_one(xr[d == 1 ? 0 : j])) + bj;
-      yr[j] = round_bf16_one(float_bits(sum));
+      uint32_t rounded = round_bf16_one(float_bits(sum));
+      yr[j] = relu && bits_float(rounded) < 0 ? 0 : rounded;
     }
   }
 }
@@ -420,6 +424,10 @@ static size_t round_count(const OrtCustomOp *op) {
 static const char *round_add_name(const OrtCustomOp *op) {
   (void)op;
   return "RoundAddBFloat16";
+}
+static const char *round_add_relu_name(const OrtCustomOp *op) {
+  (void)op;
+  return "RoundAddReluBFloat16";
 }
 static size_t round_add_inputs(const OrtCustomOp *op) {
   (void)op;
@@ -488,8 +496,10 @@ static void round_compute(void *kernel, OrtKernelContext *context) {
   else if (x && y) round_bf16(x, y, count);
 }
 
+static const OrtCustomOp round_add_relu_op;
+
+/* RoundAddBFloat16, and RoundAddReluBFloat16 (then onnxruntime's Relu) when `kernel` is that op. */
 static void round_add_compute(void *kernel, OrtKernelContext *context) {
-  (void)kernel;
   const OrtValue *input = NULL, *vector = NULL;
   OrtValue *output = NULL;
   int64_t dims[MAX_RANK + 1], bdims[MAX_RANK];
@@ -510,7 +520,7 @@ static void round_add_compute(void *kernel, OrtKernelContext *context) {
   if (!status) status = ORT_CALL(GetTensorMutableData)((OrtValue *)vector, &b);
   if (!status) status = ORT_CALL(GetTensorMutableData)(output, &y);
   if (status) ORT_CALL(ReleaseStatus)(status);
-  else if (x && b && y && count) round_add_bf16(x, b, y, count / d, d, c);
+  else if (x && b && y && count) round_add_bf16(x, b, y, count / d, d, c, kernel == &round_add_relu_op);
 }
 
 /* The two ops differ in name, inputs, kernel and shape rule only. */
@@ -527,6 +537,7 @@ static void round_add_compute(void *kernel, OrtKernelContext *context) {
   }
 static const OrtCustomOp round_op = ROUNDING_OP(round_name, round_count, round_compute, round_infer_shape);
 static const OrtCustomOp round_add_op = ROUNDING_OP(round_add_name, round_add_inputs, round_add_compute, round_add_infer_shape);
+static const OrtCustomOp round_add_relu_op = ROUNDING_OP(round_add_relu_name, round_add_inputs, round_add_compute, round_add_infer_shape);
 static OrtCustomOpDomain *rounding_domain = NULL;
 
 /* ---- exported functions ------------------------------------------------------------------ */
@@ -552,6 +563,7 @@ static napi_value open_library(napi_env env, napi_callback_info info) {
     if (!status) status = ORT_CALL(CreateCustomOpDomain)(ROUNDING_DOMAIN, &rounding_domain);
     if (!status) status = ORT_CALL(CustomOpDomain_Add)(rounding_domain, &round_op);
     if (!status) status = ORT_CALL(CustomOpDomain_Add)(rounding_domain, &round_add_op);
+    if (!status) status = ORT_CALL(CustomOpDomain_Add)(rounding_domain, &round_add_relu_op);
     if (throw_status(env, status, "onnxruntime")) {
       ort = NULL;
       return NULL;

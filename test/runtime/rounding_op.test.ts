@@ -44,11 +44,12 @@ function graph(roundingOp: boolean): Uint8Array {
 }
 
 /** x [rows, d] -> round -> + b [c] -> round, as a 16-bit Linear's bias add lowers. */
-function biasGraph(roundingOp: boolean, d: number, b: Float32Array): Uint8Array {
+function biasGraph(roundingOp: boolean, d: number, b: Float32Array, relu = false): Uint8Array {
   const g = new GraphBuilder();
   const x = g.input("x", "float32", ["rows", d]);
   const sum = g.node("Add", [g.roundTo(x, "bfloat16"), g.constant(tensor("float32", [b.length], b), "bias")]);
-  g.output(g.roundTo(sum, "bfloat16"), "y", "float32", ["rows", Math.max(d, b.length)]);
+  const y = g.roundTo(sum, "bfloat16");
+  g.output(relu ? g.node("Relu", [y]) : y, "y", "float32", ["rows", Math.max(d, b.length)]);
   return g.build({ roundingOp, externalAbove: Infinity }).bytes;
 }
 
@@ -90,17 +91,17 @@ describe.skipIf(!existsSync(ADDON_PATH))("RoundBFloat16 on nnx-gen's binding", (
     }
   });
 
-  it("RoundAddBFloat16 (round, bias add, round in one pass) gives the bits of the Cast pairs and Add", async () => {
+  it("RoundAddBFloat16 (round, bias add, round in one pass) and RoundAddReluBFloat16 give the bits of the Cast pairs, Add and Relu", async () => {
     const ops = (bytes: Uint8Array) => decodeModel(bytes).graph.nodes.map((n) => n.op);
     // Biases: ordinary, zero of both signs, one that makes ties and overflows, infinity, NaN.
     const b8 = new Float32Array([0.375, -0, 0, 1.00390625, 3.3895314e38, -Infinity, NaN, -2.5e-39]);
     const bits = patterns();
-    for (const [d, b] of [[8, b8], [1, b8], [8, b8.subarray(3, 4)]] as const) {
-      expect(ops(biasGraph(true, d, b))).toEqual(["RoundAddBFloat16"]);
+    for (const [d, b, relu] of [[8, b8, false], [1, b8, false], [8, b8.subarray(3, 4), false], [8, b8, true], [1, b8, true]] as const) {
+      expect(ops(biasGraph(true, d, b, relu))).toEqual([relu ? "RoundAddReluBFloat16" : "RoundAddBFloat16"]);
       const rows = Math.floor(bits.length / d);
       const x = tensor("float32", [rows, d], new Float32Array(bits.buffer, 0, rows * d));
-      const fused = await (await nativeBackend()).load(biasGraph(true, d, b));
-      const casts = await (await ortBackend()).load(biasGraph(false, d, b));
+      const fused = await (await nativeBackend()).load(biasGraph(true, d, b, relu));
+      const casts = await (await ortBackend()).load(biasGraph(false, d, b, relu));
       try {
         const ya = (await fused.run({ x })).y!;
         const yb = (await casts.run({ x })).y!;

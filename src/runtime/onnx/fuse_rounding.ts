@@ -54,7 +54,8 @@ const isRound = (n: NodeDef | undefined): n is NodeDef => n?.op === "RoundBFloat
 /**
  * Round(x) -> Add(., b) -> Round, b a bias vector, becomes RoundAddBFloat16(x, b): what a 16-bit
  * Linear or Conv does after its dot (JAX rounds the dot, then the bias add), in one pass
- * instead of three. Each intermediate must have no other reader.
+ * instead of three; with a Relu after it, RoundAddReluBFloat16. Each intermediate must have no
+ * other reader.
  */
 function roundAdd(nodes: readonly NodeDef[], readers: ReadonlyMap<string, number>, vectors: ReadonlySet<string>): NodeDef[] {
   const producer = new Map<string, NodeDef>();
@@ -73,7 +74,24 @@ function roundAdd(nodes: readonly NodeDef[], readers: ReadonlyMap<string, number
     gone.add(r1).add(add);
     replaced.set(r2, { op: "RoundAddBFloat16", domain: ROUNDING_DOMAIN, inputs: [r1.inputs[0]!, bias], outputs: r2.outputs, ...(r2.name !== undefined ? { name: r2.name } : {}) });
   }
-  return nodes.filter((n) => !gone.has(n)).map((n) => replaced.get(n) ?? n);
+  const fused = nodes.filter((n) => !gone.has(n)).map((n) => replaced.get(n) ?? n);
+  // A Relu reading only that result (a Conv's or Linear's activation) joins the same pass.
+  const made = new Map<string, number>();
+  fused.forEach((n, i) => n.op === "RoundAddBFloat16" && made.set(n.outputs[0]!, i));
+  const out: NodeDef[] = [];
+  const dropped = new Set<NodeDef>();
+  for (const n of fused) {
+    const i = n.op === "Relu" && !n.domain ? made.get(n.inputs[0]!) : undefined;
+    if (i === undefined || readers.get(n.inputs[0]!) !== 1) {
+      out.push(n);
+      continue;
+    }
+    const r = fused[i]!;
+    dropped.add(r);
+    out.push({ ...r, op: "RoundAddReluBFloat16", outputs: n.outputs });
+  }
+  // The Relu sits after its RoundAdd: the merged node in its place keeps the order topological.
+  return out.filter((n) => !dropped.has(n));
 }
 
 /**
