@@ -461,9 +461,19 @@ static size_t round_no_pairs(int **input_index, int **output_index) {
   *output_index = NULL;
   return 0;
 }
+/* The output may take the input's buffer (same size, read and written at the same index):
+ * one tensor's worth of cache and memory traffic less. */
+static size_t round_in_place(int **input_index, int **output_index) {
+  *input_index = calloc(1, sizeof(int));
+  *output_index = calloc(1, sizeof(int));
+  if (*input_index && *output_index) return 1;
+  free(*input_index);
+  free(*output_index);
+  return round_no_pairs(input_index, output_index);
+}
 static void round_release_pairs(int *input_index, int *output_index) {
-  (void)input_index;
-  (void)output_index;
+  free(input_index);
+  free(output_index);
 }
 
 /* A tensor's dims (at most MAX_RANK) and element count. */
@@ -532,7 +542,7 @@ static void round_add_compute(void *kernel, OrtKernelContext *context) {
     .KernelDestroy = round_destroy, .GetInputCharacteristic = round_required, .GetOutputCharacteristic = round_required, \
     .GetInputMemoryType = round_memory, .GetVariadicInputMinArity = round_one, .GetVariadicInputHomogeneity = round_zero, \
     .GetVariadicOutputMinArity = round_one, .GetVariadicOutputHomogeneity = round_zero, .InferOutputShapeFn = infer_fn, \
-    .GetStartVersion = round_one, .GetEndVersion = round_last_version, .GetMayInplace = round_no_pairs,             \
+    .GetStartVersion = round_one, .GetEndVersion = round_last_version, .GetMayInplace = round_in_place,             \
     .ReleaseMayInplace = round_release_pairs, .GetAliasMap = round_no_pairs, .ReleaseAliasMap = round_release_pairs, \
   }
 static const OrtCustomOp round_op = ROUNDING_OP(round_name, round_count, round_compute, round_infer_shape);
