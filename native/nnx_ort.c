@@ -41,6 +41,9 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 #include "ort_abi.h"
 
@@ -343,12 +346,50 @@ static inline uint32_t float_bits(float f) {
  * broadcasts it (length d of that axis, or 1; or x's axis is 1): the rounded result of a dot or
  * conv, its bias add in float32, and that sum rounded, in one pass (fuse_rounding.ts).
  */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define HAVE_AVX2_PATH 1
+/* round_bf16_4 on eight lanes (AVX2; chosen at run time). */
+__attribute__((target("avx2"))) static inline __m256i round_bf16_8(__m256i u) {
+  const __m256i bias = _mm256_set1_epi32(0x7fff), one = _mm256_set1_epi32(1), keep = _mm256_set1_epi32((int)0xffff0000u);
+  const __m256i magnitude = _mm256_set1_epi32(0x7fffffff), inf = _mm256_set1_epi32(0x7f800000), quiet = _mm256_set1_epi32(0x7fc00000), sign = _mm256_set1_epi32((int)0x80000000u);
+  __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(u, 16), one);
+  __m256i r = _mm256_and_si256(_mm256_add_epi32(_mm256_add_epi32(u, bias), lsb), keep);
+  __m256i is_nan = _mm256_cmpgt_epi32(_mm256_and_si256(u, magnitude), inf);
+  __m256i nan = _mm256_or_si256(_mm256_and_si256(u, sign), quiet);
+  return _mm256_blendv_epi8(r, nan, is_nan);
+}
+
+/* The rows of round_add_bf16 where x's last axis is b's length, eight lanes at a time; returns
+ * how many columns of each row it did (the rest go through the SSE2 / scalar path). */
+__attribute__((target("avx2"))) static size_t round_add_rows_avx2(const uint32_t *x, const float *b, uint32_t *y, size_t rows, size_t d, int relu) {
+  size_t done = d & ~(size_t)7;
+  for (size_t r = 0; r < rows; r++) {
+    const uint32_t *xr = x + r * d;
+    uint32_t *yr = y + r * d;
+    for (size_t j = 0; j < done; j += 8) {
+      __m256 v = _mm256_castsi256_ps(round_bf16_8(_mm256_loadu_si256((const __m256i *)(xr + j))));
+      __m256 bj = _mm256_loadu_ps(b + j);
+      /* When both are NaN, onnxruntime's Add gives the bias's. */
+      __m256 sum = _mm256_blendv_ps(_mm256_add_ps(v, bj), bj, _mm256_cmp_ps(bj, bj, _CMP_UNORD_Q));
+      __m256 rounded = _mm256_castsi256_ps(round_bf16_8(_mm256_castps_si256(sum)));
+      if (relu) rounded = _mm256_andnot_ps(_mm256_cmp_ps(rounded, _mm256_setzero_ps(), _CMP_LT_OQ), rounded);
+      _mm256_storeu_ps((float *)(yr + j), rounded);
+    }
+  }
+  return done;
+}
+#endif
+
 static void round_add_bf16(const uint32_t *x, const float *b, uint32_t *y, size_t rows, size_t d, size_t c, int relu) {
   size_t out = d > c ? d : c;
+  size_t first = 0; /* columns of each row done already */
+#if HAVE_AVX2_PATH
+  if (d == c && __builtin_cpu_supports("avx2")) first = round_add_rows_avx2(x, b, y, rows, d, relu);
+#endif
   for (size_t r = 0; r < rows; r++) {
     const uint32_t *xr = x + r * d;
     uint32_t *yr = y + r * out;
-    size_t j = 0;
+    size_t j = first;
 #if defined(__SSE2__)
     if (d == c) {
       for (; j + 4 <= out; j += 4) {
