@@ -22,6 +22,8 @@
  *     outputs: [{type, dims, data: TypedArray} | null]    null: ORT allocates, result is copied
  *     results: [null | {type, dims, data: ArrayBuffer}]   one per null output
  *   release(session)
+ *   (debugging: NNX_GEN_ORT_OPTIMIZED_MODEL=file writes onnxruntime's optimized graph,
+ *    NNX_GEN_ORT_PROFILE=prefix its per-node profile, when the session is released)
  *   mapFile(path, expectedBytes) -> ArrayBuffer over a private, copy-on-write mapping of the file
  *     (unmapped when the buffer is collected); throws when the file is not expectedBytes long
  */
@@ -36,6 +38,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 #include "ort_abi.h"
 
@@ -279,6 +287,323 @@ static int get_names(napi_env env, napi_value array, char (*storage)[MAX_NAME], 
   return (int)count;
 }
 
+/* ---- rounding kernel --------------------------------------------------------------------- */
+
+/*
+ * nnx_gen.rounding:RoundBFloat16(x: float) -> float: each element rounded to bfloat16 and
+ * widened back, the value Cast(to=BFLOAT16) -> Cast(to=FLOAT) gives, in one pass instead of
+ * two. It is what 16-bit models do after each op (src/runtime/onnx/rounding.ts); onnxruntime's
+ * float -> bfloat16 Cast is a scalar loop, and the pair cost more than the ops it rounds.
+ * Round to nearest, ties to even, as onnxruntime's Cast: add 0x7fff plus the lowest kept bit,
+ * keep the top 16 bits (overflow carries into infinity); a NaN becomes the quiet NaN of its
+ * sign, as the Cast pair makes it (test/runtime/rounding_op.test.ts compares the two bit for
+ * bit). Registered for every session (domain below), used by graphs built for this binding
+ * only (src/runtime/onnx/fuse_rounding.ts).
+ */
+#define ROUNDING_DOMAIN "nnx_gen.rounding"
+
+static inline uint32_t round_bf16_one(uint32_t u) {
+  uint32_t r = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
+  return (u & 0x7fffffffu) > 0x7f800000u ? (u & 0x80000000u) | 0x7fc00000u : r;
+}
+
+#if defined(__SSE2__)
+/* Four lanes of round_bf16_one. */
+static inline __m128i round_bf16_4(__m128i u) {
+  const __m128i bias = _mm_set1_epi32(0x7fff), one = _mm_set1_epi32(1), keep = _mm_set1_epi32((int)0xffff0000u);
+  const __m128i magnitude = _mm_set1_epi32(0x7fffffff), inf = _mm_set1_epi32(0x7f800000), quiet = _mm_set1_epi32(0x7fc00000), sign = _mm_set1_epi32((int)0x80000000u);
+  __m128i lsb = _mm_and_si128(_mm_srli_epi32(u, 16), one);
+  __m128i r = _mm_and_si128(_mm_add_epi32(_mm_add_epi32(u, bias), lsb), keep);
+  /* |u| > infinity as integers: NaN (both sides below 2^31, so the signed compare is right). */
+  __m128i is_nan = _mm_cmpgt_epi32(_mm_and_si128(u, magnitude), inf);
+  __m128i nan = _mm_or_si128(_mm_and_si128(u, sign), quiet);
+  return _mm_or_si128(_mm_and_si128(is_nan, nan), _mm_andnot_si128(is_nan, r));
+}
+#endif
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2"))) static inline __m256i round_bf16_8(__m256i u);
+/* round_bf16's first n & ~7 elements on eight AVX2 lanes; returns how many it did. */
+__attribute__((target("avx2"))) static size_t round_bf16_avx2(const uint32_t *x, uint32_t *y, size_t n) {
+  size_t done = n & ~(size_t)7;
+  for (size_t i = 0; i < done; i += 8) _mm256_storeu_si256((__m256i *)(y + i), round_bf16_8(_mm256_loadu_si256((const __m256i *)(x + i))));
+  return done;
+}
+#endif
+
+/* Eight lanes at a time with AVX2, else four where SSE2 is (every x86-64). */
+static void round_bf16(const uint32_t *x, uint32_t *y, size_t n) {
+  size_t i = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (__builtin_cpu_supports("avx2")) i = round_bf16_avx2(x, y, n);
+#endif
+#if defined(__SSE2__)
+  for (; i + 4 <= n; i += 4) _mm_storeu_si128((__m128i *)(y + i), round_bf16_4(_mm_loadu_si128((const __m128i *)(x + i))));
+#endif
+  for (; i < n; i++) y[i] = round_bf16_one(x[i]);
+}
+
+static inline float bits_float(uint32_t u) {
+  float f;
+  memcpy(&f, &u, sizeof f);
+  return f;
+}
+static inline uint32_t float_bits(float f) {
+  uint32_t u;
+  memcpy(&u, &f, sizeof u);
+  return u;
+}
+
+/*
+ * RoundAddBFloat16(x, b) = round(round(x) + b), b a vector along x's last axis as Add
+ * broadcasts it (length d of that axis, or 1; or x's axis is 1): the rounded result of a dot or
+ * conv, its bias add in float32, and that sum rounded, in one pass (fuse_rounding.ts).
+ */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define HAVE_AVX2_PATH 1
+/* round_bf16_4 on eight lanes (AVX2; chosen at run time). */
+__attribute__((target("avx2"))) static inline __m256i round_bf16_8(__m256i u) {
+  const __m256i bias = _mm256_set1_epi32(0x7fff), one = _mm256_set1_epi32(1), keep = _mm256_set1_epi32((int)0xffff0000u);
+  const __m256i magnitude = _mm256_set1_epi32(0x7fffffff), inf = _mm256_set1_epi32(0x7f800000), quiet = _mm256_set1_epi32(0x7fc00000), sign = _mm256_set1_epi32((int)0x80000000u);
+  __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(u, 16), one);
+  __m256i r = _mm256_and_si256(_mm256_add_epi32(_mm256_add_epi32(u, bias), lsb), keep);
+  __m256i is_nan = _mm256_cmpgt_epi32(_mm256_and_si256(u, magnitude), inf);
+  __m256i nan = _mm256_or_si256(_mm256_and_si256(u, sign), quiet);
+  return _mm256_blendv_epi8(r, nan, is_nan);
+}
+
+/* The rows of round_add_bf16 where x's last axis is b's length, eight lanes at a time; returns
+ * how many columns of each row it did (the rest go through the SSE2 / scalar path). */
+__attribute__((target("avx2"))) static size_t round_add_rows_avx2(const uint32_t *x, const float *b, uint32_t *y, size_t rows, size_t d, int relu) {
+  size_t done = d & ~(size_t)7;
+  for (size_t r = 0; r < rows; r++) {
+    const uint32_t *xr = x + r * d;
+    uint32_t *yr = y + r * d;
+    for (size_t j = 0; j < done; j += 8) {
+      __m256 v = _mm256_castsi256_ps(round_bf16_8(_mm256_loadu_si256((const __m256i *)(xr + j))));
+      __m256 bj = _mm256_loadu_ps(b + j);
+      /* When both are NaN, onnxruntime's Add gives the bias's. */
+      __m256 sum = _mm256_blendv_ps(_mm256_add_ps(v, bj), bj, _mm256_cmp_ps(bj, bj, _CMP_UNORD_Q));
+      __m256 rounded = _mm256_castsi256_ps(round_bf16_8(_mm256_castps_si256(sum)));
+      if (relu) rounded = _mm256_andnot_ps(_mm256_cmp_ps(rounded, _mm256_setzero_ps(), _CMP_LT_OQ), rounded);
+      _mm256_storeu_ps((float *)(yr + j), rounded);
+    }
+  }
+  return done;
+}
+#endif
+
+static void round_add_bf16(const uint32_t *x, const float *b, uint32_t *y, size_t rows, size_t d, size_t c, int relu) {
+  size_t out = d > c ? d : c;
+  size_t first = 0; /* columns of each row done already */
+#if HAVE_AVX2_PATH
+  if (d == c && __builtin_cpu_supports("avx2")) first = round_add_rows_avx2(x, b, y, rows, d, relu);
+#endif
+  for (size_t r = 0; r < rows; r++) {
+    const uint32_t *xr = x + r * d;
+    uint32_t *yr = y + r * out;
+    size_t j = first;
+#if defined(__SSE2__)
+    if (d == c) {
+      for (; j + 4 <= out; j += 4) {
+        __m128 v = _mm_castsi128_ps(round_bf16_4(_mm_loadu_si128((const __m128i *)(xr + j))));
+        /* When both are NaN, onnxruntime's Add gives the bias's (its sign survives the rounding). */
+        __m128 bj = _mm_loadu_ps(b + j), nan_b = _mm_cmpunord_ps(bj, bj);
+        __m128 sum = _mm_or_ps(_mm_and_ps(nan_b, bj), _mm_andnot_ps(nan_b, _mm_add_ps(v, bj)));
+        __m128 rounded = _mm_castsi128_ps(round_bf16_4(_mm_castps_si128(sum)));
+        /* onnxruntime's Relu: x < 0 ? +0 : x (NaN and -0 pass through). */
+        if (relu) rounded = _mm_andnot_ps(_mm_cmplt_ps(rounded, _mm_setzero_ps()), rounded);
+        _mm_storeu_ps((float *)(yr + j), rounded);
+      }
+    }
+#endif
+    for (; j < out; j++) {
+      float bj = b[c == 1 ? 0 : j];
+      float sum = bj != bj ? bj : bits_float(round_bf16_one(xr[d == 1 ? 0 : j])) + bj;
+      uint32_t rounded = round_bf16_one(float_bits(sum));
+      yr[j] = relu && bits_float(rounded) < 0 ? 0 : rounded;
+    }
+  }
+}
+
+/* The output has the input's type and shape, so onnxruntime's shape-driven rewrites (NCHWc pooling, ...) still apply after it. */
+static OrtStatus *round_infer_shape(const OrtCustomOp *op, OrtShapeInferContext *context) {
+  (void)op;
+  OrtTensorTypeAndShapeInfo *info = NULL;
+  OrtStatus *status = ORT_CALL(ShapeInferContext_GetInputTypeShape)(context, 0, &info);
+  /* The info stays the context's (onnxruntime frees it). */
+  if (!status) status = ORT_CALL(ShapeInferContext_SetOutputTypeShape)(context, 0, info);
+  return status;
+}
+
+/* RoundAddBFloat16: x's shape when b cannot widen it (b has one element or x's last axis, known, is b's length). */
+static OrtStatus *round_add_infer_shape(const OrtCustomOp *op, OrtShapeInferContext *context) {
+  (void)op;
+  OrtTensorTypeAndShapeInfo *info = NULL, *binfo = NULL;
+  int64_t dims[MAX_RANK], bdims[MAX_RANK];
+  size_t rank = 0, brank = 0;
+  OrtStatus *status = ORT_CALL(ShapeInferContext_GetInputTypeShape)(context, 0, &info);
+  if (!status) status = ORT_CALL(ShapeInferContext_GetInputTypeShape)(context, 1, &binfo);
+  if (!status) status = ORT_CALL(GetDimensionsCount)(info, &rank);
+  if (!status) status = ORT_CALL(GetDimensionsCount)(binfo, &brank);
+  if (status || rank == 0 || rank > MAX_RANK || brank != 1) return status;
+  status = ORT_CALL(GetDimensions)(info, dims, rank);
+  if (!status) status = ORT_CALL(GetDimensions)(binfo, bdims, brank);
+  if (!status && (bdims[0] == 1 || (bdims[0] > 0 && dims[rank - 1] == bdims[0]))) status = ORT_CALL(ShapeInferContext_SetOutputTypeShape)(context, 0, info);
+  return status;
+}
+
+static void *round_create_kernel(const OrtCustomOp *op, const OrtApi *api, const OrtKernelInfo *info) {
+  (void)api;
+  (void)info;
+  return (void *)op;
+}
+static const char *round_name(const OrtCustomOp *op) {
+  (void)op;
+  return "RoundBFloat16";
+}
+static const char *round_provider(const OrtCustomOp *op) {
+  (void)op;
+  return NULL; /* the CPU execution provider */
+}
+static ONNXTensorElementDataType round_type(const OrtCustomOp *op, size_t index) {
+  (void)op;
+  (void)index;
+  return ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT;
+}
+static size_t round_count(const OrtCustomOp *op) {
+  (void)op;
+  return 1;
+}
+static const char *round_add_name(const OrtCustomOp *op) {
+  (void)op;
+  return "RoundAddBFloat16";
+}
+static const char *round_add_relu_name(const OrtCustomOp *op) {
+  (void)op;
+  return "RoundAddReluBFloat16";
+}
+static size_t round_add_inputs(const OrtCustomOp *op) {
+  (void)op;
+  return 2;
+}
+static void round_destroy(void *kernel) { (void)kernel; }
+static int round_required(const OrtCustomOp *op, size_t index) {
+  (void)op;
+  (void)index;
+  return 0; /* INPUT_OUTPUT_REQUIRED */
+}
+static OrtMemType round_memory(const OrtCustomOp *op, size_t index) {
+  (void)op;
+  (void)index;
+  return OrtMemTypeDefault;
+}
+static int round_one(const OrtCustomOp *op) {
+  (void)op;
+  return 1;
+}
+static int round_zero(const OrtCustomOp *op) {
+  (void)op;
+  return 0;
+}
+static int round_last_version(const OrtCustomOp *op) {
+  (void)op;
+  return 0x7fffffff;
+}
+static size_t round_no_pairs(int **input_index, int **output_index) {
+  *input_index = NULL;
+  *output_index = NULL;
+  return 0;
+}
+/* The output may take the input's buffer (same size, read and written at the same index):
+ * one tensor's worth of cache and memory traffic less. */
+static size_t round_in_place(int **input_index, int **output_index) {
+  *input_index = calloc(1, sizeof(int));
+  *output_index = calloc(1, sizeof(int));
+  if (*input_index && *output_index) return 1;
+  free(*input_index);
+  free(*output_index);
+  return round_no_pairs(input_index, output_index);
+}
+static void round_release_pairs(int *input_index, int *output_index) {
+  free(input_index);
+  free(output_index);
+}
+
+/* A tensor's dims (at most MAX_RANK) and element count. */
+static OrtStatus *tensor_dims(const OrtValue *value, int64_t *dims, size_t *rank, size_t *count) {
+  OrtTensorTypeAndShapeInfo *shape = NULL;
+  OrtStatus *status = ORT_CALL(GetTensorTypeAndShape)(value, &shape);
+  if (!status) status = ORT_CALL(GetDimensionsCount)(shape, rank);
+  if (!status && *rank > MAX_RANK) status = ORT_CALL(CreateStatus)(ORT_INVALID_ARGUMENT, "nnx-gen rounding: rank too high");
+  if (!status) status = ORT_CALL(GetDimensions)(shape, dims, *rank);
+  if (!status) status = ORT_CALL(GetTensorShapeElementCount)(shape, count);
+  if (shape) ORT_CALL(ReleaseTensorTypeAndShapeInfo)(shape);
+  return status;
+}
+
+/* KernelCompute returns nothing: a failed call leaves the output unwritten (none fails for a
+ * float tensor onnxruntime allocated itself). */
+static void round_compute(void *kernel, OrtKernelContext *context) {
+  (void)kernel;
+  const OrtValue *input = NULL;
+  OrtValue *output = NULL;
+  int64_t dims[MAX_RANK];
+  size_t rank = 0, count = 0;
+  void *x = NULL, *y = NULL;
+  OrtStatus *status = ORT_CALL(KernelContext_GetInput)(context, 0, &input);
+  if (!status) status = tensor_dims(input, dims, &rank, &count);
+  if (!status) status = ORT_CALL(KernelContext_GetOutput)(context, 0, dims, rank, &output);
+  if (!status) status = ORT_CALL(GetTensorMutableData)((OrtValue *)input, &x);
+  if (!status) status = ORT_CALL(GetTensorMutableData)(output, &y);
+  if (status) ORT_CALL(ReleaseStatus)(status);
+  else if (x && y) round_bf16(x, y, count);
+}
+
+static const OrtCustomOp round_add_relu_op;
+
+/* RoundAddBFloat16, and RoundAddReluBFloat16 (then onnxruntime's Relu) when `kernel` is that op. */
+static void round_add_compute(void *kernel, OrtKernelContext *context) {
+  const OrtValue *input = NULL, *vector = NULL;
+  OrtValue *output = NULL;
+  int64_t dims[MAX_RANK + 1], bdims[MAX_RANK];
+  size_t rank = 0, count = 0, brank = 0, c = 0;
+  void *x = NULL, *b = NULL, *y = NULL;
+  OrtStatus *status = ORT_CALL(KernelContext_GetInput)(context, 0, &input);
+  if (!status) status = ORT_CALL(KernelContext_GetInput)(context, 1, &vector);
+  if (!status) status = tensor_dims(input, dims, &rank, &count);
+  if (!status) status = tensor_dims(vector, bdims, &brank, &c);
+  size_t d = rank ? (size_t)dims[rank - 1] : 1;
+  if (!status && (c == 0 || (c != 1 && d != 1 && c != d))) status = ORT_CALL(CreateStatus)(ORT_INVALID_ARGUMENT, "nnx-gen rounding: bias does not broadcast");
+  if (!status && c > d) {
+    if (rank == 0) dims[rank++] = (int64_t)c;
+    else dims[rank - 1] = (int64_t)c;
+  }
+  if (!status) status = ORT_CALL(KernelContext_GetOutput)(context, 0, dims, rank, &output);
+  if (!status) status = ORT_CALL(GetTensorMutableData)((OrtValue *)input, &x);
+  if (!status) status = ORT_CALL(GetTensorMutableData)((OrtValue *)vector, &b);
+  if (!status) status = ORT_CALL(GetTensorMutableData)(output, &y);
+  if (status) ORT_CALL(ReleaseStatus)(status);
+  else if (x && b && y && count) round_add_bf16(x, b, y, count / d, d, c, kernel == &round_add_relu_op);
+}
+
+/* The two ops differ in name, inputs, kernel and shape rule only. */
+#define ROUNDING_OP(name_fn, inputs_fn, compute_fn, infer_fn)                                                        \
+  {                                                                                                                  \
+    .version = NNX_ORT_API_VERSION, .CreateKernel = round_create_kernel, .GetName = name_fn,                         \
+    .GetExecutionProviderType = round_provider, .GetInputType = round_type, .GetInputTypeCount = inputs_fn,          \
+    .GetOutputType = round_type, .GetOutputTypeCount = round_count, .KernelCompute = compute_fn,                     \
+    .KernelDestroy = round_destroy, .GetInputCharacteristic = round_required, .GetOutputCharacteristic = round_required, \
+    .GetInputMemoryType = round_memory, .GetVariadicInputMinArity = round_one, .GetVariadicInputHomogeneity = round_zero, \
+    .GetVariadicOutputMinArity = round_one, .GetVariadicOutputHomogeneity = round_zero, .InferOutputShapeFn = infer_fn, \
+    .GetStartVersion = round_one, .GetEndVersion = round_last_version, .GetMayInplace = round_in_place,             \
+    .ReleaseMayInplace = round_release_pairs, .GetAliasMap = round_no_pairs, .ReleaseAliasMap = round_release_pairs, \
+  }
+static const OrtCustomOp round_op = ROUNDING_OP(round_name, round_count, round_compute, round_infer_shape);
+static const OrtCustomOp round_add_op = ROUNDING_OP(round_add_name, round_add_inputs, round_add_compute, round_add_infer_shape);
+static const OrtCustomOp round_add_relu_op = ROUNDING_OP(round_add_relu_name, round_add_inputs, round_add_compute, round_add_infer_shape);
+static OrtCustomOpDomain *rounding_domain = NULL;
+
 /* ---- exported functions ------------------------------------------------------------------ */
 
 static napi_value open_library(napi_env env, napi_callback_info info) {
@@ -299,6 +624,10 @@ static napi_value open_library(napi_env env, napi_callback_info info) {
     ort = api;
     OrtStatus *status = ORT_CALL(CreateEnv)(ORT_LOGGING_LEVEL_FATAL, "nnx-gen", &ort_env);
     if (!status) status = ORT_CALL(CreateCpuMemoryInfo)(OrtDeviceAllocator, OrtMemTypeDefault, &cpu_memory);
+    if (!status) status = ORT_CALL(CreateCustomOpDomain)(ROUNDING_DOMAIN, &rounding_domain);
+    if (!status) status = ORT_CALL(CustomOpDomain_Add)(rounding_domain, &round_op);
+    if (!status) status = ORT_CALL(CustomOpDomain_Add)(rounding_domain, &round_add_op);
+    if (!status) status = ORT_CALL(CustomOpDomain_Add)(rounding_domain, &round_add_relu_op);
     if (throw_status(env, status, "onnxruntime")) {
       ort = NULL;
       return NULL;
@@ -435,6 +764,12 @@ static napi_value create_session(napi_env env, napi_callback_info info) {
   if (!status) status = ORT_CALL(SetInterOpNumThreads)(options, 1);
   if (!status) status = ORT_CALL(SetSessionExecutionMode)(options, ORT_SEQUENTIAL);
   if (!status) status = ORT_CALL(SetSessionLogSeverityLevel)(options, ORT_LOGGING_LEVEL_FATAL);
+  if (!status) status = ORT_CALL(AddCustomOpDomain)(options, rounding_domain);
+  // For looking at what onnxruntime makes of a graph (BENCHMARKS.md): its optimized model, and a
+  // per-node profile written when the session is released.
+  const char *optimized = getenv("NNX_GEN_ORT_OPTIMIZED_MODEL"), *profile = getenv("NNX_GEN_ORT_PROFILE");
+  if (!status && optimized && optimized[0]) status = ORT_CALL(SetOptimizedModelFilePath)(options, optimized);
+  if (!status && profile && profile[0]) status = ORT_CALL(EnableProfiling)(options, profile);
   // Initializers that point into a parameter file on disk: ORT maps the file and uses its
   // pages in place (the locations are relative to this folder; the model has no path).
   if (!status && external_dir[0]) status = ORT_CALL(AddSessionConfigEntry)(options, "session.model_external_initializers_file_folder_path", external_dir);

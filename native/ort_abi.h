@@ -55,6 +55,9 @@ typedef struct OrtApiBase {
 typedef const OrtApiBase *(*OrtGetApiBaseFn)(void);
 
 /* Table position and type of each function used. */
+typedef enum { ORT_INVALID_ARGUMENT = 2 } OrtErrorCode;
+#define ORT_INDEX_CreateStatus 0
+typedef OrtStatus *(*CreateStatusFn)(OrtErrorCode code, const char *message);
 #define ORT_INDEX_GetErrorMessage 2
 typedef const char *(*GetErrorMessageFn)(const OrtStatus *status);
 #define ORT_INDEX_CreateEnv 3
@@ -68,6 +71,10 @@ typedef OrtStatus *(*RunFn)(OrtSession *session, const OrtRunOptions *run_option
                             OrtValue **outputs);
 #define ORT_INDEX_CreateSessionOptions 10
 typedef OrtStatus *(*CreateSessionOptionsFn)(OrtSessionOptions **out);
+#define ORT_INDEX_SetOptimizedModelFilePath 11
+typedef OrtStatus *(*SetOptimizedModelFilePathFn)(OrtSessionOptions *options, const char *path);
+#define ORT_INDEX_EnableProfiling 14
+typedef OrtStatus *(*EnableProfilingFn)(OrtSessionOptions *options, const char *prefix);
 #define ORT_INDEX_SetSessionExecutionMode 13
 typedef OrtStatus *(*SetSessionExecutionModeFn)(OrtSessionOptions *options, ExecutionMode mode);
 #define ORT_INDEX_SetSessionLogSeverityLevel 22
@@ -125,6 +132,55 @@ typedef OrtStatus *(*AddExternalInitializersFn)(OrtSessionOptions *options, cons
 #define ORT_INDEX_AddExternalInitializersFromFilesInMemory 279
 typedef OrtStatus *(*AddExternalInitializersFromFilesInMemoryFn)(OrtSessionOptions *options, const char *const *names,
                                                                  char *const *buffers, const size_t *lengths, size_t count);
+
+/* Custom operators (nnx_ort.c's rounding kernel): struct OrtCustomOp as of version 18, whose
+ * members onnxruntime reads up to the version an op declares. */
+typedef struct OrtKernelInfo OrtKernelInfo;
+typedef struct OrtKernelContext OrtKernelContext;
+typedef struct OrtCustomOpDomain OrtCustomOpDomain;
+typedef struct OrtShapeInferContext OrtShapeInferContext;
+typedef struct OrtCustomOp {
+  uint32_t version;
+  void *(*CreateKernel)(const struct OrtCustomOp *op, const OrtApi *api, const OrtKernelInfo *info);
+  const char *(*GetName)(const struct OrtCustomOp *op);
+  const char *(*GetExecutionProviderType)(const struct OrtCustomOp *op);
+  ONNXTensorElementDataType (*GetInputType)(const struct OrtCustomOp *op, size_t index);
+  size_t (*GetInputTypeCount)(const struct OrtCustomOp *op);
+  ONNXTensorElementDataType (*GetOutputType)(const struct OrtCustomOp *op, size_t index);
+  size_t (*GetOutputTypeCount)(const struct OrtCustomOp *op);
+  void (*KernelCompute)(void *op_kernel, OrtKernelContext *context);
+  void (*KernelDestroy)(void *op_kernel);
+  int (*GetInputCharacteristic)(const struct OrtCustomOp *op, size_t index);
+  int (*GetOutputCharacteristic)(const struct OrtCustomOp *op, size_t index);
+  OrtMemType (*GetInputMemoryType)(const struct OrtCustomOp *op, size_t index);
+  int (*GetVariadicInputMinArity)(const struct OrtCustomOp *op);
+  int (*GetVariadicInputHomogeneity)(const struct OrtCustomOp *op);
+  int (*GetVariadicOutputMinArity)(const struct OrtCustomOp *op);
+  int (*GetVariadicOutputHomogeneity)(const struct OrtCustomOp *op);
+  void *CreateKernelV2;
+  void *KernelComputeV2;
+  OrtStatus *(*InferOutputShapeFn)(const struct OrtCustomOp *op, OrtShapeInferContext *context);
+  int (*GetStartVersion)(const struct OrtCustomOp *op);
+  int (*GetEndVersion)(const struct OrtCustomOp *op);
+  size_t (*GetMayInplace)(int **input_index, int **output_index);
+  void (*ReleaseMayInplace)(int *input_index, int *output_index);
+  size_t (*GetAliasMap)(int **input_index, int **output_index);
+  void (*ReleaseAliasMap)(int *input_index, int *output_index);
+} OrtCustomOp;
+#define ORT_INDEX_CreateCustomOpDomain 26
+typedef OrtStatus *(*CreateCustomOpDomainFn)(const char *domain, OrtCustomOpDomain **out);
+#define ORT_INDEX_CustomOpDomain_Add 27
+typedef OrtStatus *(*CustomOpDomain_AddFn)(OrtCustomOpDomain *domain, const OrtCustomOp *op);
+#define ORT_INDEX_AddCustomOpDomain 28
+typedef OrtStatus *(*AddCustomOpDomainFn)(OrtSessionOptions *options, OrtCustomOpDomain *domain);
+#define ORT_INDEX_KernelContext_GetInput 90
+typedef OrtStatus *(*KernelContext_GetInputFn)(const OrtKernelContext *context, size_t index, const OrtValue **out);
+#define ORT_INDEX_KernelContext_GetOutput 91
+typedef OrtStatus *(*KernelContext_GetOutputFn)(OrtKernelContext *context, size_t index, const int64_t *dims, size_t rank, OrtValue **out);
+#define ORT_INDEX_ShapeInferContext_GetInputTypeShape 268
+typedef OrtStatus *(*ShapeInferContext_GetInputTypeShapeFn)(const OrtShapeInferContext *context, size_t index, OrtTensorTypeAndShapeInfo **info);
+#define ORT_INDEX_ShapeInferContext_SetOutputTypeShape 270
+typedef OrtStatus *(*ShapeInferContext_SetOutputTypeShapeFn)(const OrtShapeInferContext *context, size_t index, const OrtTensorTypeAndShapeInfo *info);
 
 /* ORT_CALL(Run)(...) calls the table's Run through its declared type. */
 #define ORT_CALL(name) ((name##Fn)(((void *const *)ort)[ORT_INDEX_##name]))

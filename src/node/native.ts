@@ -119,6 +119,7 @@ export async function nativeBackend(opts: { writeInPlace?: boolean } = {}): Prom
     version,
     mapsExternalFiles: true,
     ortContribOps: true,
+    roundingOp: true,
     load: async (model, options) => loadSession(addon, model, options ?? {}, writeInPlace),
   };
 }

@@ -41,6 +41,8 @@ export interface Backend {
   readonly mapsExternalFiles?: boolean;
   /** The backend runs onnxruntime's CPU kernels, com.microsoft ops included (BuildOptions.fuseTransposedWeights). */
   readonly ortContribOps?: boolean;
+  /** nnx-gen's native binding registers its bfloat16 rounding op (onnx/fuse_rounding.ts). */
+  readonly roundingOp?: boolean;
   load(model: Uint8Array, opts?: LoadOptions): Promise<Session>;
   /**
    * Dtypes this runtime's API cannot feed or fetch (bfloat16 for onnxruntime's JavaScript

@@ -104,6 +104,7 @@ export async function compileModel(model: IrModel, source: ParamSource, options:
     ...(backend.target !== undefined ? { target: backend.target } : {}),
     mappedFiles: backend.mapsExternalFiles === true,
     fuseTransposedWeights: backend.ortContribOps === true,
+    roundingOp: backend.roundingOp === true,
   });
   const load = { threads: options.threads ?? 1, externalData: built.externalData, ...(built.externalDir !== undefined ? { externalDir: built.externalDir } : {}) };
   const session: Session = await backend.load(built.bytes, load).catch((e: unknown) => {

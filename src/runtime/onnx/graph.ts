@@ -5,6 +5,7 @@
 
 import { allocate, tensor, type DType, type Tensor } from "../../tensor.js";
 import type { ExternalDataFile } from "../backend.js";
+import { fuseRounding, readerCounts, ROUNDING_DOMAIN } from "./fuse_rounding.js";
 import { roundingOf, roundScalar, type Half, type Rounding } from "./rounding.js";
 import { mappedFileOf } from "../mapped_files.js";
 import { ONNX_DTYPE, encodeModel, type AttrValue, type Dim, type NodeDef, type TensorDef, type ValueInfoDef } from "./proto.js";
@@ -87,6 +88,8 @@ export interface BuildOptions {
    * of W (for a tied GPT-2 head, 154 MB written, then packed). Export keeps standard ONNX.
    */
   readonly fuseTransposedWeights?: boolean;
+  /** For nnx-gen's native binding only: bfloat16 Cast pairs become its one-pass rounding op (./fuse_rounding.ts). */
+  readonly roundingOp?: boolean;
 }
 
 /** onnxruntime's native CPU build (the package root) or its WebAssembly build (nnx-gen/web). */
@@ -329,9 +332,11 @@ export class GraphBuilder {
     let nodes = [...head, ...this.nodes.map(renameNode), ...tail];
     let fused = false;
     if (opts.fuseTransposedWeights) ({ nodes, fused } = fuseTransposedWeights(nodes, new Set(this.inits.filter((i) => i.t.shape.length === 2).map((i) => i.name)), outputs));
+    let rounded = false;
+    if (opts.roundingOp) ({ nodes, fused: rounded } = fuseRounding(nodes, outputs, new Set(this.inits.filter((i) => i.t.dtype === "float32" && i.t.shape.length === 1).map((i) => i.name))));
     const bytes = encodeModel({
       irVersion: IR_VERSION,
-      opsets: fused ? [{ domain: "", version: OPSET }, { domain: ORT_DOMAIN, version: 1 }] : [{ domain: "", version: OPSET }],
+      opsets: [{ domain: "", version: OPSET }, ...(fused ? [{ domain: ORT_DOMAIN, version: 1 }] : []), ...(rounded ? [{ domain: ROUNDING_DOMAIN, version: 1 }] : [])],
       producerName: "nnx-gen",
       producerVersion: this.producerVersion,
       graph: { name: this.graphName, nodes, initializers, inputs, outputs },
@@ -377,14 +382,7 @@ const ORT_DOMAIN = "com.microsoft";
 
 /** BuildOptions.fuseTransposedWeights: the rewritten nodes, and whether any was rewritten. */
 function fuseTransposedWeights(nodes: readonly NodeDef[], matrices: ReadonlySet<string>, outputs: readonly ValueInfoDef[]): { nodes: NodeDef[]; fused: boolean } {
-  // Values read anywhere: by a node, a branch's node, or as a graph output.
-  const readers = new Map<string, number>();
-  const read = (n: NodeDef): void => {
-    for (const i of n.inputs) readers.set(i, (readers.get(i) ?? 0) + 1);
-    for (const a of Object.values(n.attrs ?? {})) if (a.kind === "graph") a.value.nodes.forEach(read);
-  };
-  nodes.forEach(read);
-  for (const o of outputs) readers.set(o.name, (readers.get(o.name) ?? 0) + 1);
+  const readers = readerCounts(nodes, outputs);
   const transposed = new Map<string, string>();
   for (const n of nodes) {
     const perm = n.attrs?.["perm"];
