@@ -16,22 +16,10 @@ import type { Backend } from "../../src/runtime/backend.js";
 import { compileModel } from "../../src/runtime/model.js";
 import { PREPACK_AUTO_MAX_BYTES, prepackWeights, type PrepackChoice } from "../../src/runtime/prepack.js";
 import { checkSpecText } from "../../src/spec/load.js";
+import { tiedLmSpec } from "./helpers.js";
 
-// 2000 x 768 table (6.1 MB) used by Embed and by the tied head, plus a 768 x 768 Linear.
-const SPEC = `nnx_gen: 1
-model: PrepackLm
-inputs:
-  tokens: { shape: [batch, seq], dtype: int32 }
-dims:
-  batch: { min: 1, max: 4 }
-  seq: { min: 1, max: 64 }
-layers:
-  - { name: wte, type: Embed, num_embeddings: 2000, features: 768 }
-  - { name: fc, type: Linear, out_features: 768 }
-  - { type: gelu }
-  - { name: logits, type: attend, embed: wte }
-outputs: [logits]
-`;
+// A 2000 x 768 table (6.1 MB) used by Embed and by the tied head, plus a 768 x 768 Linear.
+const SPEC = tiedLmSpec("PrepackLm", 2000);
 const model = checkSpecText("prepack_lm.yaml", SPEC).model!;
 const tokens = { dtype: "int32" as const, shape: [2, 16], data: Int32Array.from({ length: 32 }, (_, i) => (i * 61) % 2000) };
 
