@@ -443,7 +443,7 @@ static napi_value create_session(napi_env env, napi_callback_info info) {
   // Initializers that point into a parameter file on disk: ORT maps the file and uses its
   // pages in place (the locations are relative to this folder; the model has no path).
   if (!status && external_dir[0]) status = ORT_CALL(AddSessionConfigEntry)(options, "session.model_external_initializers_file_folder_path", external_dir);
-  // ORT's default is to pack weights (MatMul, Gemm, Conv, ...) into copies at creation.
+  // ORT's default is to pack the weights of MatMul, Gemm and others into copies at creation.
   if (!status && !prepack) status = ORT_CALL(AddSessionConfigEntry)(options, "session.disable_prepacking", "1");
   if (!status && n_external) {
     status = ORT_CALL(AddExternalInitializersFromFilesInMemory)(options, external_names, external_buffers, external_lengths, n_external);

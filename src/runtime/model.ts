@@ -98,9 +98,9 @@ export function bindInputs(model: IrModel, inputs: Readonly<Record<string, Tenso
 export async function compileModel(model: IrModel, source: ParamSource, options: CompileOptions = {}): Promise<CompiledModel> {
   const budget = options.memoryBudget ?? memoryBudget();
   checkParamBudget(model, budget);
-  const backend = options.backend ?? (await defaultBackend());
   const prepack = prepackWeights(options.prepack ?? "auto", modelParamBytes(model));
   const params = await resolveParams(model, source, options.names);
+  const backend = options.backend ?? (await defaultBackend());
   const widened = new Set(backend.float32Interface ?? []);
   const built = lowerModel(model, params, {
     ...(widened.size > 0 ? { float32Interface: [...widened] } : {}),

@@ -18,6 +18,8 @@
  * is what a user waits for, and "on" is one option away for long-lived sessions.
  */
 
+import { UsageError } from "../diagnostics/errors.js";
+
 /** "auto": pack when the parameters take at most PREPACK_AUTO_MAX_BYTES; "on"/"off": always/never. */
 export type PrepackChoice = "auto" | "on" | "off";
 
@@ -28,5 +30,6 @@ export const PREPACK_AUTO_MAX_BYTES = 384 * 2 ** 20;
 
 /** Whether the session should pre-pack weights, for a choice and the bytes of the model's parameters. */
 export function prepackWeights(choice: PrepackChoice, paramBytes: number): boolean {
+  if (!PREPACK_CHOICES.includes(choice)) throw new UsageError(`prepack must be one of ${PREPACK_CHOICES.join(", ")}, not ${JSON.stringify(choice)}`);
   return choice === "auto" ? paramBytes <= PREPACK_AUTO_MAX_BYTES : choice === "on";
 }

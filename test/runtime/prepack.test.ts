@@ -42,6 +42,7 @@ describe("prepackWeights", () => {
     expect(prepackWeights("auto", 346_270_624)).toBe(true); // ViT-B/16
     expect(prepackWeights("on", 10 ** 12)).toBe(true);
     expect(prepackWeights("off", 1)).toBe(false);
+    expect(() => prepackWeights("yes" as PrepackChoice, 1)).toThrow(/prepack must be one of auto, on, off/);
   });
 });
 
