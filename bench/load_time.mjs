@@ -7,7 +7,10 @@
  * most 1.5x raw onnxruntime creating a session from the exported file, peak memory under 2x
  * the parameter bytes.
  *
- *   npm run build && node bench/load_time.mjs [--reps 5] [--cases gpt2_small,tied_lm_173mb] [--json]
+ *   npm run build && node bench/load_time.mjs [--reps 5] [--cases gpt2_small,tied_lm_173mb] [--prepack auto|on|off] [--json]
+ *
+ * --prepack is compileModel's choice (default auto: GPT-2 small's weights are not pre-packed,
+ * see src/runtime/prepack.ts); raw ORT always pre-packs (its default).
  *
  * Models: bench/models/load_embed_100mb.yaml (one Embed table of 102.4 MB),
  * bench/models/reference_mlp.yaml (three Linear layers, 100.7 MB, pre-packed by ORT),
@@ -41,7 +44,7 @@ const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
 const dist = (p) => import(pathToFileURL(path.join(ROOT, "dist", p)).href);
 
 /** In a fresh process: one measurement, printed as JSON. */
-async function child(mode, name) {
+async function child(mode, name, prepack) {
   const c = CASES[name];
   const params = path.join(WORK, `load.${name}.safetensors`);
   const t00 = process.hrtime.bigint();
@@ -58,8 +61,8 @@ async function child(mode, name) {
     return { startup_ms: startup, total_ms: create, cpu_ms: cpu, ...memory() };
   }
   await dist("node/host.js"); // the core's Node host, as the package root installs it
-  const [{ checkSpecFile }, { compileModel }, { defaultBackend }, { resolveParams }, { lowerModel }] = await Promise.all([
-    dist("spec/load.js"), dist("runtime/model.js"), dist("runtime/backend.js"), dist("params/store.js"), dist("runtime/lower.js"),
+  const [{ checkSpecFile }, { compileModel }, { defaultBackend }, { resolveParams }, { lowerModel }, { prepackWeights }, { modelParamBytes }] = await Promise.all([
+    dist("spec/load.js"), dist("runtime/model.js"), dist("runtime/backend.js"), dist("params/store.js"), dist("runtime/lower.js"), dist("runtime/prepack.js"), dist("runtime/budget.js"),
   ]);
   const backend = await defaultBackend(); // loads the runtime: start-up, not load time
   const startup = ms(t00);
@@ -68,7 +71,7 @@ async function child(mode, name) {
     const t0 = process.hrtime.bigint();
     const c0 = process.cpuUsage();
     const model = checkSpecFile(path.join(ROOT, c.spec)).model;
-    const compiled = await compileModel(model, { params }, { backend, threads: 1 });
+    const compiled = await compileModel(model, { params }, { backend, threads: 1, prepack });
     const total = ms(t0);
     const cpu = cpuMs(c0);
     await compiled.release();
@@ -86,7 +89,12 @@ async function child(mode, name) {
   const built = lowerModel(model, p, { mappedFiles: backend.mapsExternalFiles === true, fuseTransposedWeights: backend.ortContribOps === true });
   const lower = ms(t);
   t = process.hrtime.bigint();
-  const session = await backend.load(built.bytes, { threads: 1, externalData: built.externalData, ...(built.externalDir ? { externalDir: built.externalDir } : {}) });
+  const session = await backend.load(built.bytes, {
+    threads: 1,
+    externalData: built.externalData,
+    ...(built.externalDir ? { externalDir: built.externalDir } : {}),
+    prepackWeights: prepackWeights(prepack, modelParamBytes(model)),
+  });
   const create = ms(t);
   await session.release();
   return { startup_ms: startup, check_ms: check, read_validate_ms: read, lower_ms: lower, create_ms: create, total_ms: ms(t0) };
@@ -104,22 +112,25 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-function spawnChild(mode, name) {
-  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--child", mode, "--case", name], { cwd: ROOT, encoding: "utf8" });
+function spawnChild(mode, name, prepack) {
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--child", mode, "--case", name, "--prepack", prepack], { cwd: ROOT, encoding: "utf8" });
   if (r.status !== 0) throw new Error(`load_time child ${mode} ${name} failed:\n${r.stderr}`);
   return JSON.parse(r.stdout);
 }
 
 async function main() {
   const { values: o } = parseArgs({
-    options: { reps: { type: "string", default: "5" }, cases: { type: "string" }, json: { type: "boolean", default: false }, child: { type: "string" }, case: { type: "string" } },
+    options: {
+      reps: { type: "string", default: "5" }, cases: { type: "string" }, json: { type: "boolean", default: false }, child: { type: "string" }, case: { type: "string" },
+      prepack: { type: "string", default: "auto" },
+    },
   });
   if (o.child) {
-    console.log(JSON.stringify(await child(o.child, o.case)));
+    console.log(JSON.stringify(await child(o.child, o.case, o.prepack)));
     return;
   }
   mkdirSync(WORK, { recursive: true });
-  const report = { target_s: TARGET_S, reps: Number(o.reps), cases: {} };
+  const report = { target_s: TARGET_S, reps: Number(o.reps), prepack: o.prepack, cases: {} };
   const selected = o.cases ? o.cases.split(",") : Object.keys(CASES);
   for (const name of selected) {
     const c = CASES[name];
@@ -135,7 +146,7 @@ async function main() {
     readFileSync(params); // into the page cache
     readFileSync(onnx);
     const runs = { compile: [], phases: [], raw: [] };
-    for (let i = 0; i < report.reps; i++) for (const mode of Object.keys(runs)) runs[mode].push(spawnChild(mode, name));
+    for (let i = 0; i < report.reps; i++) for (const mode of Object.keys(runs)) runs[mode].push(spawnChild(mode, name, o.prepack));
     const med = (mode, key) => median(runs[mode].map((r) => r[key]));
     const paramBytes = statSync(params).size;
     const r = (report.cases[name] = {
@@ -164,7 +175,7 @@ async function main() {
 
 function markdown(r) {
   const lines = [
-    `Session creation + parameter loading (\`compileModel\` from .safetensors, fresh process each, median of ${r.reps}; raw ORT = onnxruntime-node creating a session from the exported .onnx file):`,
+    `Session creation + parameter loading (\`compileModel\` from .safetensors with \`prepack: "${r.prepack}"\`, fresh process each, median of ${r.reps}; raw ORT = onnxruntime-node creating a session from the exported .onnx file):`,
     "",
     "| model | param MB | compileModel ms: median (best) | CPU ms | read + validate | lower | session creation | raw ORT ms (CPU ms) | ratio to raw ORT: wall (CPU) | peak RSS MB (x param bytes) | raw ORT peak RSS MB | target met |",
     "|---|---|---|---|---|---|---|---|---|---|---|---|",

@@ -33,7 +33,7 @@ const NOTES_FMA_PEAK_GFLOPS = 205;
  * What is compared: spec, the dims timed, and small dims for the numerical check against the
  * NumPy reference. `group` is "reference" (the three shapes with targets) or "examples".
  */
-const MODEL_RUNNERS = ["nnx-gen", "torch (plain)", "torch (tuned malloc)"];
+const MODEL_RUNNERS = ["nnx-gen", "nnx-gen (prepack on)", "torch (plain)", "torch (tuned malloc)"];
 const MODELS = {
   cnn: { group: "reference", spec: "bench/models/reference_cnn.yaml", dims: { batch: 8 }, checkDims: { batch: 2 } },
   mlp: { group: "reference", spec: "bench/models/reference_mlp.yaml", dims: { batch: 64 }, checkDims: { batch: 3 } },
@@ -187,9 +187,9 @@ async function main() {
   };
   const runners = [];
   if (!skip.has("nnx-gen")) {
-    const nnx = (m, env) => {
+    const nnx = (m, env, extra = []) => {
       const out = path.join(work, `${m.name}.nnx.json`);
-      run("node", ["bin/nnx-gen.js", "bench", m.spec, "--params", m.params, ...dimArgs(m.dims), "--threads", "1", ...timing, "--json", out], env);
+      run("node", ["bin/nnx-gen.js", "bench", m.spec, "--params", m.params, ...dimArgs(m.dims), "--threads", "1", ...extra, ...timing, "--json", out], env);
       const r = JSON.parse(readFileSync(out, "utf8")).results[0];
       return { p50: r.latency_ms.p50, min: r.latency_ms.min, gflops: r.gflops, flops: r.flops, peak_fraction: r.peak_fraction };
     };
@@ -198,6 +198,8 @@ async function main() {
     runners.push({ name: "nnx-gen (plain malloc)", time: (m) => nnx(m, nnxEnv({ [malloc.OPT_OUT]: "1" })) });
     // What nnx-gen's own binding buys over running the same session through onnxruntime-node's.
     runners.push({ name: "nnx-gen (onnxruntime-node binding)", time: (m) => nnx(m, nnxEnv({ NNX_GEN_BINDING: "onnxruntime-node" })) });
+    // The full-size models (`only` lists it): weights pre-packed whatever their size (`--prepack auto` leaves GPT-2 small unpacked).
+    runners.push({ name: "nnx-gen (prepack on)", listedOnly: true, time: (m) => nnx(m, nnxEnv(), ["--prepack", "on"]) });
   }
   if (!skip.has("ort")) {
     const ortPeer = (m, env) =>
@@ -337,7 +339,7 @@ async function main() {
     }
     process.stderr.write(`${name}: runners agree with the reference${Object.keys(skipped).length ? ` (skipped: ${Object.entries(skipped).map(([k, v]) => `${k}: ${v}`).join("; ")})` : ""}\n`);
 
-    const active = runners.filter((r) => (!r.peer || !skipped[r.peer]) && (!m.only || m.only.includes(r.name)));
+    const active = runners.filter((r) => (!r.peer || !skipped[r.peer]) && (m.only ? m.only.includes(r.name) : !r.listedOnly));
     const results = Object.fromEntries(active.map((r) => [r.name, []]));
     for (let rep = 0; rep < report.reps; rep++) {
       for (const r of active) {

@@ -14,8 +14,12 @@
  * JavaScript interface (all synchronous; errors are thrown as Error with ORT's message):
  *   open(libraryPath) -> version string
  *   createSession(modelBytes: Uint8Array, threads: number, externalNames: string[],
- *                 externalData: Uint8Array[]) -> session handle
- *     (the external data must stay alive as long as the session: ORT may point into it)
+ *                 externalData: Uint8Array[], initializerNames: string[],
+ *                 initializers: {type, dims, data}[], externalDir: string,
+ *                 prepackWeights?: boolean) -> session handle
+ *     (the external data must stay alive as long as the session: ORT may point into it;
+ *     prepackWeights false: ORT's kernels read weights where they are instead of packing
+ *     copies of them at session creation, see src/runtime/prepack.ts)
  *   names(session) -> {inputs: string[], outputs: string[]}
  *   run(session, inputNames, inputs, outputNames, outputs) -> results
  *     inputs:  [{type, dims, data: TypedArray}]           type = ONNX element type number
@@ -704,9 +708,10 @@ static int add_initializers(napi_env env, OrtSessionOptions *options, napi_value
 }
 
 static napi_value create_session(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
+  size_t argc = 8;
+  napi_value argv[8];
   char external_dir[4096];
+  bool prepack = true;
   NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (ort == NULL) return throw_message(env, "open() the onnxruntime library first");
   void *bytes = NULL;
@@ -716,10 +721,10 @@ static napi_value create_session(napi_env env, napi_callback_info info) {
   napi_typedarray_type type;
   if (argc < 7 || !get_string(env, argv[6], external_dir, sizeof external_dir) || napi_get_value_int32(env, argv[1], &threads) != napi_ok || threads < 0 ||
       napi_get_array_length(env, argv[2], &n_external) != napi_ok || napi_get_array_length(env, argv[3], &n_external_data) != napi_ok ||
-      n_external != n_external_data || n_external > MAX_VALUES) {
+      n_external != n_external_data || n_external > MAX_VALUES || (argc > 7 && napi_get_value_bool(env, argv[7], &prepack) != napi_ok)) {
     return throw_message(env,
                          "createSession(model: Uint8Array, threads: number, externalNames: string[], externalData: Uint8Array[], "
-                         "initializerNames: string[], initializers: {type, dims, data}[], externalDir: string)");
+                         "initializerNames: string[], initializers: {type, dims, data}[], externalDir: string, prepackWeights?: boolean)");
   }
   char external_storage[MAX_VALUES][MAX_NAME];
   const char *external_names[MAX_VALUES];
@@ -773,6 +778,8 @@ static napi_value create_session(napi_env env, napi_callback_info info) {
   // Initializers that point into a parameter file on disk: ORT maps the file and uses its
   // pages in place (the locations are relative to this folder; the model has no path).
   if (!status && external_dir[0]) status = ORT_CALL(AddSessionConfigEntry)(options, "session.model_external_initializers_file_folder_path", external_dir);
+  // ORT's default is to pack the weights of MatMul, Gemm and others into copies at creation.
+  if (!status && !prepack) status = ORT_CALL(AddSessionConfigEntry)(options, "session.disable_prepacking", "1");
   if (!status && n_external) {
     status = ORT_CALL(AddExternalInitializersFromFilesInMemory)(options, external_names, external_buffers, external_lengths, n_external);
   }

@@ -16,13 +16,15 @@ import { defaultBackend } from "../runtime/backend.js";
 import { summarize } from "../summary/summary.js";
 import { bindDims, requireBoundDims } from "./dims.js";
 import { collect, parseDimValues, type CliIO } from "./io.js";
-import { addParamOptions, budgetOf, nameMapping, paramSource, threadsOption, type ParamFlags } from "./model_options.js";
+import { addParamOptions, budgetOf, nameMapping, paramSource, prepackOption, threadsOption, type ParamFlags } from "./model_options.js";
+import type { PrepackChoice } from "../runtime/prepack.js";
 import { integer, positiveNumber, requireModel, type CommandResult } from "./program.js";
 import { randomInputs } from "./run.js";
 
 interface BenchFlags extends ParamFlags {
   dim: string[];
   threads: number;
+  prepack: PrepackChoice;
   warmup: number;
   iterations?: number;
   duration?: number;
@@ -39,6 +41,7 @@ export function registerBench(program: Command, io: CliIO, done: (r: CommandResu
   addParamOptions(cmd)
     .option("--dim <NAME=N[,N...]>", "symbolic dim values; one result per combination (repeatable)", collect, [])
     .addOption(threadsOption())
+    .addOption(prepackOption())
     .addOption(new Option("--warmup <n>", "untimed runs before measuring").argParser(integer(0, 1_000_000)).default(5))
     .addOption(new Option("--iterations <n>", "timed runs").argParser(integer(1, 1_000_000)).conflicts("duration"))
     .addOption(new Option("--duration <seconds>", "time to measure each configuration (default 3 s)").argParser(positiveNumber))
@@ -66,7 +69,7 @@ export function registerBench(program: Command, io: CliIO, done: (r: CommandResu
       const baseline = flags.baseline !== undefined ? readBaseline(flags.baseline) : undefined;
 
       const backend = await defaultBackend();
-      const compiled = await compileModel(model, paramSource(flags), { threads: flags.threads, names: nameMapping(flags, io), backend, memoryBudget: budget });
+      const compiled = await compileModel(model, paramSource(flags), { threads: flags.threads, names: nameMapping(flags, io), backend, memoryBudget: budget, prepack: flags.prepack });
       const peak = await resolvePeak(flags.peakGflops, { threads: flags.threads, backend });
       const firstInput = model.inputs[0]!;
       let report;

@@ -6,6 +6,7 @@ import type { ParamSource } from "../runtime/model.js";
 import { BUDGET_ENV, memoryBudget } from "../runtime/budget.js";
 import { collect } from "./io.js";
 import { integer } from "./program.js";
+import { PREPACK_AUTO_MAX_BYTES, PREPACK_CHOICES } from "../runtime/prepack.js";
 
 export interface ParamFlags {
   params?: string;
@@ -56,3 +57,8 @@ export function nameMapping(f: ParamFlags, io?: { stderr: (text: string) => void
 }
 
 export const threadsOption = () => new Option("--threads <n>", "intra-op threads for the native runtime").argParser(integer(1, 256)).default(1);
+
+export const prepackOption = () =>
+  new Option("--prepack <when>", `pre-pack weights for onnxruntime's kernels at load: auto (when the parameters take at most ${PREPACK_AUTO_MAX_BYTES / 2 ** 20} MiB), on, off`)
+    .choices(PREPACK_CHOICES)
+    .default("auto");

@@ -16,7 +16,8 @@ import { allocate, isFloatDType, numElements, tensor, type Tensor } from "../ten
 import { fromFloat32, toFloat32, type FloatDType } from "../io/convert.js";
 import { bindDims, requireBoundDims } from "./dims.js";
 import { collect, parseDims, type CliIO } from "./io.js";
-import { addParamOptions, budgetOf, nameMapping, paramSource, threadsOption, type ParamFlags } from "./model_options.js";
+import { addParamOptions, budgetOf, nameMapping, paramSource, prepackOption, threadsOption, type ParamFlags } from "./model_options.js";
+import type { PrepackChoice } from "../runtime/prepack.js";
 import { requireModel, type CommandResult } from "./program.js";
 import { nameRecord, ownValue } from "../util/names.js";
 
@@ -30,6 +31,7 @@ interface RunFlags extends ParamFlags {
   outFormat: string;
   saveParams?: string;
   threads: number;
+  prepack: PrepackChoice;
 }
 
 /** Read `--input NAME=FILE` files, converted to the spec's dtypes. */
@@ -143,6 +145,7 @@ export function registerRun(program: Command, io: CliIO, done: (r: CommandResult
     .option("--out-format <format>", `npy: <out>/<output>.npy each (bfloat16 as exact float32); safetensors: every output in its own dtype in <out>/${OUTPUTS_FILE}`, "npy")
     .option("--save-params <file.safetensors>", "write the parameters used (its directory is created if needed)")
     .addOption(threadsOption())
+    .addOption(prepackOption())
     .action(async (spec: string, flags: RunFlags) => {
       const model = requireModel(spec, io);
       const names = nameMapping(flags, io);
@@ -166,7 +169,7 @@ export function registerRun(program: Command, io: CliIO, done: (r: CommandResult
       // Where the results go is checked before the model runs, not after.
       await checkDirectory(flags.out, "--out");
       if (flags.saveParams !== undefined) await checkDirectory(dirname(flags.saveParams), "--save-params");
-      const compiled = await compileModel(model, paramSource(flags), { threads: flags.threads, names, memoryBudget: budget });
+      const compiled = await compileModel(model, paramSource(flags), { threads: flags.threads, names, memoryBudget: budget, prepack: flags.prepack });
       const files: { path: string; bytes: Uint8Array; note: string }[] = [];
       try {
         const outputs = await compiled.run(inputs);

@@ -46,6 +46,7 @@ interface Addon {
     initializerNames: string[],
     initializers: WireTensor[],
     externalDir: string,
+    prepackWeights: boolean,
   ): object;
   names(session: object): { inputs: string[]; outputs: string[] };
   run(session: object, inputNames: string[], inputs: WireTensor[], outputNames: string[], outputs: (WireTensor | null)[]): ({ type: number; dims: number[]; data: ArrayBuffer } | null)[];
@@ -138,6 +139,7 @@ function loadSession(addon: Addon, model: Uint8Array, opts: LoadOptions, writeIn
       tensors.map((f) => f.initializer!.name),
       tensors.map(({ data, initializer: { dtype, dims } = { dtype: "uint8", dims: [] } }) => ({ type: ONNX_DTYPE[dtype], dims, data: viewOf(dtype, data.buffer, data.byteOffset, numElements(dims)) })),
       opts.externalDir ?? "",
+      opts.prepackWeights ?? true,
     );
     return new NativeSession(addon, handle, addon.names(handle), external, writeInPlace);
   } catch (e) {

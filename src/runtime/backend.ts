@@ -27,6 +27,11 @@ export interface LoadOptions {
   readonly externalData?: readonly ExternalDataFile[];
   /** The folder of files on disk the model's initializers point to (BuildOptions.mappedFiles). */
   readonly externalDir?: string;
+  /**
+   * Whether onnxruntime packs weights into copies laid out for its kernels when the session
+   * is created (its default, true), or its kernels read them where they are (false).
+   */
+  readonly prepackWeights?: boolean;
 }
 
 export interface Backend {

@@ -64,6 +64,11 @@ function paramBytes(l: IrLayer): number {
   return l.params.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1) * BYTES_PER_ELEMENT[p.dtype], 0);
 }
 
+/** The bytes of every parameter the model declares. */
+export function modelParamBytes(model: IrModel): number {
+  return model.layers.reduce((n, l) => n + paramBytes(l), 0);
+}
+
 /** Node holds no single array larger than this. */
 
 function refuse(message: string, hint = HINT): never {
@@ -120,7 +125,7 @@ function workspace(l: IrLayer, inputs: readonly number[][], output: readonly num
  */
 export function checkRunBudget(model: IrModel, dims: Readonly<Record<string, number>>, budget: number): void {
   checkParamBudget(model, budget);
-  const params = model.layers.reduce((n, l) => n + paramBytes(l), 0);
+  const params = modelParamBytes(model);
   const shapes = new Map<string, number[]>();
   const returned = new Set(model.outputs.map((o) => o.value));
   // Inputs and outputs are JavaScript arrays; onnxruntime's own buffers have no such limit.

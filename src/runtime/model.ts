@@ -13,8 +13,9 @@ import { isDataOf, numElements, type Tensor } from "../tensor.js";
 import { fromFloat32, toFloat32, type FloatDType } from "../io/convert.js";
 import { VERSION } from "../version.js";
 import { defaultBackend, type Backend, type OutputType, type Session } from "./backend.js";
-import { checkParamBudget, checkRunBudget, memoryBudget } from "./budget.js";
+import { checkParamBudget, checkRunBudget, memoryBudget, modelParamBytes } from "./budget.js";
 import { lowerModel } from "./lower.js";
+import { prepackWeights, type PrepackChoice } from "./prepack.js";
 import { nameRecord, ownValue } from "../util/names.js";
 
 export type ParamSource = { seed?: number; prng?: Prng } | { params: string | ParamMap };
@@ -28,6 +29,8 @@ export interface CompileOptions {
   backend?: Backend;
   /** Bytes a run may allocate (default: NNX_GEN_MEMORY_BUDGET, else half the machine's memory; see budget.ts). */
   memoryBudget?: number;
+  /** Whether onnxruntime packs weights at load (see prepack.ts); default "auto". */
+  prepack?: PrepackChoice;
 }
 
 export interface CompiledModel {
@@ -95,6 +98,7 @@ export function bindInputs(model: IrModel, inputs: Readonly<Record<string, Tenso
 export async function compileModel(model: IrModel, source: ParamSource, options: CompileOptions = {}): Promise<CompiledModel> {
   const budget = options.memoryBudget ?? memoryBudget();
   checkParamBudget(model, budget);
+  const prepack = prepackWeights(options.prepack ?? "auto", modelParamBytes(model));
   const params = await resolveParams(model, source, options.names);
   const backend = options.backend ?? (await defaultBackend());
   const float32Interface = backend.float32Interface ?? [];
@@ -106,7 +110,12 @@ export async function compileModel(model: IrModel, source: ParamSource, options:
     fuseTransposedWeights: backend.ortContribOps === true,
     roundingOp: backend.roundingOp === true,
   });
-  const load = { threads: options.threads ?? 1, externalData: built.externalData, ...(built.externalDir !== undefined ? { externalDir: built.externalDir } : {}) };
+  const load = {
+    threads: options.threads ?? 1,
+    externalData: built.externalData,
+    ...(built.externalDir !== undefined ? { externalDir: built.externalDir } : {}),
+    prepackWeights: prepack,
+  };
   const session: Session = await backend.load(built.bytes, load).catch((e: unknown) => {
     throw asRuntimeFailure(e, `${backend.name} could not load the model`);
   });

@@ -42,6 +42,8 @@ export async function loadOrtSession(ort: OrtModule, model: Uint8Array, opts: Lo
       interOpNumThreads: 1,
       executionMode: "sequential",
       ...(opts.externalData?.length ? { externalData: opts.externalData.map((f) => ({ path: f.path, data: f.data })) } : {}),
+      // Session config entries: `extra.session.disable_prepacking` is "session.disable_prepacking".
+      ...(opts.prepackWeights === false ? { extra: { session: { disable_prepacking: "1" } } } : {}),
       ...extra,
     });
     return new OrtSession(ort, session, opts.externalData);

@@ -43,3 +43,21 @@ export function expectClose(actual: Tensor, expected: Arr, atol = 1e-4, rtol = 1
     }
   }
 }
+
+/** A tied LM spec: Embed (vocab x 768), Linear 768, gelu, and the head through `attend`. */
+export function tiedLmSpec(model: string, vocab: number): string {
+  return `nnx_gen: 1
+model: ${model}
+inputs:
+  tokens: { shape: [batch, seq], dtype: int32 }
+dims:
+  batch: { min: 1, max: 8 }
+  seq: { min: 1, max: 64 }
+layers:
+  - { name: wte, type: Embed, num_embeddings: ${vocab}, features: 768 }
+  - { name: fc, type: Linear, out_features: 768 }
+  - { type: gelu }
+  - { name: logits, type: attend, embed: wte }
+outputs: [logits]
+`;
+}

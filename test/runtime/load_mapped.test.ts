@@ -18,22 +18,10 @@ import { GraphBuilder } from "../../src/runtime/onnx/graph.js";
 import { writeSafetensors } from "../../src/io/safetensors.js";
 import { checkSpecText } from "../../src/spec/load.js";
 import { tensor, type Tensor } from "../../src/tensor.js";
+import { tiedLmSpec } from "./helpers.js";
 
 // A tied LM whose table (6000 x 768 float32, 18.4 MB) is over the mapping threshold.
-const SPEC = `nnx_gen: 1
-model: MappedTiedLm
-inputs:
-  tokens: { shape: [batch, seq], dtype: int32 }
-dims:
-  batch: { min: 1, max: 8 }
-  seq: { min: 1, max: 64 }
-layers:
-  - { name: wte, type: Embed, num_embeddings: 6000, features: 768 }
-  - { name: fc, type: Linear, out_features: 768 }
-  - { type: gelu }
-  - { name: logits, type: attend, embed: wte }
-outputs: [logits]
-`;
+const SPEC = tiedLmSpec("MappedTiedLm", 6000);
 
 function filled(shape: number[], seed: number): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
