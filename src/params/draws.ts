@@ -8,7 +8,7 @@
  */
 import { hasHost, host } from "../host.js";
 import { numElements } from "../tensor.js";
-import { sampleInitializer, type Initializer } from "./initializers.js";
+import { drawsFromKey, sampleInitializer, type Initializer } from "./initializers.js";
 import type { FloatDType } from "./jax_random.js";
 import type { Key, PrngLayout } from "./threefry.js";
 
@@ -29,8 +29,9 @@ export function runDraw(job: DrawJob): DrawResult {
 }
 
 /**
- * Below this many values in all the draws stay on the calling thread: starting a worker costs
- * tens of milliseconds, about what one thread draws 2M values in.
+ * Below this many drawn values in all (zeros, ones and constants not counted) everything stays
+ * on the calling thread: starting a worker costs tens of milliseconds, about what one thread
+ * draws 2M values in.
  */
 export const PARALLEL_MIN_VALUES = 1 << 22;
 
@@ -45,7 +46,7 @@ export function defaultDrawThreads(): number {
  */
 export async function runDraws(jobs: readonly DrawJob[], threads = defaultDrawThreads()): Promise<DrawResult[]> {
   const parallel = hasHost() ? host().drawInParallel : undefined;
-  const values = jobs.reduce((n, j) => n + numElements(j.shape), 0);
+  const values = jobs.reduce((n, j) => n + (drawsFromKey(j.init) ? numElements(j.shape) : 0), 0);
   if (parallel === undefined || threads <= 1 || jobs.length < 2 || values < PARALLEL_MIN_VALUES) return jobs.map(runDraw);
   return parallel(jobs, Math.min(threads, jobs.length));
 }
