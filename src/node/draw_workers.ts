@@ -28,16 +28,24 @@ export const DRAW_THREADS = Math.max(1, Math.min(8, availableParallelism()));
 /** Jobs drawn by workers so far in this process (tests check the workers ran). */
 export let workerDraws = 0;
 
-export async function drawInParallel(jobs: readonly DrawJob[], threads: number): Promise<DrawResult[]> {
+/** `callerDraws: false` (tests): this thread only waits, so the workers draw every job. */
+export async function drawInParallel(jobs: readonly DrawJob[], threads: number, callerDraws = true): Promise<DrawResult[]> {
   const results: (DrawResult | undefined)[] = new Array(jobs.length);
   if (threads <= 1 || !workerExists()) return jobs.map(runDraw);
   const order = Int32Array.from(jobs.keys()).sort((a, b) => numElements(jobs[b]!.shape) - numElements(jobs[a]!.shape) || a - b);
   const next = new Int32Array(new SharedArrayBuffer(4));
+  // Only the jobs' own fields cross (callers' jobs may carry more, e.g. their layer).
+  const sent: DrawJob[] = jobs.map(({ init, shape, key, dtype, layout }) => ({ init, shape, key, dtype, layout }));
   const finished: Promise<void>[] = [];
-  for (let w = 1; w < threads; w++) {
+  for (let w = callerDraws ? 1 : 0; w < threads; w++) {
     finished.push(
       new Promise<void>((resolve) => {
-        const worker = new Worker(WORKER, { workerData: { jobs, order, next } });
+        let worker: Worker;
+        try {
+          worker = new Worker(WORKER, { workerData: { jobs: sent, order, next } });
+        } catch {
+          return resolve(); // no worker: this thread draws its share
+        }
         worker.on("message", (m: { i: number; data: DrawResult } | { done: true }) => {
           if ("done" in m) resolve();
           else {
@@ -51,7 +59,7 @@ export async function drawInParallel(jobs: readonly DrawJob[], threads: number):
       }),
     );
   }
-  for (;;) {
+  while (callerDraws) {
     const k = Atomics.add(next, 0, 1);
     if (k >= order.length) break;
     results[order[k]!] = runDraw(jobs[order[k]!]!);

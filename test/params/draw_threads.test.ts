@@ -40,10 +40,12 @@ describe("threads", () => {
     const index = join(ROOT, "dist/index.js");
     expect(existsSync(index), "build first: npm run build").toBe(true);
     const dist = (await import(pathToFileURL(index).href)) as Dist;
-    const workers = (await import(pathToFileURL(join(ROOT, "dist/node/draw_workers.js")).href)) as { workerDraws: number };
+    const workers = (await import(pathToFileURL(join(ROOT, "dist/node/draw_workers.js")).href)) as {
+      workerDraws: number;
+      drawInParallel: (jobs: DrawJob[], threads: number, callerDraws?: boolean) => Promise<(Float32Array | Uint16Array)[]>;
+    };
     const js = jobs();
     const alone = js.map(runDraw);
-    const before = workers.workerDraws;
     for (const threads of [1, 2, 3]) {
       const got = await dist.runDraws(js, threads);
       expect(got.length).toBe(js.length);
@@ -52,8 +54,15 @@ describe("threads", () => {
         expect(Buffer.compare(bytes(v), bytes(alone[i]!)), `job ${i} on ${threads} threads`).toBe(0);
       });
     }
-    // The workers drew some of the jobs (the calling thread draws the rest).
-    expect(workers.workerDraws).toBeGreaterThan(before);
+    // Workers only (this thread waits): every job drawn by a worker, the same bits; jobs that
+    // carry more than a DrawJob (initializeParamsAsync's carry their layer) cross too.
+    for (const extra of [false, true]) {
+      const sent = extra ? js.map((j) => ({ ...j, layer: { describe: () => "not cloneable" } })) : js;
+      const before = workers.workerDraws;
+      const got = await workers.drawInParallel(sent, 2, false);
+      expect(workers.workerDraws - before).toBe(js.length);
+      got.forEach((v, i) => expect(Buffer.compare(bytes(v), bytes(alone[i]!)), `job ${i}`).toBe(0));
+    }
   }, 120_000);
 });
 
