@@ -5,10 +5,15 @@
 // (runDraws: on --threads threads, default every core up to 8, the calling one included).
 // Reports wall and CPU (user, system; all threads) time per pass, the best of --reps passes,
 // the machine's load, and a SHA-256 of every value (the same for any --threads).
-// Usage: npm run build && node bench/prng_init.mjs [--reps 3] [--prng partitionable|legacy] [--threads N]
+// Every parameter is kept until the pass ends, as a real initialization keeps them (before
+// 21:45 UTC 2026-12-02 this script dropped each array at once, so its memory was recycled and
+// it paid fewer page faults than `run`). --dist DIR times another build (an older one draws on
+// one thread).
+// Usage: npm run build && node bench/prng_init.mjs [--reps 3] [--prng partitionable|legacy] [--threads N] [--dist DIR]
 import { createHash } from "node:crypto";
 import { loadavg } from "node:os";
-import { canonicalInitializer, endInitialization, planInitializer, RngStream, runDraws, sampleInitializer } from "../dist/index.js";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -17,6 +22,10 @@ const arg = (name, dflt) => {
 const reps = Number(arg("reps", "3"));
 const layout = arg("prng", "partitionable");
 const threads = arg("threads") === undefined ? undefined : Number(arg("threads"));
+const dist = arg("dist", new URL("../dist", import.meta.url).pathname);
+const nnx = await import(pathToFileURL(resolve(dist, "index.js")).href);
+const { canonicalInitializer, endInitialization, planInitializer, RngStream, sampleInitializer } = nnx;
+const runDraws = nnx.runDraws ?? (async (jobs) => jobs.map((j) => sampleInitializer(j.init, j.shape, j.key, j.dtype, j.layout)));
 
 const lecun = canonicalInitializer("lecun_normal");
 const embed = canonicalInitializer({ name: "variance_scaling", scale: 1, mode: "fan_in", distribution: "normal", out_axis: 0 });
@@ -60,7 +69,7 @@ function digest(values) {
   return h.digest("hex").slice(0, 16);
 }
 
-console.log(`GPT-2-small-sized init: ${(total / 1e6).toFixed(1)}M float32 parameters, ${layout} threefry, threads ${threads ?? "default"}, load ${loadavg()[0].toFixed(2)}`);
+console.log(`GPT-2-small-sized init: ${(total / 1e6).toFixed(1)}M float32 parameters, ${layout} threefry, ${dist}, threads ${nnx.runDraws ? (threads ?? "default") : 1}, load ${loadavg()[0].toFixed(2)}`);
 const results = [];
 for (let r = 0; r < reps; r++) {
   const c0 = process.cpuUsage();
