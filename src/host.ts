@@ -7,6 +7,7 @@
 import type { Backend } from "./runtime/backend.js";
 import type { Tensor } from "./tensor.js";
 import type { ReadLimits } from "./io/limits.js";
+import type { DrawJob, DrawResult } from "./params/draws.js";
 
 /** Why the host could not read a file; the message says it in words. */
 export class HostFileError extends Error {
@@ -44,6 +45,13 @@ export interface Host {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Bytes of memory the machine has (the default memory budget is half of it). */
   readonly totalMemory: number;
+  /**
+   * `--seed` draws on `threads` threads, the caller's among them, each job's values exactly as
+   * `runDraw` (params/draws.ts) gives them. Absent where the runtime draws on one thread.
+   */
+  readonly drawInParallel?: (jobs: readonly DrawJob[], threads: number) => Promise<DrawResult[]>;
+  /** The threads `--seed` draws on when not told (the machine's cores, capped). */
+  readonly drawThreads?: number;
 }
 
 let current: Host | undefined;

@@ -16,7 +16,8 @@ export { summarize, type ModelSummary, type LayerSummary } from "./summary/summa
 export { main } from "./cli/program.js";
 export { compileSpecModel, compileModel, bindInputs, type CompiledModel, type CompileOptions, type ParamSource } from "./runtime/model.js";
 export { lowerModel } from "./runtime/lower.js";
-export { resolveParams, initializeParams, validateParams, declaredParams, layerDraws, type NameMapping, type Prng } from "./params/store.js";
+export { runDraws, runDraw, type DrawJob, type DrawResult } from "./params/draws.js";
+export { resolveParams, initializeParams, initializeParamsAsync, validateParams, declaredParams, layerDraws, type NameMapping, type Prng } from "./params/store.js";
 export { seedKey, foldIn, split, randomBits, threefry2x32, type Key, type PrngLayout } from "./params/threefry.js";
 export { RngStream } from "./params/rngs.js";
 export { sampleInitializer, planInitializer, endInitialization, canonicalInitializer, type Initializer } from "./params/initializers.js";

@@ -16,7 +16,7 @@ import { defaultBackend } from "../runtime/backend.js";
 import { summarize } from "../summary/summary.js";
 import { bindDims, requireBoundDims } from "./dims.js";
 import { collect, parseDimValues, type CliIO } from "./io.js";
-import { addParamOptions, budgetOf, nameMapping, paramSource, prepackOption, threadsOption, type ParamFlags } from "./model_options.js";
+import { addParamOptions, budgetOf, givenThreads, nameMapping, paramSource, prepackOption, threadsOption, type ParamFlags } from "./model_options.js";
 import type { PrepackChoice } from "../runtime/prepack.js";
 import { integer, positiveNumber, requireModel, type CommandResult } from "./program.js";
 import { randomInputs } from "./run.js";
@@ -69,7 +69,7 @@ export function registerBench(program: Command, io: CliIO, done: (r: CommandResu
       const baseline = flags.baseline !== undefined ? readBaseline(flags.baseline) : undefined;
 
       const backend = await defaultBackend();
-      const compiled = await compileModel(model, paramSource(flags), { threads: flags.threads, names: nameMapping(flags, io), backend, memoryBudget: budget, prepack: flags.prepack });
+      const compiled = await compileModel(model, paramSource(flags, givenThreads(cmd, flags)), { threads: flags.threads, names: nameMapping(flags, io), backend, memoryBudget: budget, prepack: flags.prepack });
       const peak = await resolvePeak(flags.peakGflops, { threads: flags.threads, backend });
       const firstInput = model.inputs[0]!;
       let report;

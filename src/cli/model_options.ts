@@ -38,8 +38,14 @@ export function budgetOf(f: ParamFlags): number {
   return memoryBudget(f.memoryBudget);
 }
 
-export function paramSource(f: ParamFlags): ParamSource {
-  return f.params !== undefined ? { params: f.params } : { seed: f.seed ?? 0, ...(f.prng !== undefined ? { prng: f.prng } : {}) };
+/** `threads`: the threads --seed draws on (omitted: every core, see params/draws.ts). */
+export function paramSource(f: ParamFlags, threads?: number): ParamSource {
+  return f.params !== undefined ? { params: f.params } : { seed: f.seed ?? 0, ...(f.prng !== undefined ? { prng: f.prng } : {}), ...(threads !== undefined ? { threads } : {}) };
+}
+
+/** `--threads` when the user gave it (it then also bounds the threads --seed draws on), else undefined. */
+export function givenThreads(cmd: Command, f: { threads: number }): number | undefined {
+  return cmd.getOptionValueSource("threads") === "cli" ? f.threads : undefined;
 }
 
 export function nameMapping(f: ParamFlags, io?: { stderr: (text: string) => void }): NameMapping {
@@ -56,7 +62,7 @@ export function nameMapping(f: ParamFlags, io?: { stderr: (text: string) => void
   return { stripPrefixes: f.stripPrefix, renames, ...(f.ignoreExtra ? { ignoreExtra: true } : {}), ...notes };
 }
 
-export const threadsOption = () => new Option("--threads <n>", "intra-op threads for the native runtime").argParser(integer(1, 256)).default(1);
+export const threadsOption = () => new Option("--threads <n>", "intra-op threads for the native runtime; given, also the threads --seed draws parameters on (else every core)").argParser(integer(1, 256)).default(1);
 
 export const prepackOption = () =>
   new Option("--prepack <when>", `pre-pack weights for onnxruntime's kernels at load: auto (when the parameters take at most ${PREPACK_AUTO_MAX_BYTES / 2 ** 20} MiB), on, off`)

@@ -16,7 +16,7 @@ import { allocate, isFloatDType, numElements, tensor, type Tensor } from "../ten
 import { fromFloat32, toFloat32, type FloatDType } from "../io/convert.js";
 import { bindDims, requireBoundDims } from "./dims.js";
 import { collect, parseDims, type CliIO } from "./io.js";
-import { addParamOptions, budgetOf, nameMapping, paramSource, prepackOption, threadsOption, type ParamFlags } from "./model_options.js";
+import { addParamOptions, budgetOf, givenThreads, nameMapping, paramSource, prepackOption, threadsOption, type ParamFlags } from "./model_options.js";
 import type { PrepackChoice } from "../runtime/prepack.js";
 import { requireModel, type CommandResult } from "./program.js";
 import { nameRecord, ownValue } from "../util/names.js";
@@ -169,7 +169,7 @@ export function registerRun(program: Command, io: CliIO, done: (r: CommandResult
       // Where the results go is checked before the model runs, not after.
       await checkDirectory(flags.out, "--out");
       if (flags.saveParams !== undefined) await checkDirectory(dirname(flags.saveParams), "--save-params");
-      const compiled = await compileModel(model, paramSource(flags), { threads: flags.threads, names, memoryBudget: budget, prepack: flags.prepack });
+      const compiled = await compileModel(model, paramSource(flags, givenThreads(cmd, flags)), { threads: flags.threads, names, memoryBudget: budget, prepack: flags.prepack });
       const files: { path: string; bytes: Uint8Array; note: string }[] = [];
       try {
         const outputs = await compiled.run(inputs);

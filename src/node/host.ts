@@ -11,6 +11,7 @@ import { inflateRawSync } from "node:zlib";
 import { setHost, HostFileError, type Host } from "../host.js";
 import { BoundedReadError, readBoundedSync } from "./bounded.js";
 import { readParamsFile } from "./files.js";
+import { DRAW_THREADS, drawInParallel } from "./draw_workers.js";
 
 const require = createRequire(import.meta.url);
 
@@ -43,6 +44,8 @@ export const nodeHost: Host = {
   maxBytes: bufferConstants.MAX_LENGTH,
   env: process.env,
   totalMemory: totalmem(),
+  drawInParallel,
+  drawThreads: DRAW_THREADS,
 };
 
 setHost(nodeHost);

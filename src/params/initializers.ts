@@ -351,8 +351,10 @@ export function sampleInitializer(init: Initializer, shape: readonly number[], k
   const draw = drawOf(init, shape, dtype);
   if (draw === undefined) {
     const value = init.kind === "ones" ? 1 : init.kind === "constant" ? init.value : 0;
-    if (dtype === "float32") return new Float32Array(n).fill(value);
-    return new Uint16Array(n).fill(FORMATS[dtype].toBits(FORMATS[dtype].round(value)));
+    // Fresh arrays are zeros already: filling them would only fault their pages in.
+    if (dtype === "float32") return Object.is(value, 0) ? new Float32Array(n) : new Float32Array(n).fill(value);
+    const bits = FORMATS[dtype].toBits(FORMATS[dtype].round(value));
+    return bits === 0 ? new Uint16Array(n) : new Uint16Array(n).fill(bits);
   }
   if (key === undefined) throw new Error(`initializer ${init.kind} needs a key`);
   if (dtype === "float32") return sampleFloat32(key, n, draw.d, draw.scale, layout);

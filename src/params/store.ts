@@ -11,7 +11,8 @@ import { limitsFor, type ReadLimits } from "../io/limits.js";
 import { f32ToBf16, f32ToF16, toFloat32 } from "../io/convert.js";
 import { allocate, BYTES_PER_ELEMENT, numElements, type DType, type Tensor } from "../tensor.js";
 import { didYouMean } from "../util/suggest.js";
-import { drawsFromKey, endInitialization, initializeParam, planInitializer, sampleInitializer } from "./initializers.js";
+import { runDraw, runDraws, type DrawJob } from "./draws.js";
+import { drawsFromKey, endInitialization, initializeParam, planInitializer } from "./initializers.js";
 import { RngStream } from "./rngs.js";
 import { sliceOffset, storedName } from "./stacked.js";
 import type { PrngLayout } from "./threefry.js";
@@ -87,26 +88,46 @@ function float64Init(layer: IrLayer, p: ParamSpec): Float64Array {
  * from stream k, and its values are slice k of the stacked arrays.
  */
 export function initializeParams(model: IrModel, seed: number, prng: Prng = "partitionable"): Map<string, Tensor> {
-  const out = new Map<string, Tensor>();
-  const stacks = (model.uses ?? []).filter((u) => u.repeat?.stacked);
-  // Each parameter in its param_dtype: float16/bfloat16 drawn as JAX draws them (raw bits).
-  const store = (layer: IrLayer, p: ParamSpec, data: Float32Array | Uint16Array | Float64Array) => {
-    const dtype = data instanceof Float64Array ? "float64" : initDtype(p);
-    const slot = model.stacked?.[layer.name];
-    if (!slot) return void out.set(paramName(layer, p), { dtype, shape: [...p.shape], data } as Tensor);
-    const name = storedName(slot, layer, p);
-    if (!out.has(name)) out.set(name, { dtype, shape: [...slot.counts, ...p.shape], data: allocate(dtype, numElements(slot.counts) * data.length) } as Tensor);
-    (out.get(name)!.data as Float32Array | Uint16Array | Float64Array).set(data, sliceOffset(slot, p));
-  };
-  const xoshiro = (p: ParamSpec, data: Float32Array): Float32Array | Uint16Array => {
-    const d = initDtype(p);
-    return d === "float32" ? data : Uint16Array.from(data, (v) => (d === "bfloat16" ? f32ToBf16(v) : f32ToF16(v)));
-  };
-  const ordered = () => new Map([...declaredParams(model).keys()].map((n) => [n, out.get(n)!]));
-  if (prng === "xoshiro") {
-    for (const layer of model.layers) for (const p of layer.params) store(layer, p, p.dtype === "float64" ? float64Init(layer, p) : xoshiro(p, initializeParam(p.init, p.initShape, seed, paramName(layer, p))));
-    return ordered();
+  const init = new ParamInit(model);
+  if (prng === "xoshiro") return init.xoshiro(seed);
+  try {
+    const planned = planDraws(model, seed, prng, init);
+    for (const d of planned) init.store(d.layer, d.p, runDraw(d));
+  } finally {
+    endInitialization();
   }
+  return init.ordered();
+}
+
+/**
+ * `initializeParams` with the draws on `threads` threads (default: the host's choice; the
+ * calling thread counts), the same values on any number of them.
+ */
+export async function initializeParamsAsync(model: IrModel, seed: number, prng: Prng = "partitionable", threads?: number): Promise<Map<string, Tensor>> {
+  const init = new ParamInit(model);
+  if (prng === "xoshiro") return init.xoshiro(seed);
+  try {
+    const planned = planDraws(model, seed, prng, init);
+    const values = await runDraws(planned, threads);
+    planned.forEach((d, i) => init.store(d.layer, d.p, values[i]!));
+  } finally {
+    endInitialization();
+  }
+  return init.ordered();
+}
+
+/** A parameter's draw, with the layer it belongs to. */
+interface PlannedDraw extends DrawJob {
+  readonly layer: IrLayer;
+  readonly p: ParamSpec;
+}
+
+/**
+ * The keys each parameter gets from the `nnx.Rngs(seed)` stream, in construction order (see
+ * initializeParams), as jobs: initializers that draw nothing get a key of 0s they do not read.
+ */
+function planDraws(model: IrModel, seed: number, prng: PrngLayout, init: ParamInit): PlannedDraw[] {
+  const stacks = (model.uses ?? []).filter((u) => u.repeat?.stacked);
   const root = RngStream.fromSeed(seed, prng);
   const splits = new Map<string, RngStream[]>();
   const streamOf = (layer: IrLayer): RngStream => {
@@ -120,28 +141,63 @@ export function initializeParams(model: IrModel, seed: number, prng: Prng = "par
     }
     return stream;
   };
+  const planned: PlannedDraw[] = [];
   for (const layer of model.layers) for (const p of layer.params) planInitializer(p.init, p.initShape);
-  try {
-    for (const layer of model.layers) {
-      const rngs = streamOf(layer);
-      const keys = new Map<string, ReturnType<RngStream["next"]>>();
-      for (const draw of layerDraws(layer)) {
-        const key = rngs.next();
-        if (draw !== null) keys.set(draw, key);
+  for (const layer of model.layers) {
+    const rngs = streamOf(layer);
+    const keys = new Map<string, ReturnType<RngStream["next"]>>();
+    for (const draw of layerDraws(layer)) {
+      const key = rngs.next();
+      if (draw !== null) keys.set(draw, key);
+    }
+    for (const p of layer.params) {
+      const key = keys.get(p.name);
+      if (key === undefined && drawsFromKey(p.init)) {
+        throw new Error(`${paramName(layer, p)}: ${layer.type} creates it without a key, but its initializer ${p.init.kind} needs one`);
       }
+      // float64 (x64) parameters are not drawn (float64Init): stored now, their keys still used up.
+      if (p.dtype === "float64") init.store(layer, p, float64Init(layer, p));
+      else planned.push({ layer, p, init: p.init, shape: p.initShape, key: key ?? [0, 0], dtype: initDtype(p), layout: prng });
+    }
+  }
+  return planned;
+}
+
+/** The parameters as they are initialized: stored by full name, stacked ones in their slice. */
+class ParamInit {
+  private readonly out = new Map<string, Tensor>();
+
+  constructor(private readonly model: IrModel) {}
+
+  /** Each parameter in its param_dtype: float16/bfloat16 drawn as JAX draws them (raw bits). */
+  store(layer: IrLayer, p: ParamSpec, data: Float32Array | Uint16Array | Float64Array): void {
+    const dtype = data instanceof Float64Array ? "float64" : initDtype(p);
+    const slot = this.model.stacked?.[layer.name];
+    if (!slot) return void this.out.set(paramName(layer, p), { dtype, shape: [...p.shape], data } as Tensor);
+    const name = storedName(slot, layer, p);
+    if (!this.out.has(name)) this.out.set(name, { dtype, shape: [...slot.counts, ...p.shape], data: allocate(dtype, numElements(slot.counts) * data.length) } as Tensor);
+    (this.out.get(name)!.data as Float32Array | Uint16Array | Float64Array).set(data, sliceOffset(slot, p));
+  }
+
+  xoshiro(seed: number): Map<string, Tensor> {
+    for (const layer of this.model.layers) {
       for (const p of layer.params) {
-        const key = keys.get(p.name);
-        if (key === undefined && drawsFromKey(p.init)) {
-          throw new Error(`${paramName(layer, p)}: ${layer.type} creates it without a key, but its initializer ${p.init.kind} needs one`);
+        if (p.dtype === "float64") {
+          this.store(layer, p, float64Init(layer, p));
+          continue;
         }
-        store(layer, p, p.dtype === "float64" ? float64Init(layer, p) : sampleInitializer(p.init, p.initShape, key, initDtype(p), prng));
+        const d = initDtype(p);
+        const data = initializeParam(p.init, p.initShape, seed, paramName(layer, p));
+        this.store(layer, p, d === "float32" ? data : Uint16Array.from(data, (v) => (d === "bfloat16" ? f32ToBf16(v) : f32ToF16(v))));
       }
     }
-  } finally {
-    endInitialization();
+    return this.ordered();
   }
-  // Declared order (layer by layer, params in order), as before.
-  return ordered();
+
+  /** Declared order (layer by layer, params in order), as before. */
+  ordered(): Map<string, Tensor> {
+    return new Map([...declaredParams(this.model).keys()].map((n) => [n, this.out.get(n)!]));
+  }
 }
 
 /**
@@ -304,7 +360,7 @@ function suggestMapping(extra: readonly string[], given: ReadonlyMap<string, Ten
 /** Parameters from a file or an in-memory map (validated), or initialized from a seed. */
 export async function resolveParams(
   model: IrModel,
-  source: { seed?: number; prng?: Prng } | { params: string | ParamMap },
+  source: { seed?: number; prng?: Prng; threads?: number } | { params: string | ParamMap },
   mapping: NameMapping = {},
 ): Promise<Map<string, Tensor>> {
   if ("params" in source) {
@@ -312,5 +368,5 @@ export async function resolveParams(
     const given = isFile ? await host().readParamsFile(source.params as string, declaredLimits(model)) : (source.params as ParamMap);
     return validateParams(model, given, isFile ? (source.params as string) : "the given parameters", mapping);
   }
-  return initializeParams(model, source.seed ?? 0, source.prng);
+  return initializeParamsAsync(model, source.seed ?? 0, source.prng, source.threads);
 }

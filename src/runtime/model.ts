@@ -18,7 +18,8 @@ import { lowerModel } from "./lower.js";
 import { prepackWeights, type PrepackChoice } from "./prepack.js";
 import { nameRecord, ownValue } from "../util/names.js";
 
-export type ParamSource = { seed?: number; prng?: Prng } | { params: string | ParamMap };
+/** `threads`: how many threads `--seed` draws on (default: the host's choice; see params/draws.ts). */
+export type ParamSource = { seed?: number; prng?: Prng; threads?: number } | { params: string | ParamMap };
 
 export interface CompileOptions {
   /** Intra-op threads (default 1). */

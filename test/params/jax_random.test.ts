@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { canonicalInitializer, sampleInitializer, type Initializer } from "../../src/params/initializers.js";
 import { erf32, erfInv32, expectDraws, float32SamplesOf, fma32, FORMATS, releaseTables, sampleFloat32, sampleNarrow, useScalarNormals, type Distribution } from "../../src/params/jax_random.js";
-import { normalSimd } from "../../src/params/normal_simd.js";
+import { ERFINV_SMALL, normalSimd } from "../../src/params/normal_simd.js";
 import { RngStream } from "../../src/params/rngs.js";
 import { foldIn, seedKey, split, type PrngLayout } from "../../src/params/threefry.js";
 import { adler32, CASES, rawBits } from "./prng_cases.js";
@@ -246,6 +246,37 @@ describe("float32 normals in WebAssembly SIMD (normal_simd.ts) against sampleOf,
       const ms = Uint32Array.from({ length: 2 ** 15 }, (_, i) => (i < EDGES.length ? EDGES[i]! : Math.floor(rand() * 2 ** 23)));
       const { bad } = compare(ms, { kind: "truncated_normal", lower, upper });
       expect(bad, `(${lower}, ${upper})`).toEqual([]);
+    }
+  });
+
+  it("ErfInv32's polynomial needs no tie check: scripts/erfinv_poly_ties.c's two exceptions differ through float64, and no w gives them", () => {
+    /** Steps where fl32(fl64(p v + c)), as the kernel computes them, differ from fma32 (from fma32's chain). */
+    const differing = (v: number) => {
+      let n = 0;
+      let p = ERFINV_SMALL[0]!;
+      for (const c of ERFINV_SMALL.slice(1)) {
+        const fused = fma32(p, v, c);
+        if (Math.fround(p * v + c) !== fused) n++;
+        p = fused;
+      }
+      return n;
+    };
+    // 0x1.3de958p-11 and -0x1.ca27f4p-16, the script's output.
+    const exceptions = [0x13de958 * 2 ** -35, -0x1ca27f4 * 2 ** -40];
+    for (const v of exceptions) {
+      expect(Math.fround(v)).toBe(v);
+      expect(differing(v), `v = ${v}`).toBe(1);
+      // v = fl32(w - 2.5) = w - 2.5 for |v| < 1.25 (Sterbenz), so w = 2.5 + v (exact here in
+      // float64) would have to be a float32: it is not.
+      expect(Math.abs(v)).toBeLessThan(1.25);
+      expect(Math.fround(2.5 + v)).not.toBe(2.5 + v);
+    }
+    // A light re-run of the script's search: random float32 v in [-2.5, 2.5], none differ.
+    let seed = 99;
+    const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+    for (let i = 0; i < 200_000; i++) {
+      const v = Math.fround((rand() - 0.5) * 5 * 2 ** -Math.floor(rand() * 24));
+      if (!exceptions.includes(v)) expect(differing(v), `v = ${v}`).toBe(0);
     }
   });
 
