@@ -44,6 +44,11 @@ const MODELS = {
   self_attention: { group: "examples", spec: "fixtures/examples/self_attention.yaml", dims: { batch: 8, seq: 128 }, checkDims: { batch: 2, seq: 8 } },
   segmenter: { group: "examples", spec: "fixtures/examples/segmenter.yaml", dims: { batch: 4, height: 128, width: 128 }, checkDims: { batch: 1, height: 16, width: 16 } },
   video_conv3d: { group: "examples", spec: "fixtures/examples/video_conv3d.yaml", dims: { batch: 4 }, checkDims: { batch: 1 } },
+  // No NumPy reference for ConvTranspose, LayerNorm or MultiHeadAttention: the tfjs peer is
+  // checked against `nnx-gen run` (native onnxruntime, itself checked against Flax by the
+  // parity suites) at checkDims instead (`nativeCheck`).
+  conv_decoder: { group: "examples", spec: "fixtures/examples/conv_decoder.yaml", dims: { batch: 32 }, checkDims: { batch: 2 }, nativeCheck: true },
+  gpt_block: { group: "examples", spec: "fixtures/examples/gpt_block.yaml", dims: { batch: 1, seq: 128 }, checkDims: { batch: 2, seq: 8 }, nativeCheck: true },
   // Full-size architectures (issue 10): PyTorch runs them as hand-written modules
   // (bench/peers/torch_models.py, `torchModel`) on the same weights, checked against nnx-gen's
   // outputs on the benchmark inputs; only the runners listed are timed (a 500 MB model per process).
@@ -323,6 +328,24 @@ async function main() {
           throw new Error(`${name}: nnx-gen output ${k.slice(7)} differs from the NumPy reference (max abs diff ${diff}, scale ${scale})`);
         }
       }
+    }
+    if (!haveRef && m.nativeCheck && !skip.has("tfjs")) {
+      // The reference is nnx-gen's own output on native onnxruntime, on inputs at checkDims.
+      const checkIn = runCli.randomInputs(model, {}, m.checkDims, 1);
+      const args = [];
+      const tensors = new Map();
+      for (const [n, t] of Object.entries(checkIn)) {
+        const f = path.join(work, `${name}.check.${n}.npy`);
+        writeFileSync(f, npy.writeNpy(t));
+        args.push("--input", `${n}=${f}`);
+        tensors.set(`input:${n}`, t);
+      }
+      const checkOut = path.join(work, `${name}.native-check-out`);
+      run("node", ["bin/nnx-gen.js", "run", m.spec, "--params", m.params, ...args, "--out", checkOut], plainEnv());
+      for (const f of readdirSync(checkOut)) tensors.set(`output:${f.replace(/\.npy$/, "")}`, npy.readNpy(readFileSync(path.join(checkOut, f)), f));
+      writeFileSync(ref, st.writeSafetensors(tensors));
+      haveRef = true;
+      skipped["NumPy reference"] = "tfjs checked against nnx-gen run (native onnxruntime), not the NumPy reference";
     }
     if (!skip.has("tfjs")) {
       if (!haveRef) skipped.tfjs ??= "no NumPy reference to check it against";
