@@ -210,18 +210,24 @@ async function main() {
     runners.push({ name: "ort (plain)", time: (m) => ortPeer(m, plainEnv()) });
     runners.push({ name: "ort (tuned malloc)", time: (m) => ortPeer(m, { ...plainEnv(), GLIBC_TUNABLES: tunables }) });
   }
+  // The wasm runtimes run on V8's optimizing tier from the first call (`--no-liftoff`): the code
+  // a page runs once V8 has tiered up. With the default baseline-first tiering, onnxruntime-web's
+  // 14 MB module takes longer than any warm-up here to tier up on a loaded 2-core machine, and
+  // the background compiles land in the CPU samples (tied_lm: 44-164 ms CPU per run in one
+  // process, 45-59 with the flag); tfjs-wasm's 0.4 MB module gets the same flag.
+  const WASM_NODE = ["--no-liftoff"];
   if (!skip.has("ort-web")) {
     // nnx-gen/web's runtime: onnxruntime-web's wasm (SIMD, one thread) on the graph nnx-gen/web
     // builds (`export --target web`: the same model with the ops wasm runs fastest).
     runners.push({
       name: "ort-web (wasm)",
-      time: (m) => peerP50(run("node", ["bench/peers/ort_peer.mjs", "--runtime", "web", "--model", m.onnxWeb, ...m.inputArgs, "--threads", "1", ...timing, "--name", m.name], plainEnv())),
+      time: (m) => peerP50(run("node", [...WASM_NODE, "bench/peers/ort_peer.mjs", "--runtime", "web", "--model", m.onnxWeb, ...m.inputArgs, "--threads", "1", ...timing, "--name", m.name], plainEnv())),
     });
     // What the web graph buys: onnxruntime-web on the native graph, where the two differ.
     runners.push({
       name: "ort-web (wasm), node graph",
       peer: "ort-web-node-graph",
-      time: (m) => peerP50(run("node", ["bench/peers/ort_peer.mjs", "--runtime", "web", "--model", m.onnx, ...m.inputArgs, "--threads", "1", ...timing, "--name", m.name], plainEnv())),
+      time: (m) => peerP50(run("node", [...WASM_NODE, "bench/peers/ort_peer.mjs", "--runtime", "web", "--model", m.onnx, ...m.inputArgs, "--threads", "1", ...timing, "--name", m.name], plainEnv())),
     });
   }
   const torch = (m, mode, glibcTunables = tunables) =>
@@ -237,7 +243,7 @@ async function main() {
     runners.push({
       name: "tfjs-wasm",
       peer: "tfjs",
-      time: (m) => peerP50(run("node", ["bench/peers/tfjs_peer.mjs", "--spec", m.spec, "--params", m.params, ...dimArgs(m.dims), ...timing], plainEnv())),
+      time: (m) => peerP50(run("node", [...WASM_NODE, "bench/peers/tfjs_peer.mjs", "--spec", m.spec, "--params", m.params, ...dimArgs(m.dims), ...timing], plainEnv())),
     });
   }
 
