@@ -11,10 +11,8 @@ import { GraphBuilder, type Dim, type RuntimeTarget } from "../../src/runtime/on
 import { avgPool, type PoolOptions } from "../../src/runtime/onnx/ops_pool.js";
 import { ortBackend } from "../../src/node/ort.js";
 import { webBackend } from "../../src/web/backend.js";
-import type { Tensor } from "../../src/tensor.js";
-import { arr, poolRef, rand, type Arr } from "./reference.js";
-import { expectClose, f32 } from "./helpers.js";
-import { decodeModel } from "./onnx_decode.js";
+import { arr, poolRef, rand } from "./reference.js";
+import { expectClose, graphOps, runXY } from "./helpers.js";
 
 function poolGraph(target: RuntimeTarget, shape: readonly Dim[], o: Omit<PoolOptions, "inputShape">): GraphBuilder {
   const g = new GraphBuilder("pool", undefined, target);
@@ -23,16 +21,7 @@ function poolGraph(target: RuntimeTarget, shape: readonly Dim[], o: Omit<PoolOpt
   return g;
 }
 
-const ops = (g: GraphBuilder): string[] => decodeModel(g.toBytes()).graph.nodes.map((n) => n.op);
 
-async function run(backend: Backend, g: GraphBuilder, x: Arr): Promise<Tensor> {
-  const s = await backend.load(g.toBytes());
-  try {
-    return (await s.run({ x: f32(x) })).y!;
-  } finally {
-    await s.release();
-  }
-}
 
 describe("avg_pool as sums on the web target", () => {
   const cases: { name: string; x: number[]; decl?: Dim[]; window: number[] }[] = [
@@ -54,15 +43,15 @@ describe("avg_pool as sums on the web target", () => {
       const want = poolRef(flat, t.window, t.window, [[0, 0], [0, 0]], "avg");
       const expected = arr([...lead, ...want.shape.slice(1)], want.data);
       const g = poolGraph("web", t.decl ?? t.x, { window: t.window, strides: t.window });
-      expect(ops(g)).not.toContain("AveragePool");
-      expect(ops(g)).toContain("ReduceSum");
-      expectClose(await run(web, g, x), expected, 1e-6, 1e-6);
-      expectClose(await run(native, g, x), expected, 1e-6, 1e-6);
+      expect(graphOps(g)).not.toContain("AveragePool");
+      expect(graphOps(g)).toContain("ReduceSum");
+      expectClose(await runXY(web, g, x), expected, 1e-6, 1e-6);
+      expectClose(await runXY(native, g, x), expected, 1e-6, 1e-6);
     });
   }
 
   it("the node target, overlapping windows, padding, 1-D and symbolic spatial sizes keep AveragePool", () => {
-    const has = (g: GraphBuilder) => ops(g).includes("AveragePool");
+    const has = (g: GraphBuilder) => graphOps(g).includes("AveragePool");
     expect(has(poolGraph("node", [2, 8, 8, 3], { window: [2, 2], strides: [2, 2] }))).toBe(true);
     expect(has(poolGraph("web", [2, 8, 8, 3], { window: [2, 2], strides: [1, 1] }))).toBe(true);
     // SAME on even sizes pads nothing: sums; on odd sizes it pads: AveragePool.
