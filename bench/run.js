@@ -44,6 +44,11 @@ const MODELS = {
   self_attention: { group: "examples", spec: "fixtures/examples/self_attention.yaml", dims: { batch: 8, seq: 128 }, checkDims: { batch: 2, seq: 8 } },
   segmenter: { group: "examples", spec: "fixtures/examples/segmenter.yaml", dims: { batch: 4, height: 128, width: 128 }, checkDims: { batch: 1, height: 16, width: 16 } },
   video_conv3d: { group: "examples", spec: "fixtures/examples/video_conv3d.yaml", dims: { batch: 4 }, checkDims: { batch: 1 } },
+  // No NumPy reference for ConvTranspose, LayerNorm or MultiHeadAttention: the tfjs peer is
+  // checked against `nnx-gen run` (native onnxruntime, itself checked against Flax by the
+  // parity suites) at checkDims instead (`nativeCheck`).
+  conv_decoder: { group: "examples", spec: "fixtures/examples/conv_decoder.yaml", dims: { batch: 32 }, checkDims: { batch: 2 }, nativeCheck: true },
+  gpt_block: { group: "examples", spec: "fixtures/examples/gpt_block.yaml", dims: { batch: 1, seq: 128 }, checkDims: { batch: 2, seq: 8 }, nativeCheck: true },
   // Full-size architectures (issue 10): PyTorch runs them as hand-written modules
   // (bench/peers/torch_models.py, `torchModel`) on the same weights, checked against nnx-gen's
   // outputs on the benchmark inputs; only the runners listed are timed (a 500 MB model per process).
@@ -207,18 +212,24 @@ async function main() {
     runners.push({ name: "ort (plain)", time: (m) => ortPeer(m, plainEnv()) });
     runners.push({ name: "ort (tuned malloc)", time: (m) => ortPeer(m, { ...plainEnv(), GLIBC_TUNABLES: tunables }) });
   }
+  // The wasm runtimes run on V8's optimizing tier from the first call (`--no-liftoff`): the code
+  // a page runs once V8 has tiered up. With the default baseline-first tiering, onnxruntime-web's
+  // 14 MB module takes longer than any warm-up here to tier up on a loaded 2-core machine, and
+  // the background compiles land in the CPU samples (tied_lm: 44-164 ms CPU per run in one
+  // process, 45-59 with the flag); tfjs-wasm's 0.4 MB module gets the same flag.
+  const WASM_NODE = ["--no-liftoff"];
   if (!skip.has("ort-web")) {
     // nnx-gen/web's runtime: onnxruntime-web's wasm (SIMD, one thread) on the graph nnx-gen/web
     // builds (`export --target web`: the same model with the ops wasm runs fastest).
     runners.push({
       name: "ort-web (wasm)",
-      time: (m) => peerP50(run("node", ["bench/peers/ort_peer.mjs", "--runtime", "web", "--model", m.onnxWeb, ...m.inputArgs, "--threads", "1", ...timing, "--name", m.name], plainEnv())),
+      time: (m) => peerP50(run("node", [...WASM_NODE, "bench/peers/ort_peer.mjs", "--runtime", "web", "--model", m.onnxWeb, ...m.inputArgs, "--threads", "1", ...timing, "--name", m.name], plainEnv())),
     });
     // What the web graph buys: onnxruntime-web on the native graph, where the two differ.
     runners.push({
       name: "ort-web (wasm), node graph",
       peer: "ort-web-node-graph",
-      time: (m) => peerP50(run("node", ["bench/peers/ort_peer.mjs", "--runtime", "web", "--model", m.onnx, ...m.inputArgs, "--threads", "1", ...timing, "--name", m.name], plainEnv())),
+      time: (m) => peerP50(run("node", [...WASM_NODE, "bench/peers/ort_peer.mjs", "--runtime", "web", "--model", m.onnx, ...m.inputArgs, "--threads", "1", ...timing, "--name", m.name], plainEnv())),
     });
   }
   const torch = (m, mode, glibcTunables = tunables) =>
@@ -234,7 +245,7 @@ async function main() {
     runners.push({
       name: "tfjs-wasm",
       peer: "tfjs",
-      time: (m) => peerP50(run("node", ["bench/peers/tfjs_peer.mjs", "--spec", m.spec, "--params", m.params, ...dimArgs(m.dims), ...timing], plainEnv())),
+      time: (m) => peerP50(run("node", [...WASM_NODE, "bench/peers/tfjs_peer.mjs", "--spec", m.spec, "--params", m.params, ...dimArgs(m.dims), ...timing], plainEnv())),
     });
   }
 
@@ -325,6 +336,24 @@ async function main() {
           throw new Error(`${name}: nnx-gen output ${k.slice(7)} differs from the NumPy reference (max abs diff ${diff}, scale ${scale})`);
         }
       }
+    }
+    if (!haveRef && m.nativeCheck && !skip.has("tfjs")) {
+      // The reference is nnx-gen's own output on native onnxruntime, on inputs at checkDims.
+      const checkIn = runCli.randomInputs(model, {}, m.checkDims, 1);
+      const args = [];
+      const tensors = new Map();
+      for (const [n, t] of Object.entries(checkIn)) {
+        const f = path.join(work, `${name}.check.${n}.npy`);
+        writeFileSync(f, npy.writeNpy(t));
+        args.push("--input", `${n}=${f}`);
+        tensors.set(`input:${n}`, t);
+      }
+      const checkOut = path.join(work, `${name}.native-check-out`);
+      run("node", ["bin/nnx-gen.js", "run", m.spec, "--params", m.params, ...args, "--out", checkOut], plainEnv());
+      for (const f of readdirSync(checkOut)) tensors.set(`output:${f.replace(/\.npy$/, "")}`, npy.readNpy(readFileSync(path.join(checkOut, f)), f));
+      writeFileSync(ref, st.writeSafetensors(tensors));
+      haveRef = true;
+      skipped["NumPy reference"] = "tfjs checked against nnx-gen run (native onnxruntime), not the NumPy reference";
     }
     if (!skip.has("tfjs")) {
       if (!haveRef) skipped.tfjs ??= "no NumPy reference to check it against";

@@ -109,6 +109,63 @@ function infer(l, done) {
       if (f.use_bias ?? true) l.params.bias = [cout];
       return [...l.batchShape, ...out, cout];
     }
+    case "ConvTranspose": {
+      // lax.conv_transpose: the input dilated by the strides, window stride 1, no kernel flip
+      // (transpose_kernel flips it and swaps in/out); CIRCULAR as Flax: VALID, then folded.
+      const ks = asList(f.kernel_size);
+      const rank = ks.length;
+      if (rank !== 2 || x.length !== 4) throw new SpecError(`${l.name}: the tfjs peer runs 2-D ConvTranspose on (N, H, W, C) only`);
+      if (asList(f.kernel_dilation ?? 1, rank).some((d) => d !== 1) || f.mask) throw new SpecError(`${l.name}: kernel_dilation and masks are not supported by the peers`);
+      const cout = f.out_features ?? f.features;
+      l.strides = asList(f.strides ?? 1, rank);
+      l.transposeKernel = f.transpose_kernel ?? false;
+      const padding = f.padding ?? "SAME";
+      const kind = typeof padding === "string" ? padding.toUpperCase() : "explicit";
+      if (!["SAME", "VALID", "CIRCULAR", "explicit"].includes(kind)) throw new SpecError(`${l.name}: ConvTranspose padding ${padding} is not supported by the peers`);
+      l.circular = kind === "CIRCULAR";
+      // flax/lax _conv_transpose_padding for SAME and VALID (CIRCULAR runs VALID).
+      l.pads = ks.map((k, i) => {
+        const s = l.strides[i];
+        if (kind === "explicit") return typeof padding === "number" ? [padding, padding] : Array.isArray(padding[i]) ? padding[i] : [padding[i], padding[i]];
+        if (kind === "SAME") {
+          const len = k + s - 2;
+          const a = s > k - 1 ? k - 1 : Math.ceil(len / 2);
+          return [a, len - a];
+        }
+        return [k - 1, s - 1 + Math.max(k - s, 0)];
+      });
+      const n = x.slice(1, 3);
+      l.full = n.map((m, i) => (m - 1) * l.strides[i] + ks[i]); // every scattered tap
+      const out = n.map((m, i) => (m - 1) * l.strides[i] + 1 + l.pads[i][0] + l.pads[i][1] - ks[i] + 1);
+      l.ks = ks;
+      l.params.kernel = [...ks, ...(l.transposeKernel ? [cout, x.at(-1)] : [x.at(-1), cout])];
+      if (f.use_bias ?? true) l.params.bias = [cout];
+      return [x[0], ...(l.circular ? n.map((m, i) => m * l.strides[i]) : out), cout];
+    }
+    case "LayerNorm":
+      if ((f.reduction_axes ?? -1) !== -1 || (f.feature_axes ?? -1) !== -1) throw new SpecError(`${l.name}: the tfjs peer normalizes over the last axis only`);
+      l.epsilon = f.epsilon ?? 1e-6;
+      if (f.use_scale ?? true) l.params.scale = [x.at(-1)];
+      if (f.use_bias ?? true) l.params.bias = [x.at(-1)];
+      return x;
+    case "MultiHeadAttention": {
+      if (l.srcs.length !== 1 || f.normalize_qk || f.decode) throw new SpecError(`${l.name}: the tfjs peer runs self-attention without normalize_qk or decode only`);
+      if (!(f.deterministic === true || !f.dropout_rate)) throw new SpecError(`${l.name}: dropout is not supported by the peers`);
+      if (x.length !== 3) throw new SpecError(`${l.name}: the tfjs peer runs attention on (batch, length, features) only`);
+      const qkv = f.qkv_features ?? x.at(-1);
+      l.heads = f.num_heads;
+      l.headDim = qkv / l.heads;
+      l.causal = f.mask === "causal";
+      if (f.mask != null && !l.causal) throw new SpecError(`${l.name}: the tfjs peer runs causal or no masks only`);
+      const out = f.out_features ?? x.at(-1);
+      for (const p of ["query", "key", "value"]) {
+        l.params[`${p}.kernel`] = [x.at(-1), l.heads, l.headDim];
+        if (f.use_bias ?? true) l.params[`${p}.bias`] = [l.heads, l.headDim];
+      }
+      l.params["out.kernel"] = [l.heads, l.headDim, out];
+      if (f.use_bias ?? true) l.params["out.bias"] = [out];
+      return [...x.slice(0, -1), out];
+    }
     case "Linear":
       l.params.kernel = [x.at(-1), f.out_features];
       if (f.use_bias ?? true) l.params.bias = [f.out_features];
@@ -300,7 +357,7 @@ function buildModel(layers, params) {
     const bias = "bias" in l.params ? p("bias") : undefined;
     // Fuse a relu that is the only reader of a Conv/Linear output, as tfjs models do.
     const next = layers[i + 1];
-    const fuseRelu = (l.type === "Conv" || l.type === "Linear") && next?.type === "relu" && next.src === l.name && consumers[l.name] === 1;
+    const fuseRelu = (l.type === "Conv" || l.type === "ConvTranspose" || l.type === "Linear") && next?.type === "relu" && next.src === l.name && consumers[l.name] === 1;
     const activation = fuseRelu ? "relu" : "linear";
     let fn;
     switch (l.type) {
@@ -353,6 +410,79 @@ function buildModel(layers, params) {
           const y = tf.fused.conv2d({ x: x4, filter, strides, pad: l.circular ? "valid" : pad, dataFormat: "NHWC", dilations, bias, activation });
           const y3 = one ? tf.squeeze(y, [1]) : y;
           return spatial === 1 ? y3 : tf.reshape(y3, [...batch, ...y3.shape.slice(1)]);
+        };
+        break;
+      }
+      case "ConvTranspose": {
+        // tfjs's conv2dTranspose scatters x[i] * F[k] to i * s + k (the full, VALID-like
+        // result): that is lax's conv of the dilated input with F = the spatially flipped
+        // HWIO kernel, in/out swapped, i.e. the stored kernel itself with transpose_kernel.
+        // Flax's output j is full[j + k - 1 - lo] (zeros outside).
+        const k = p("kernel");
+        const filter = tf.keep(l.transposeKernel ? k : tf.transpose(tf.reverse(k, [0, 1]), [0, 1, 3, 2]));
+        const [n, cout] = [l.inShape[0], l.outShape.at(-1)];
+        const crop = (y, axis, start, size) => {
+          // y[start : start + size] along axis, zeros where it runs past either end.
+          const len = y.shape[axis];
+          const lo = Math.max(0, -start), hi = Math.max(0, start + size - len);
+          const begin = y.shape.map((_, j) => (j === axis ? Math.max(0, start) : 0));
+          const sz = y.shape.map((d, j) => (j === axis ? Math.min(len, start + size) - Math.max(0, start) : d));
+          const c = tf.slice(y, begin, sz);
+          return lo || hi ? tf.pad(c, y.shape.map((_, j) => (j === axis ? [lo, hi] : [0, 0]))) : c;
+        };
+        fn = (x) => {
+          let y = tf.conv2dTranspose(x, filter, [n, ...l.full, cout], l.strides, "valid");
+          for (let i = 0; i < 2; i++) {
+            const ax = i + 1;
+            if (!l.circular) {
+              y = crop(y, ax, l.ks[i] - 1 - l.pads[i][0], l.outShape[ax]);
+              continue;
+            }
+            // Flax's CIRCULAR: out[j] sums y[m] over m = j + c (mod P), P = n * stride.
+            const P = l.outShape[ax];
+            const e = Math.max(l.ks[i] - l.strides[i], 0);
+            y = crop(y, ax, 0, P + e); // the VALID result
+            if (e === 0) continue;
+            if (e > P) throw new SpecError(`${l.name}: CIRCULAR with a kernel wider than the output is not supported by the tfjs peer`);
+            const c = l.transposeKernel ? Math.ceil(e / 2) : Math.floor(e / 2);
+            y = tf.add(crop(y, ax, c, P), tf.add(crop(y, ax, c + P, P), crop(y, ax, c - P, P)));
+          }
+          const yb = bias ? tf.add(y, bias) : y;
+          return activation === "relu" ? tf.relu(yb) : yb;
+        };
+        break;
+      }
+      case "LayerNorm": {
+        const scale = "scale" in l.params ? p("scale") : undefined;
+        fn = (x) => {
+          const { mean, variance } = tf.moments(x, -1, true);
+          const y = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, l.epsilon)));
+          const ys = scale ? tf.mul(y, scale) : y;
+          return bias ? tf.add(ys, bias) : ys;
+        };
+        break;
+      }
+      case "MultiHeadAttention": {
+        // Flax's dot_product_attention: q / sqrt(head_dim), softmax over keys, the causal mask
+        // as the dtype's lowest value; projections as matMuls on (in, heads * head_dim). The
+        // biases are new tensors, not reshapes: tfjs-backend-wasm 4.22's fused matMul reads a
+        // reshaped bias's rank from the original ("only supports rank-1 bias but got rank 2").
+        const [, len, feat] = l.inShape;
+        const hd = l.heads * l.headDim;
+        const proj = Object.fromEntries(["query", "key", "value"].map((q) => [q, [tf.keep(tf.reshape(p(`${q}.kernel`), [feat, hd])), `${q}.bias` in l.params ? tf.keep(tf.tensor(p(`${q}.bias`).dataSync(), [hd])) : undefined]]));
+        const outK = tf.keep(tf.reshape(p("out.kernel"), [hd, -1]));
+        const outB = "out.bias" in l.params ? p("out.bias") : undefined;
+        const mask = l.causal ? tf.keep(tf.linalg.bandPart(tf.ones([len, len]), -1, 0)) : undefined;
+        const lowest = tf.keep(tf.scalar(-3.4028234663852886e38));
+        fn = (x) => {
+          const x2 = tf.reshape(x, [-1, feat]);
+          const heads = (q) => tf.transpose(tf.reshape(tf.fused.matMul({ a: x2, b: proj[q][0], bias: proj[q][1] }), [-1, len, l.heads, l.headDim]), [0, 2, 1, 3]);
+          const q = tf.mul(heads("query"), 1 / Math.sqrt(l.headDim));
+          let w = tf.matMul(q, heads("key"), false, true);
+          if (mask) w = tf.where(tf.cast(mask, "bool"), w, lowest);
+          const o = tf.matMul(tf.softmax(w), heads("value"));
+          const merged = tf.reshape(tf.transpose(o, [0, 2, 1, 3]), [-1, hd]);
+          return tf.reshape(tf.fused.matMul({ a: merged, b: outK, bias: outB }), [-1, len, outK.shape[1]]);
         };
         break;
       }

@@ -5,6 +5,7 @@ import type { Backend } from "../../src/runtime/backend.js";
 import type { GraphBuilder } from "../../src/runtime/onnx/graph.js";
 import { ortBackend } from "../../src/node/ort.js";
 import { tensor, type Tensor } from "../../src/tensor.js";
+import { decodeModel } from "./onnx_decode.js";
 import { arr, type Arr } from "./reference.js";
 
 let backend: Promise<Backend> | undefined;
@@ -15,6 +16,19 @@ export async function runGraph(g: GraphBuilder, feeds: Record<string, Tensor>): 
   const s = await (await backend).load(built.bytes, { externalData: built.externalData });
   try {
     return await s.run(feeds);
+  } finally {
+    await s.release();
+  }
+}
+
+/** The op types of a built graph's nodes, in order. */
+export const graphOps = (g: GraphBuilder): string[] => decodeModel(g.toBytes()).graph.nodes.map((n) => n.op);
+
+/** Run a graph with one input "x" and one output "y" on `on` (e.g. onnxruntime-web). */
+export async function runXY(on: Backend, g: GraphBuilder, x: Arr): Promise<Tensor> {
+  const s = await on.load(g.toBytes());
+  try {
+    return (await s.run({ x: f32(x) })).y!;
   } finally {
     await s.release();
   }

@@ -10,10 +10,8 @@ import { GraphBuilder, type RuntimeTarget } from "../../src/runtime/onnx/graph.j
 import { convNhwc, convTransposeNhwc, type ConvOptions } from "../../src/runtime/onnx/ops_conv.js";
 import { ortBackend } from "../../src/node/ort.js";
 import { webBackend } from "../../src/web/backend.js";
-import type { Tensor } from "../../src/tensor.js";
 import { arr, convRef, rand, samePadsRef, type Arr } from "./reference.js";
-import { expectClose, f32 } from "./helpers.js";
-import { decodeModel } from "./onnx_decode.js";
+import { expectClose, f32, graphOps, runXY } from "./helpers.js";
 
 function convGraph(target: RuntimeTarget, x: Arr, o: Omit<ConvOptions, "inputShape">): GraphBuilder {
   const g = new GraphBuilder("conv", undefined, target);
@@ -22,16 +20,7 @@ function convGraph(target: RuntimeTarget, x: Arr, o: Omit<ConvOptions, "inputSha
   return g;
 }
 
-const ops = (g: GraphBuilder): string[] => decodeModel(g.toBytes()).graph.nodes.map((n) => n.op);
 
-async function run(backend: Backend, g: GraphBuilder, x: Arr): Promise<Tensor> {
-  const s = await backend.load(g.toBytes());
-  try {
-    return (await s.run({ x: f32(x) })).y!;
-  } finally {
-    await s.release();
-  }
-}
 
 /** Flatten leading batch dims for the reference (one batch dim), and back. */
 function refConv(x: Arr, w: Arr, pads: [number, number][], bias?: Arr): Arr {
@@ -66,28 +55,28 @@ describe("Winograd F(2x2, 3x3) on the web target", () => {
       const want = refConv(t.x.length === 2 ? arr([1, ...x.shape], x.data) : x, wEff, t.pads(h, wd), bias);
       const expected = t.x.length === 2 ? arr(want.shape.slice(1), want.data) : want;
       const g = convGraph("web", x, { kernel: f32(w), bias: f32(bias), padding: t.padding, ...(mask ? { mask: f32(mask) } : {}) });
-      expect(ops(g)).not.toContain("Conv");
-      expect(ops(g)).toContain("MatMul");
+      expect(graphOps(g)).not.toContain("Conv");
+      expect(graphOps(g)).toContain("MatMul");
       // Sums of up to 9 * 48 products of values in [-1, 1): float32 rounding, not 1e-4 errors.
-      expectClose(await run(web, g, x), expected, 2e-5, 2e-5);
-      expectClose(await run(native, g, x), expected, 2e-5, 2e-5);
+      expectClose(await runXY(web, g, x), expected, 2e-5, 2e-5);
+      expectClose(await runXY(native, g, x), expected, 2e-5, 2e-5);
     });
   }
 
   it("the node target, fewer than 32 channels, strides, dilation, groups and symbolic sizes keep Conv", () => {
     const x = rand([1, 8, 8, 32], 1);
     const k = (c: number, o: number) => f32(rand([3, 3, c, o], 2));
-    expect(ops(convGraph("node", x, { kernel: k(32, 32) }))).toContain("Conv");
-    expect(ops(convGraph("web", rand([1, 8, 8, 16], 1), { kernel: k(16, 32) }))).toContain("Conv");
-    expect(ops(convGraph("web", x, { kernel: k(32, 16) }))).toContain("Conv");
-    expect(ops(convGraph("web", x, { kernel: k(32, 32), strides: [2, 2] }))).toContain("Conv");
-    expect(ops(convGraph("web", x, { kernel: k(32, 32), kernelDilation: [2, 2] }))).toContain("Conv");
-    expect(ops(convGraph("web", x, { kernel: k(16, 32), groups: 2 }))).toContain("Conv");
-    expect(ops(convGraph("web", x, { kernel: k(32, 32), padding: { kind: "circular" } }))).toContain("Conv");
+    expect(graphOps(convGraph("node", x, { kernel: k(32, 32) }))).toContain("Conv");
+    expect(graphOps(convGraph("web", rand([1, 8, 8, 16], 1), { kernel: k(16, 32) }))).toContain("Conv");
+    expect(graphOps(convGraph("web", x, { kernel: k(32, 16) }))).toContain("Conv");
+    expect(graphOps(convGraph("web", x, { kernel: k(32, 32), strides: [2, 2] }))).toContain("Conv");
+    expect(graphOps(convGraph("web", x, { kernel: k(32, 32), kernelDilation: [2, 2] }))).toContain("Conv");
+    expect(graphOps(convGraph("web", x, { kernel: k(16, 32), groups: 2 }))).toContain("Conv");
+    expect(graphOps(convGraph("web", x, { kernel: k(32, 32), padding: { kind: "circular" } }))).toContain("Conv");
     const g = new GraphBuilder("conv", undefined, "web");
     const dims = ["n", "h", 8, 32];
     g.output(convNhwc(g, g.input("x", "float32", dims), { kernel: k(32, 32), inputShape: dims }), "y", "float32", ["a", "b", "c", "d"]);
-    expect(ops(g)).toContain("Conv");
+    expect(graphOps(g)).toContain("Conv");
   });
 
   it("a stride-1 ConvTranspose (a Conv over the input) runs as Winograd too and matches", async () => {
@@ -98,10 +87,10 @@ describe("Winograd F(2x2, 3x3) on the web target", () => {
     const xin = g.input("x", "float32", x.shape);
     const y = convTransposeNhwc(g, xin, { inputShape: x.shape, kernel: f32(w), transposeKernel: false, strides: [1, 1], kernelDilation: [1, 1], padding: { kind: "same" } });
     g.output(y, "y", "float32", ["a", "b", "c", "d"]);
-    expect(ops(g)).not.toContain("Conv");
+    expect(graphOps(g)).not.toContain("Conv");
     const node = new GraphBuilder("convt");
     node.output(convTransposeNhwc(node, node.input("x", "float32", x.shape), { inputShape: x.shape, kernel: f32(w), transposeKernel: false, strides: [1, 1], kernelDilation: [1, 1], padding: { kind: "same" } }), "y", "float32", ["a", "b", "c", "d"]);
-    const want = await run(web, node, x);
-    expectClose(await run(web, g, x), arr([...want.shape], want.data as Float32Array), 2e-5, 2e-5);
+    const want = await runXY(web, node, x);
+    expectClose(await runXY(web, g, x), arr([...want.shape], want.data as Float32Array), 2e-5, 2e-5);
   });
 });

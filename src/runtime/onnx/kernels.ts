@@ -15,11 +15,19 @@ export interface KernelChoices {
    * CNN's convolutions) and lose below (16 -> 16: 0.8x; 1 -> 32: 0.2x).
    */
   readonly winogradMinChannels: number;
+  /**
+   * A float32 2-D avg_pool whose windows tile the input (VALID, strides = window) runs as
+   * sums: the window's rows added as Slices (a ReduceSum beyond 2 rows), then a ReduceSum
+   * over each row's columns, then the division, channels-first as AveragePool is (ops_pool.ts).
+   * Wasm: MLAS's AveragePool is scalar there and takes 1.5-1.6x as long (tiny_cnn's two pools:
+   * 2.67 -> 1.65 and 1.52 -> 1.01 ms CPU). Native: AveragePool (its NCHWc kernel).
+   */
+  readonly avgPoolBySums: boolean;
 }
 
 const CHOICES: Readonly<Record<RuntimeTarget, KernelChoices>> = {
-  node: { winogradMinChannels: Infinity },
-  web: { winogradMinChannels: 32 },
+  node: { winogradMinChannels: Infinity, avgPoolBySums: false },
+  web: { winogradMinChannels: 32, avgPoolBySums: true },
 };
 
 export function kernelChoices(g: GraphBuilder): KernelChoices {

@@ -5,7 +5,8 @@
 import { tensor, type DType } from "../../tensor.js";
 import { tensorAttr, type Dim, type GraphBuilder } from "./graph.js";
 import { ifNaNOr } from "./ops_math.js";
-import { concat, shapeOf, toChannelsFirst, toChannelsLast, withOneBatchDim } from "./ops_shape.js";
+import { kernelChoices } from "./kernels.js";
+import { concat, reshape, shapeOf, slice, toChannelsFirst, toChannelsLast, withOneBatchDim } from "./ops_shape.js";
 import { cropNegative, onnxPads, padConstant, resolvePadding, type Pair, type WindowPadding } from "./ops_spatial.js";
 
 export interface PoolOptions {
@@ -88,6 +89,8 @@ function plainMaxPool(g: GraphBuilder, x: string, o: PoolOptions, dtype: DType, 
 export function avgPool(g: GraphBuilder, x: string, o: PoolOptions & { readonly countIncludePad?: boolean }): string {
   const include = o.countIncludePad ?? true;
   const p = prepare(g, x, o);
+  const bySums = tiledSums(g, p, o);
+  if (bySums !== undefined) return bySums;
   if (p.attrPads) return p.finish(g.node("AveragePool", [p.x], poolAttrs(o, p.pads as Pair[], { count_include_pad: include ? 1 : 0 })));
   const r = o.window.length;
   const avg = (v: string): string => g.node("AveragePool", [padConstant(g, v, p.pads, r)], poolAttrs(o, undefined));
@@ -96,4 +99,27 @@ export function avgPool(g: GraphBuilder, x: string, o: PoolOptions & { readonly 
   const onesShape = concat(g, [g.constInt64([1, 1]), shapeOf(g, p.x, 2)], 0);
   const onesX = g.node("ConstantOfShape", [onesShape], { value: tensorAttr(tensor(dtype, [1], [1])) });
   return p.finish(g.node("Div", [avg(p.x), avg(onesX)]));
+}
+
+/**
+ * avg_pool as sums where kernels.ts asks for it: float32, 2-D, no padding, windows that tile
+ * the input (strides = window; rows and columns past the last whole window dropped, as VALID
+ * does). On the channels-first (N*C, H, W) value: the window's rows summed (Slice + Add for
+ * 2 rows), then each output's columns (ReduceSum over the last axis), then / prod(window) as
+ * Flax divides. Undefined where it does not apply.
+ */
+function tiledSums(g: GraphBuilder, p: Prepared, o: PoolOptions): string | undefined {
+  const [a, b] = o.window;
+  const [h, w, c] = o.inputShape.slice(-3);
+  const strides = o.strides ?? o.window.map(() => 1);
+  if (!kernelChoices(g).avgPoolBySums || g.rounding || (o.dtype ?? "float32") !== "float32" || o.window.length !== 2) return undefined;
+  if (typeof h !== "number" || typeof w !== "number" || typeof c !== "number" || a === undefined || b === undefined) return undefined;
+  if (strides[0] !== a || strides[1] !== b || typeof p.pads === "string" || p.pads.some(([lo, hi]) => lo !== 0 || hi !== 0)) return undefined;
+  const [ho, wo] = [Math.floor(h / a), Math.floor(w / b)];
+  if (ho === 0 || wo === 0) return undefined;
+  const x = ho * a === h && wo * b === w ? p.x : slice(g, p.x, [0, 0], [ho * a, wo * b], [2, 3]);
+  const rows = reshape(g, x, [-1, a, wo * b]);
+  const rowSum = a === 2 ? g.node("Add", [slice(g, rows, [0], [1], [1]), slice(g, rows, [1], [2], [1])]) : g.node("ReduceSum", [rows, g.constInt64([1])], { keepdims: 1 });
+  const sums = g.node("ReduceSum", [reshape(g, rowSum, [-1, wo, b]), g.constInt64([2])], { keepdims: 0 });
+  return p.finish(reshape(g, g.node("Div", [sums, g.scalar(a * b, "float32")]), [-1, c, ho, wo]));
 }
