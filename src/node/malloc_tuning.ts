@@ -4,8 +4,8 @@
  * page-faults its outputs in again (~12.5 us per 4 KiB page on this VM: a 65 MB logits output
  * costs 3-5x the model). These tunables keep freed memory in the heap (no mmap for big blocks,
  * no trimming), so later runs reuse pages already mapped. GLIBC_TUNABLES is read only at
- * process start, so the CLI re-executes itself once with the variable set (the lead wires
- * this into `run`/`bench`; measured by test/runtime/measure_page_faults.ts).
+ * process start, so the CLI re-executes itself once with the variable set (`run` and `bench`
+ * do; measured by test/runtime/measure_page_faults.ts).
  */
 
 /**
