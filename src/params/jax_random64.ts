@@ -55,10 +55,56 @@ function toDouble(m: bigint, e: number): number {
   return neg ? -r : r;
 }
 
+const SPLIT = 134217729; // 2^27 + 1 (Dekker)
+
+/**
+ * fma64 by error-free transformations: r and the exact residual v - r; undefined where that
+ * cannot decide the rounding (v - r near a half-spacing of r, or out of the safe range).
+ */
+function fmaFast(a: number, b: number, c: number): number | undefined {
+  const p = a * b;
+  const ap = Math.abs(p);
+  if (!(ap < 2 ** 900 && ap > 2 ** -900) || !(Math.abs(c) < 2 ** 900) || (c !== 0 && Math.abs(c) < 2 ** -900)) return undefined;
+  // p + e = a * b exactly (Dekker's product).
+  let t = SPLIT * a;
+  const ah = t - (t - a);
+  const al = a - ah;
+  t = SPLIT * b;
+  const bh = t - (t - b);
+  const bl = b - bh;
+  const e = ah * bh - p + ah * bl + al * bh + al * bl;
+  // s + t2 = p + c, u + eu = t2 + e, r + z = s + u: v = r + z + eu exactly.
+  const s = p + c;
+  let bb = s - p;
+  const t2 = p - (s - bb) + (c - bb);
+  const u = t2 + e;
+  bb = u - t2;
+  const eu = t2 - (u - bb) + (e - bb);
+  const r = s + u;
+  bb = r - s;
+  const z = s - (r - bb) + (u - bb);
+  const w = Math.abs(z + eu);
+  if (w === 0) return r;
+  const ar = Math.abs(r);
+  if (!(ar > 2 ** -900)) return undefined;
+  F64[0] = r;
+  const half = 2 ** (((F64_U32[HI]! >>> 20) & 0x7ff) - 1076);
+  // At a power of two the spacing below is half as wide.
+  const pow2 = (F64_U32[HI]! & 0xfffff) === 0 && F64_U32[LO]! === 0;
+  const margin = 1 - 2 ** -40;
+  if (w >= half * margin || (pow2 && w >= (half / 2) * margin)) return undefined;
+  return r;
+}
+
 /** `a * b + c` rounded once (a fused multiply-add), for finite a, b, c. */
 export function fma64(a: number, b: number, c: number): number {
   if (!Number.isFinite(a) || !Number.isFinite(b) || a === 0 || b === 0) return a * b + c;
   if (!Number.isFinite(c)) return c;
+  return fmaFast(a, b, c) ?? fmaExact(a, b, c);
+}
+
+/** fma64 in exact integer arithmetic (BigInt). */
+export function fmaExact(a: number, b: number, c: number): number {
   const A = decompose(a);
   const B = decompose(b);
   const ep = A.e + B.e;

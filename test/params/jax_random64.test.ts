@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { sampleInitializer64, type Initializer } from "../../src/params/initializers.js";
 import type { Distribution } from "../../src/params/jax_random.js";
-import { erf64, erfInv64, fma64, sampleFloat64 } from "../../src/params/jax_random64.js";
+import { erf64, erfInv64, fma64, fmaExact, sampleFloat64 } from "../../src/params/jax_random64.js";
 import { readSafetensors } from "../../src/io/safetensors.js";
 import type { Key, PrngLayout } from "../../src/params/threefry.js";
 import { cli, expectOk, sharedTempDir, writeSpec } from "../run/helpers.js";
@@ -72,6 +72,37 @@ describe("fma64", () => {
     expect(fma64(a, a, 2 ** -53)).toBe(1 + 3 * 2 ** -52);
     expect(a * a + 2 ** -53).toBe(1 + 2 ** -51);
     expect(fma64(1 + 2 ** -27, 1 + 2 ** -26, -1)).toBe(2 ** -27 + 2 ** -26 + 2 ** -53);
+  });
+});
+
+describe("fma64's fast path (error-free transformations)", () => {
+  it("agrees with the exact BigInt fma on random, cancelling and near-tie inputs", () => {
+    let state = 12345;
+    const rand = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const any = () => (rand() - 0.5) * 2 ** Math.floor(rand() * 40 - 20);
+    let mismatches = 0;
+    for (let i = 0; i < 40000; i++) {
+      let a = any();
+      let b = any();
+      let c: number;
+      switch (i % 4) {
+        case 0:
+          c = any();
+          break;
+        case 1:
+          c = -(a * b);
+          break;
+        case 2:
+          c = -(a * b) * (1 - 2 ** -53 * (rand() < 0.5 ? 1 : 3));
+          break;
+        default:
+          a = 1 + Math.floor(rand() * 2 ** 26) * 2 ** -52;
+          b = 1 + Math.floor(rand() * 2 ** 26) * 2 ** -52;
+          c = (rand() < 0.5 ? 1 : -1) * 2 ** -53 * Math.floor(rand() * 4);
+      }
+      if (!Object.is(fma64(a, b, c), fmaExact(a, b, c))) mismatches++;
+    }
+    expect(mismatches).toBe(0);
   });
 });
 
