@@ -105,7 +105,7 @@ export const CODES = {
   NNX2110: "float64 computed as float32 (x64 off)",
   NNX2111: "float64 not computable by the runtime (x64)",
   NNX2130: "float64 layer needs an op onnxruntime has no double kernel for (x64)",
-  NNX2131: "--seed cannot draw a float64 parameter yet (x64)",
+  NNX2131: "--prng xoshiro cannot draw a float64 parameter (x64)",
   // Parameters and data files (NNX3001-NNX3049: the file readers, titled in src/io/codes.ts)
   ...IO_CODES,
   NNX3050: "baseline file cannot be read",

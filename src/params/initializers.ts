@@ -7,6 +7,7 @@
 
 import { numElements } from "../tensor.js";
 import { expectDraws, FORMATS, releaseTables, sampleFloat32, sampleNarrow, type Distribution, type FloatDType } from "./jax_random.js";
+import { sampleFloat64 } from "./jax_random64.js";
 import { Rng } from "./prng.js";
 import type { Key, PrngLayout } from "./threefry.js";
 
@@ -294,8 +295,8 @@ function checkShape(shape: readonly number[]): void {
  * each constant rounded as JAX rounds it to the dtype (through float32); undefined for the
  * initializers that draw nothing.
  */
-function drawOf(init: Initializer, shape: readonly number[], dtype: FloatDType): { d: Distribution; scale: number } | undefined {
-  const r = FORMATS[dtype].round;
+function drawOf(init: Initializer, shape: readonly number[], dtype: FloatDType | "float64"): { d: Distribution; scale: number } | undefined {
+  const r = dtype === "float64" ? (x: number) => x : FORMATS[dtype].round;
   switch (init.kind) {
     case "zeros":
     case "ones":
@@ -359,4 +360,17 @@ export function sampleInitializer(init: Initializer, shape: readonly number[], k
   if (key === undefined) throw new Error(`initializer ${init.kind} needs a key`);
   if (dtype === "float32") return sampleFloat32(key, n, draw.d, draw.scale, layout);
   return sampleNarrow(key, n, draw.d, draw.scale, FORMATS[dtype], layout);
+}
+
+/**
+ * `init(key, shape, jnp.float64)` with jax_enable_x64, as JAX computes it on CPU (see
+ * jax_random64.ts): the constants in float64, 64-bit random bits.
+ */
+export function sampleInitializer64(init: Initializer, shape: readonly number[], key: Key | undefined, layout: PrngLayout = "partitionable"): Float64Array {
+  checkShape(shape);
+  const n = numElements(shape);
+  const draw = drawOf(init, shape, "float64");
+  if (draw === undefined) return new Float64Array(n).fill(init.kind === "ones" ? 1 : init.kind === "constant" ? init.value : 0);
+  if (key === undefined) throw new Error(`initializer ${init.kind} needs a key`);
+  return sampleFloat64(key, n, draw.d, draw.scale, layout);
 }

@@ -12,10 +12,10 @@ import { f32ToBf16, f32ToF16, toFloat32 } from "../io/convert.js";
 import { allocate, BYTES_PER_ELEMENT, numElements, type DType, type Tensor } from "../tensor.js";
 import { didYouMean } from "../util/suggest.js";
 import { runDraw, runDraws, type DrawJob } from "./draws.js";
-import { drawsFromKey, endInitialization, initializeParam, planInitializer } from "./initializers.js";
+import { drawsFromKey, endInitialization, initializeParam, planInitializer, sampleInitializer64 } from "./initializers.js";
 import { RngStream } from "./rngs.js";
 import { sliceOffset, storedName } from "./stacked.js";
-import type { PrngLayout } from "./threefry.js";
+import type { Key, PrngLayout } from "./threefry.js";
 
 export type ParamMap = ReadonlyMap<string, Tensor>;
 
@@ -66,15 +66,14 @@ function initDtype(p: ParamSpec): "float32" | "float16" | "bfloat16" {
 }
 
 /**
- * A float64 parameter (x64) from --seed: zeros, ones and constants exactly. JAX draws random
- * float64 values from 64-bit random bits through XLA's double erf/erf_inv, which nnx-gen does
- * not reproduce yet: a clear error rather than values JAX would not give.
+ * A float64 parameter (x64) from --seed: drawn as JAX draws float64 (sampleInitializer64, on
+ * the calling thread: float64 models are small). `--prng xoshiro` has no float64 draws.
  */
-function float64Init(layer: IrLayer, p: ParamSpec): Float64Array {
-  if (drawsFromKey(p.init)) {
-    throw new UserError("NNX2131", `parameter ${paramName(layer, p)} is float64 (x64: true) with initializer ${p.init.kind}: --seed reproduces JAX's float32, float16 and bfloat16 draws, not yet its float64 ones (64-bit random bits through XLA's double erf_inv)`, undefined, "pass --params with the float64 values, or set param_dtype: float32 on that layer (promote_dtype casts it up exactly)");
+function float64Init(layer: IrLayer, p: ParamSpec, key?: Key, layout?: PrngLayout): Float64Array {
+  if (layout === undefined && drawsFromKey(p.init)) {
+    throw new UserError("NNX2131", `parameter ${paramName(layer, p)} is float64 (x64: true) with initializer ${p.init.kind}: --prng xoshiro draws float32, float16 and bfloat16 parameters only`, undefined, "use JAX's PRNG (the default --prng), which draws float64 as JAX does, or pass --params with the float64 values");
   }
-  return new Float64Array(numElements(p.initShape)).fill(p.init.kind === "ones" ? 1 : p.init.kind === "constant" ? p.init.value : 0);
+  return sampleInitializer64(p.init, p.initShape, key, layout);
 }
 
 /**
@@ -142,7 +141,7 @@ function planDraws(model: IrModel, seed: number, prng: PrngLayout, init: ParamIn
     return stream;
   };
   const planned: PlannedDraw[] = [];
-  for (const layer of model.layers) for (const p of layer.params) planInitializer(p.init, p.initShape);
+  for (const layer of model.layers) for (const p of layer.params) if (p.dtype !== "float64") planInitializer(p.init, p.initShape);
   for (const layer of model.layers) {
     const rngs = streamOf(layer);
     const keys = new Map<string, ReturnType<RngStream["next"]>>();
@@ -155,8 +154,8 @@ function planDraws(model: IrModel, seed: number, prng: PrngLayout, init: ParamIn
       if (key === undefined && drawsFromKey(p.init)) {
         throw new Error(`${paramName(layer, p)}: ${layer.type} creates it without a key, but its initializer ${p.init.kind} needs one`);
       }
-      // float64 (x64) parameters are not drawn (float64Init): stored now, their keys still used up.
-      if (p.dtype === "float64") init.store(layer, p, float64Init(layer, p));
+      // float64 (x64) parameters are drawn here, on the calling thread (float64Init).
+      if (p.dtype === "float64") init.store(layer, p, float64Init(layer, p, key ?? [0, 0], prng));
       else planned.push({ layer, p, init: p.init, shape: p.initShape, key: key ?? [0, 0], dtype: initDtype(p), layout: prng });
     }
   }

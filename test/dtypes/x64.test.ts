@@ -217,19 +217,29 @@ describe("--seed with float64 parameters (x64)", () => {
     expect(p.get("n.scale")).toEqual({ dtype: "float64", shape: [8], data: new Float64Array(8).fill(1) });
     expect(p.get("n.bias")).toEqual({ dtype: "float64", shape: [8], data: new Float64Array(8) });
   });
-  it("refuses a random float64 draw with NNX2131 (a user error naming the parameter), on both PRNGs", () => {
+  it("draws a random float64 parameter with JAX's PRNG (test/params/jax_random64.test.ts checks the values)", () => {
     const { model } = spec("  - { name: d, type: Linear, out_features: 4, param_dtype: float64 }\n");
-    for (const prng of ["partitionable", "xoshiro"] as const) {
-      let err: unknown;
-      try {
-        initializeParams(model!, 0, prng);
-      } catch (e) {
-        err = e;
-      }
-      expect(err).toBeInstanceOf(UserError);
-      expect((err as UserError).code).toBe("NNX2131");
-      expect((err as UserError).message).toContain("d.kernel is float64");
+    for (const prng of ["partitionable", "legacy"] as const) {
+      const k = initializeParams(model!, 0, prng).get("d.kernel")!;
+      expect(k.dtype).toBe("float64");
+      expect(k.shape).toEqual([8, 4]);
+      // lecun_normal on fan_in 8: within 2 stddevs (sqrt(1/8) / .8796...), and not float32 values.
+      expect(Array.from(k.data).every((v) => Math.abs(v) < (2 * Math.sqrt(1 / 8)) / 0.87962566103423978 && v !== 0)).toBe(true);
+      expect(Array.from(k.data).some((v) => Math.fround(v) !== v)).toBe(true);
     }
+  });
+  it("refuses a random float64 draw on --prng xoshiro with NNX2131 (a user error naming the parameter)", () => {
+    const { model } = spec("  - { name: d, type: Linear, out_features: 4, param_dtype: float64 }\n");
+    let err: unknown;
+    try {
+      initializeParams(model!, 0, "xoshiro");
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as UserError).code).toBe("NNX2131");
+    expect((err as UserError).message).toContain("d.kernel is float64");
+    expect((err as UserError).message).toContain("--prng xoshiro");
   });
 });
 
