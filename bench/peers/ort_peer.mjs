@@ -55,7 +55,7 @@ export function readNpy(file) {
 /** Least warm-up time for the wasm runtime, whatever --warmup says. */
 const WASM_WARMUP_S = 3;
 
-const median = (xs) => {
+export const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };

@@ -22,7 +22,7 @@ import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs-core";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { gelu, readSafetensors } from "./tfjs_peer.mjs";
-import { readNpy } from "./ort_peer.mjs";
+import { median, readNpy } from "./ort_peer.mjs";
 
 const keep = (x) => tf.keep(x);
 
@@ -166,11 +166,6 @@ const MODELS = {
       };
     },
   },
-};
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
 async function main() {
