@@ -33,7 +33,7 @@ const NOTES_FMA_PEAK_GFLOPS = 205;
  * What is compared: spec, the dims timed, and small dims for the numerical check against the
  * NumPy reference. `group` is "reference" (the three shapes with targets) or "examples".
  */
-const MODEL_RUNNERS = ["nnx-gen", "nnx-gen (prepack on)", "torch (plain)", "torch (tuned malloc)"];
+const MODEL_RUNNERS = ["nnx-gen", "nnx-gen (prepack on)", "torch (plain)", "torch (tuned malloc)", "ort-web (wasm)", "tfjs-wasm"];
 const MODELS = {
   cnn: { group: "reference", spec: "bench/models/reference_cnn.yaml", dims: { batch: 8 }, checkDims: { batch: 2 } },
   mlp: { group: "reference", spec: "bench/models/reference_mlp.yaml", dims: { batch: 64 }, checkDims: { batch: 3 } },
@@ -52,9 +52,12 @@ const MODELS = {
   // Full-size architectures (issue 10): PyTorch runs them as hand-written modules
   // (bench/peers/torch_models.py, `torchModel`) on the same weights, checked against nnx-gen's
   // outputs on the benchmark inputs; only the runners listed are timed (a 500 MB model per process).
+  // The browser comparison runs them too: tfjs-wasm as hand-written models on the same weights
+  // (bench/peers/tfjs_models.mjs), checked against `nnx-gen run` (native) on the benchmark inputs.
   gpt2_small: { group: "models", spec: "fixtures/examples/gpt2_small.yaml", dims: { batch: 1, seq: 128 }, torchModel: "gpt2_small", only: MODEL_RUNNERS },
   vit_b16: { group: "models", spec: "fixtures/examples/vit_b16.yaml", dims: { batch: 1 }, torchModel: "vit_b16", only: MODEL_RUNNERS },
   resnet18: { group: "models", spec: "fixtures/examples/resnet18.yaml", dims: { batch: 8 }, torchModel: "resnet18", only: MODEL_RUNNERS },
+  gemma_block: { group: "models", spec: "fixtures/examples/gemma_block.yaml", dims: { batch: 1, seq: 128 }, torchModel: "gemma_block", only: MODEL_RUNNERS },
 };
 
 /** Busy share of all CPUs over `ms`, from /proc/stat (Linux); 0 elsewhere. */
@@ -245,7 +248,9 @@ async function main() {
     runners.push({
       name: "tfjs-wasm",
       peer: "tfjs",
-      time: (m) => peerP50(run("node", [...WASM_NODE, "bench/peers/tfjs_peer.mjs", "--spec", m.spec, "--params", m.params, ...dimArgs(m.dims), ...timing], plainEnv())),
+      time: (m) => peerP50(m.torchModel
+        ? run("node", [...WASM_NODE, "bench/peers/tfjs_models.mjs", "--model", m.torchModel, "--params", m.params, ...m.inputArgs, "--warmup", o.warmup, "--duration", o.duration], plainEnv())
+        : run("node", [...WASM_NODE, "bench/peers/tfjs_peer.mjs", "--spec", m.spec, "--params", m.params, ...dimArgs(m.dims), ...timing], plainEnv())),
     });
   }
 
@@ -275,7 +280,7 @@ async function main() {
     const outDir = path.join(work, `${name}.nnx-out`);
     run("node", ["bin/nnx-gen.js", "run", m.spec, "--params", m.params, ...m.inputArgs, "--out", outDir], plainEnv());
     run("node", ["bench/peers/ort_peer.mjs", "--model", m.onnx, ...m.inputArgs, "--check", outDir]);
-    if (m.torchModel) {
+    if (m.torchModel && !skip.has("torch")) {
       // The hand-written torch model against nnx-gen on the benchmark inputs: max|d| / max|torch| <= 1e-4.
       const torchOut = path.join(work, `${name}.torch-out`);
       run(PYTHON, ["bench/peers/torch_models.py", "--model", m.torchModel, "--params", m.params, ...m.inputArgs, "--out", torchOut]);
@@ -289,11 +294,11 @@ async function main() {
         }
         if (got.shape.join() !== want.shape.join() || !(diff <= 1e-4 * scale)) throw new Error(`${name}: nnx-gen ${f} differs from the torch model (max abs diff ${diff}, scale ${scale})`);
       }
-      skipped.tfjs = "full-size model: not run by the tfjs peer";
     }
     // The web graph on onnxruntime-web must reproduce it too (to float rounding: Winograd convolutions).
     if (!skip.has("ort-web")) {
-      run("node", ["bench/peers/ort_peer.mjs", "--runtime", "web", "--model", m.onnxWeb, ...m.inputArgs, "--check", outDir]);
+      // Full-size models: 12 blocks of float32 rounding, the same bound as the torch check.
+      run("node", ["bench/peers/ort_peer.mjs", "--runtime", "web", "--model", m.onnxWeb, ...m.inputArgs, "--check", outDir, ...(m.torchModel ? ["--tolerance", "1e-4"] : [])]);
       if (readFileSync(m.onnxWeb).equals(readFileSync(m.onnx))) skipped["ort-web-node-graph"] = "the web graph is the node graph";
     }
     // The torch peer against the float64 NumPy reference (small dims), which it also writes out.
@@ -355,7 +360,9 @@ async function main() {
       haveRef = true;
       skipped["NumPy reference"] = "tfjs checked against nnx-gen run (native onnxruntime), not the NumPy reference";
     }
-    if (!skip.has("tfjs")) {
+    if (!skip.has("tfjs") && m.torchModel) {
+      run("node", ["bench/peers/tfjs_models.mjs", "--model", m.torchModel, "--params", m.params, ...m.inputArgs, "--check", outDir]);
+    } else if (!skip.has("tfjs")) {
       if (!haveRef) skipped.tfjs ??= "no NumPy reference to check it against";
       else {
         try {

@@ -22,6 +22,7 @@
 
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 const NPY_DTYPES = {
@@ -32,7 +33,7 @@ const NPY_DTYPES = {
 };
 
 /** A C-order little-endian .npy file as {type, dims, data}. */
-function readNpy(file) {
+export function readNpy(file) {
   const b = readFileSync(file);
   if (b.toString("latin1", 0, 6) !== "\x93NUMPY") throw new Error(`${file}: not a .npy file`);
   const major = b[6];
@@ -54,7 +55,7 @@ function readNpy(file) {
 /** Least warm-up time for the wasm runtime, whatever --warmup says. */
 const WASM_WARMUP_S = 3;
 
-const median = (xs) => {
+export const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
@@ -66,7 +67,7 @@ async function main() {
       threads: { type: "string", default: "1" }, warmup: { type: "string", default: "5" },
       iterations: { type: "string" }, duration: { type: "string" },
       "session-options": { type: "string", default: "{}" }, preallocate: { type: "boolean", default: false },
-      check: { type: "string" }, name: { type: "string" }, runtime: { type: "string", default: "node" },
+      check: { type: "string" }, tolerance: { type: "string", default: "1e-5" }, name: { type: "string" }, runtime: { type: "string", default: "node" },
     },
   });
   const web = o.runtime === "web";
@@ -114,7 +115,7 @@ async function main() {
         scale = Math.max(scale, Math.abs(Number(want.data[i])));
       }
       // The same graph on the same kernels is bitwise equal; the web graph (other ops) differs by rounding.
-      const good = sameShape && diff <= 1e-5 * scale + 1e-6;
+      const good = sameShape && diff <= Number(o.tolerance) * scale + 1e-6;
       ok &&= good;
       report[name] = { shape: [...got.dims], max_abs_diff: diff, max_abs_ref: scale, ok: good };
     }
@@ -164,7 +165,10 @@ async function main() {
   }));
 }
 
-main().catch((e) => {
-  console.error(`ort_peer: ${e.message}`);
-  process.exitCode = 1;
-});
+// Run only as a script: bench/peers/tfjs_models.mjs imports readNpy.
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((e) => {
+    console.error(`ort_peer: ${e.message}`);
+    process.exitCode = 1;
+  });
+}

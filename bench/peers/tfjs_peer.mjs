@@ -17,6 +17,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs-core";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
@@ -235,7 +236,7 @@ function infer(l, done) {
 
 const ST_DTYPES = { F32: Float32Array, I32: Int32Array, I64: BigInt64Array };
 
-function readSafetensors(file) {
+export function readSafetensors(file) {
   const buf = readFileSync(file);
   const n = Number(buf.readBigUInt64LE(0));
   const header = JSON.parse(buf.subarray(8, 8 + n).toString("utf8"));
@@ -307,7 +308,7 @@ function randomInputs(inputs, layers, seed) {
 
 // --- the model on tfjs --------------------------------------------------------------------------
 
-const gelu = (x, approximate) => tf.tidy(() => {
+export const gelu = (x, approximate) => tf.tidy(() => {
   if (!approximate) throw new SpecError("exact (erf) gelu is not available in tfjs");
   const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
   return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
@@ -670,8 +671,11 @@ async function main() {
   return 0;
 }
 
-main().then((code) => (process.exitCode = code), (e) => {
-  if (!(e instanceof SpecError)) throw e;
-  console.error(`tfjs_peer: ${e.message}`);
-  process.exitCode = 1;
-});
+// Run only as a script: bench/peers/tfjs_models.mjs imports the helpers above.
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().then((code) => (process.exitCode = code), (e) => {
+    if (!(e instanceof SpecError)) throw e;
+    console.error(`tfjs_peer: ${e.message}`);
+    process.exitCode = 1;
+  });
+}
